@@ -1,0 +1,73 @@
+"""Checks: one module per checklist section. A check is a function `check(ctx) -> Iterable[Finding]`.
+
+A check never prints, exits or renders. It reports problems against a *spec path* (`ctx.fail(...,
+at=("rollout", "canary", "steps", 0))`) or an evidence file and line (`at=ctx.file(path, line)`); the loader
+owns positions. It also reports the evidence behind a pass (`ctx.ok(...)`), which the Markdown report shows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mlgate.evidence.workspace import Workspace
+from mlgate.result import Finding, Location, RuleInfo, Status
+from mlgate.spec.load import LoadedSpec
+from mlgate.spec.models import Spec
+from mlgate.yamlload import PathT
+
+Where = PathT | Location | None
+
+
+@dataclass
+class CheckContext:
+    loaded: LoadedSpec
+    workspace: Workspace
+    rule: RuleInfo
+    params: dict[str, Any]
+
+    @property
+    def spec(self) -> Spec:
+        return self.loaded.spec
+
+    @property
+    def base(self) -> Path:
+        """The directory holding the spec: every path in the spec is relative to it."""
+        return self.loaded.base
+
+    def at(self, path: PathT) -> Location:
+        """The location of a spec field (or of its nearest written ancestor, when the field is missing)."""
+        pos = self.loaded.pos(path)
+        return Location(self.loaded.rel, pos.line, pos.column)
+
+    def file(self, path: Path | str, line: int = 1) -> Location:
+        """A location in an evidence file."""
+        rel = path if isinstance(path, str) else self.workspace.rel(path)
+        return Location(rel, max(1, line))
+
+    def resolve(self, relative: str) -> Path:
+        return self.workspace.resolve(self.base, relative)
+
+    def _finding(self, status: Status, message: str, at: Where, fix: str | None) -> Finding:
+        location = self.at(at) if isinstance(at, tuple) else at
+        return Finding(status, message, location or self.at(()), fix)
+
+    def ok(self, message: str, at: Where = None) -> Finding:
+        return self._finding("pass", message, at, None)
+
+    def fail(self, message: str, at: Where = None, fix: str | None = None) -> Finding:
+        return self._finding("fail", message, at, fix)
+
+    def warn(self, message: str, at: Where = None, fix: str | None = None) -> Finding:
+        return self._finding("warn", message, at, fix)
+
+    def na(self, message: str, at: Where = None) -> Finding:
+        return self._finding("n/a", message, at, None)
+
+    def error(self, message: str, at: Where = None) -> Finding:
+        return self._finding("error", message, at, None)
+
+
+Check = Callable[[CheckContext], Iterable[Finding]]

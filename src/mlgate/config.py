@@ -1,0 +1,71 @@
+"""Team-wide settings: `[tool.mlgate]` in pyproject.toml, or the top level of `.mlgate.toml`."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mlgate.errors import UsageError
+
+
+class ConfigModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    skip: list[str] = Field(default_factory=list, description="Rule IDs (or prefixes) not to run.")
+    fail_on: Literal["error", "warning", "note"] | None = None
+    severity: dict[str, Literal["error", "warning", "note"]] = Field(default_factory=dict)
+    params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    unwaivable: list[str] = Field(default_factory=list, description="Rules no waiver may waive.")
+
+
+@dataclass
+class Config:
+    settings: ConfigModel = field(default_factory=ConfigModel)
+    source: str | None = None  # repo-relative file the settings came from
+
+
+def load_config(root: Path) -> Config:
+    """Read `.mlgate.toml`, else `[tool.mlgate]` of `pyproject.toml`, at the repository root."""
+    dedicated = root / ".mlgate.toml"
+    pyproject = root / "pyproject.toml"
+    if dedicated.is_file():
+        data, source = _read_toml(dedicated, ".mlgate.toml"), ".mlgate.toml"
+        prefix = ""
+    elif pyproject.is_file():
+        data = _read_toml(pyproject, "pyproject.toml").get("tool", {}).get("mlgate")
+        source, prefix = "pyproject.toml", "tool.mlgate."
+        if data is None:
+            return Config()
+    else:
+        return Config()
+    if not isinstance(data, dict):
+        raise UsageError(f"{prefix or 'the file'} must be a table", path=source)
+    try:
+        model = ConfigModel.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in err["loc"])
+        hint = None
+        if err["type"] == "extra_forbidden":
+            close = difflib.get_close_matches(str(err["loc"][-1]), list(ConfigModel.model_fields), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else \
+                f"known keys: {', '.join(ConfigModel.model_fields)}"
+            raise UsageError(f"unknown setting '{prefix}{loc}'", path=source, hint=hint) from None
+        raise UsageError(f"{prefix}{loc}: {err['msg']}", path=source) from None
+    return Config(model, source)
+
+
+def _read_toml(path: Path, name: str) -> dict[str, Any]:
+    try:
+        if path.stat().st_size > 1024 * 1024:
+            raise UsageError("is larger than 1024 KiB", path=name)
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"TOML syntax error: {exc}", path=name) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot be read: {exc}", path=name) from None

@@ -1,0 +1,203 @@
+"""The engine: run every enabled rule on every deployment, then apply config and waivers.
+
+Nothing flows back up: checks return findings, the engine decides statuses and readiness, renderers only render.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mlgate import __version__
+from mlgate.checks import CheckContext
+from mlgate.config import Config
+from mlgate.errors import EvidenceError, UsageError
+from mlgate.evidence.workspace import Workspace
+from mlgate.registry import Registry, resolve_check
+from mlgate.result import (
+    SEVERITY_RANK,
+    Deployment,
+    Finding,
+    Location,
+    Report,
+    RuleInfo,
+    RuleResult,
+    Severity,
+    WaiverState,
+    worst_status,
+)
+from mlgate.spec.load import LoadedSpec
+
+
+@dataclass
+class Options:
+    select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    fail_on: Severity | None = None
+    today: dt.date = field(default_factory=dt.date.today)
+
+
+def _matches(rule_id: str, selectors: Iterable[str]) -> bool:
+    return any(rule_id == s or rule_id.startswith(s) for s in selectors)
+
+
+def _validate_selectors(selectors: Iterable[str], registry: Registry, what: str, source: str | None) -> None:
+    for sel in selectors:
+        if not any(r.startswith(sel) for r in registry.rules):
+            raise UsageError(f"{what}: no rule matches '{sel}'", path=source,
+                             hint="`mlgate rules` lists the rule IDs")
+
+
+def enabled_rules(registry: Registry, config: Config, options: Options) -> list[RuleInfo]:
+    settings = config.settings
+    _validate_selectors(options.select, registry, "--select", None)
+    _validate_selectors(options.ignore, registry, "--ignore", None)
+    _validate_selectors(settings.skip, registry, "skip", config.source)
+    for group, what in ((settings.severity, "severity"), (settings.params, "params")):
+        _validate_selectors(group, registry, what, config.source)
+    _validate_selectors(settings.unwaivable, registry, "unwaivable", config.source)
+    for rule_id, params in settings.params.items():
+        rule = registry.rules[rule_id]
+        unknown = set(params) - set(rule.params)
+        if unknown:
+            known = ", ".join(sorted(rule.params)) or "none"
+            raise UsageError(f"params.{rule_id}: unknown parameter {', '.join(sorted(unknown))} "
+                             f"(known: {known})", path=config.source)
+    rules = []
+    for rule in registry.ordered():
+        if options.select and not _matches(rule.id, options.select):
+            continue
+        if _matches(rule.id, options.ignore) or _matches(rule.id, settings.skip):
+            continue
+        rules.append(rule)
+    return rules
+
+
+def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Options) -> Report:
+    rules = enabled_rules(registry, config, options)
+    fail_on: Severity = options.fail_on or config.settings.fail_on or "error"
+    workspaces: dict[Path, Workspace] = {}
+    deployments = []
+    for loaded in specs:
+        _validate_waivers(loaded, registry)
+        workspace = workspaces.setdefault(loaded.root, Workspace(loaded.root))
+        results = [_run_rule(rule, loaded, workspace, config) for rule in rules]
+        waivers = _apply_waivers(loaded, results, config, options.today)
+        for result in results:
+            result.blocking = _blocks(result, fail_on)
+        pos = loaded.pos(("model",)) if loaded.doc.exists(("model",)) else loaded.pos(())
+        deployments.append(Deployment(
+            spec=loaded.rel,
+            model=loaded.spec.model.name if loaded.spec.model else None,
+            results=results,
+            waivers=waivers,
+            spec_location=Location(loaded.rel, pos.line),
+            provenance=_provenance(loaded, workspace),
+        ))
+    return Report(deployments, fail_on, __version__, rules)
+
+
+def _run_rule(rule: RuleInfo, loaded: LoadedSpec, workspace: Workspace, config: Config) -> RuleResult:
+    params = {**rule.params, **config.settings.params.get(rule.id, {})}
+    ctx = CheckContext(loaded, workspace, rule, params)
+    spec_loc = ctx.at(())
+    try:
+        check = resolve_check(rule.check)
+        findings = list(check(ctx))
+    except EvidenceError as exc:
+        location = Location(exc.path, exc.line or 1) if exc.path else spec_loc
+        findings = [Finding("error", f"could not read the evidence: {exc.message}", location)]
+    except Exception as exc:  # one broken check must not stop the run; it is reported on its rule
+        findings = [Finding("error", f"the check failed to run: {type(exc).__name__}: {exc}", spec_loc)]
+    if not findings:
+        findings = [Finding("pass", "no problem found", spec_loc)]
+    severity: Severity = config.settings.severity.get(rule.id, rule.severity)
+    return RuleResult(rule, worst_status(f.status for f in findings), severity, findings)
+
+
+def _blocks(result: RuleResult, fail_on: Severity) -> bool:
+    """A result blocks the deployment when its level reaches --fail-on: a fail or error counts at the rule's
+    severity, a warn at no more than warning."""
+    if result.status in ("fail", "error"):
+        level = SEVERITY_RANK[result.severity]
+    elif result.status == "warn":
+        level = min(SEVERITY_RANK[result.severity], SEVERITY_RANK["warning"])
+    else:
+        return False
+    return level >= SEVERITY_RANK[fail_on]
+
+
+def _validate_waivers(loaded: LoadedSpec, registry: Registry) -> None:
+    for i, waiver in enumerate(loaded.spec.waivers):
+        if waiver.rule is None:
+            continue
+        if registry.get(waiver.rule) is None:
+            pos = loaded.pos(("waivers", i, "rule"))
+            hint = "a waiver names exactly one rule ID" if any(c in waiver.rule for c in "*?[,") \
+                else "`mlgate rules` lists the rule IDs"
+            raise UsageError(f"waivers[{i}].rule: '{waiver.rule}' is not a rule", path=loaded.rel,
+                             line=pos.line, column=pos.column, hint=hint)
+
+
+def _apply_waivers(loaded: LoadedSpec, results: list[RuleResult], config: Config,
+                   today: dt.date) -> list[WaiverState]:
+    by_rule = {r.rule.id: r for r in results}
+    states = []
+    for i, waiver in enumerate(loaded.spec.waivers):
+        pos = loaded.pos(("waivers", i))
+        location = Location(loaded.rel, pos.line)
+        missing = [k for k in ("rule", "reason", "approved_by", "expires") if not getattr(waiver, k)]
+        rule_id = waiver.rule.upper() if waiver.rule else None
+        result = by_rule.get(rule_id) if rule_id else None
+        if missing:
+            state, note = "incomplete", f"does not waive: missing {', '.join(missing)}"
+        elif rule_id in config.settings.unwaivable:
+            state, note = "forbidden", f"does not waive: {config.source or 'the config'} marks {rule_id} unwaivable"
+        elif waiver.expires and waiver.expires < today:
+            state, note = "expired", f"does not waive: expired on {waiver.expires.isoformat()}"
+        elif result is None:
+            state, note = "unused", "matches no rule in this run (the rule is skipped or not selected)"
+        elif result.status not in ("fail", "warn"):
+            state, note = "unused", f"matches nothing: {rule_id} is {result.status}; remove the waiver"
+        else:
+            state, note = "active", f"waives {rule_id} ({result.status}) until {waiver.expires}"
+        ws = WaiverState(waiver.rule, waiver.reason, waiver.approved_by, waiver.expires, state,  # type: ignore[arg-type]
+                         note, location)
+        if state == "active" and result is not None:
+            result.status = "waived"
+            result.waiver = ws
+        states.append(ws)
+    return states
+
+
+def _provenance(loaded: LoadedSpec, workspace: Workspace) -> dict[str, Any]:
+    """What data and code produced this model, as the spec states it (the REP rules judge whether it is true)."""
+    spec = loaded.spec
+    prov = spec.provenance
+    out: dict[str, Any] = {"model": spec.model.name if spec.model else None,
+                           "model_version": spec.model.version if spec.model else None}
+    if prov is None:
+        return out
+    out["data"] = [{"name": d.name, "uri": d.uri,
+                    "pin": next((f"{k}: {v}" for k in ("version", "as_of", "snapshot_id", "sha256", "dvc")
+                                 if (v := getattr(d, k))), None)} for d in prov.data]
+    if prov.code:
+        out["commit"] = prov.code.commit
+        out["code_paths"] = list(prov.code.paths)
+    if prov.seed:
+        out["seed"] = prov.seed.value
+    if prov.dependencies and prov.dependencies.lockfile:
+        out["lockfile"] = prov.dependencies.lockfile
+        try:
+            path = workspace.resolve(loaded.base, prov.dependencies.lockfile)
+            out["lockfile_sha256"] = hashlib.sha256(workspace.read_text(path).encode()).hexdigest()
+        except EvidenceError:
+            out["lockfile_sha256"] = None
+    if prov.artifact:
+        out["artifact"] = prov.artifact.uri
+        out["artifact_sha256"] = prov.artifact.sha256
+    return out

@@ -1,0 +1,50 @@
+"""A repository as evidence: confined path resolution, cached file reads, and git, shared across specs."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from mlgate.errors import EvidenceError
+from mlgate.evidence.git import GitRepo
+from mlgate.paths import PathEscape, confine, repo_relative
+from mlgate.yamlload import Document, YamlError, parse_yaml, read_text
+
+
+class Workspace:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._texts: dict[Path, str] = {}
+        self._yaml: dict[Path, Document] = {}
+
+    @cached_property
+    def git(self) -> GitRepo:
+        return GitRepo(self.root)
+
+    def resolve(self, base: Path, relative: str) -> Path:
+        """The absolute path of `relative` (written in a spec in `base`), confined to the repository."""
+        try:
+            return confine(self.root, base, relative)
+        except PathEscape as exc:
+            raise EvidenceError(str(exc)) from None
+
+    def rel(self, path: Path) -> str:
+        return repo_relative(self.root, path)
+
+    def read_text(self, path: Path) -> str:
+        """A text file's content (UTF-8, size-limited), read once per run."""
+        if path not in self._texts:
+            try:
+                self._texts[path] = read_text(path)
+            except YamlError as exc:
+                raise EvidenceError(exc.message, path=self.rel(path)) from None
+        return self._texts[path]
+
+    def read_yaml(self, path: Path) -> Document:
+        """A YAML (or JSON) evidence file with positions, loaded safely and once per run."""
+        if path not in self._yaml:
+            try:
+                self._yaml[path] = parse_yaml(self.read_text(path))
+            except YamlError as exc:
+                raise EvidenceError(exc.message, path=self.rel(path), line=exc.line) from None
+        return self._yaml[path]

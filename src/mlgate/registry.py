@@ -1,0 +1,142 @@
+"""The rule catalogue as data: built-in `rules/*.yaml`, a team's `.mlgate/rules/*.yaml`, and plugin checks
+registered through the entry-point group `mlgate.checks`."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from mlgate.errors import UsageError
+from mlgate.result import RuleInfo
+from mlgate.yamlload import YamlError, load_yaml_file, parse_yaml
+
+ENTRY_POINT_GROUP = "mlgate.checks"
+DOCS_BASE = "https://github.com/mlgate/mlgate/blob/main/docs/rules.md"
+SECTIONS = ("reproducibility", "serving", "rollout", "monitoring", "operations", "security")
+_RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*[0-9]{3}$")
+
+
+class RuleFile(BaseModel):
+    """One rule, as written in `rules/<ID>.yaml`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(pattern=_RULE_ID.pattern)
+    title: str
+    section: str
+    severity: Literal["error", "warning", "note"] = "error"
+    rationale: str
+    remediation: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    check: str
+    docs: str | None = None
+
+
+@dataclass
+class Registry:
+    rules: dict[str, RuleInfo] = field(default_factory=dict)
+
+    def ordered(self) -> list[RuleInfo]:
+        def key(rule: RuleInfo) -> tuple[int, str]:
+            order = SECTIONS.index(rule.section) if rule.section in SECTIONS else len(SECTIONS)
+            return order, rule.id
+        return sorted(self.rules.values(), key=key)
+
+    def get(self, rule_id: str) -> RuleInfo | None:
+        return self.rules.get(rule_id.upper())
+
+
+def _builtin_rule_texts() -> list[tuple[str, str]]:
+    """(name, text) of the shipped rule files: inside the installed package, or `rules/` in a source tree."""
+    packaged = resources.files("mlgate") / "rules"
+    if packaged.is_dir():
+        return sorted((p.name, p.read_text(encoding="utf-8")) for p in packaged.iterdir()
+                      if p.name.endswith(".yaml"))
+    source_tree = Path(__file__).resolve().parents[2] / "rules"
+    return sorted((p.name, p.read_text(encoding="utf-8")) for p in source_tree.glob("*.yaml"))
+
+
+def _to_info(data: Any, origin: str, line_of: Any = None) -> RuleInfo:
+    try:
+        parsed = RuleFile.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
+        raise UsageError(f"rule file: {loc}: {err['msg']}", path=origin,
+                         line=line_of(err["loc"]) if line_of else None) from None
+    docs = parsed.docs or f"{DOCS_BASE}#{parsed.id.lower()}"
+    return RuleInfo(id=parsed.id, title=parsed.title.strip(), section=parsed.section, severity=parsed.severity,
+                    rationale=" ".join(parsed.rationale.split()), remediation=" ".join(parsed.remediation.split()),
+                    docs=docs, params=dict(parsed.params), check=parsed.check, source=origin)
+
+
+def load_registry(root: Path | None = None) -> Registry:
+    registry = Registry()
+    for name, text in _builtin_rule_texts():
+        try:
+            doc = parse_yaml(text)
+        except YamlError as exc:  # pragma: no cover - the shipped files are tested
+            raise UsageError(exc.message, path=f"mlgate/rules/{name}", line=exc.line) from None
+        info = _to_info(doc.data, "built-in")
+        registry.rules[info.id] = info
+    builtin_checks = {r.check: r for r in registry.rules.values()}
+    _load_plugins(registry)
+    if root is not None:
+        for file in sorted((root / ".mlgate" / "rules").glob("*.yaml")):
+            rel = file.relative_to(root).as_posix()
+            try:
+                doc = load_yaml_file(file)
+            except YamlError as exc:
+                raise UsageError(exc.message, path=rel, line=exc.line) from None
+            info = _to_info(doc.data, rel, lambda loc, d=doc: d.pos(tuple(loc)).line)
+            if info.id in registry.rules:
+                raise UsageError(f"rule {info.id} is already defined ({registry.rules[info.id].source}); "
+                                 "a team rule needs its own ID", path=rel, line=doc.pos(("id",)).line)
+            base = builtin_checks.get(info.check)
+            if base is not None:  # reuse a built-in check: unspecified params keep the built-in defaults
+                info = RuleInfo(**{**info.__dict__, "params": {**base.params, **info.params}})
+            registry.rules[info.id] = info
+    return registry
+
+
+def _load_plugins(registry: Registry) -> None:
+    """Plugins: an entry point in `mlgate.checks` names a check; if the object carries `mlgate_rule` (the
+    fields of a rule file), that rule joins the catalogue."""
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+        except Exception as exc:  # a broken plugin must say which one, not crash the run
+            raise UsageError(f"plugin check '{ep.name}' ({ep.value}) failed to load: {exc}") from None
+        meta = getattr(obj, "mlgate_rule", None)
+        if meta is not None:
+            info = _to_info({"check": ep.name, **meta}, f"plugin {ep.value}")
+            if info.id in registry.rules:
+                raise UsageError(f"plugin {ep.value} defines rule {info.id}, which already exists")
+            registry.rules[info.id] = info
+
+
+def resolve_check(name: str) -> Any:
+    """The callable behind a rule's `check:`: a built-in `module.function` under mlgate.checks, or a plugin's
+    entry point of that name. Imported only when a rule that uses it runs."""
+    module_name, _, func = name.rpartition(".")
+    if module_name and re.fullmatch(r"[a-z_]+", module_name):
+        try:
+            module = importlib.import_module(f"mlgate.checks.{module_name}")
+        except ModuleNotFoundError:
+            module = None
+        if module is not None and hasattr(module, func):
+            return getattr(module, func)
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):
+        return ep.load()
+    raise LookupError(f"no check named '{name}' (not built in, and no plugin registers it in "
+                      f"the '{ENTRY_POINT_GROUP}' entry-point group)")

@@ -1,0 +1,75 @@
+"""The terminal report: one line per rule, the problems under it with file:line and the fix.
+
+Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). Control characters from the
+spec are shown escaped, so a crafted string cannot move the cursor or rewrite the screen.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mlgate.result import Finding, Report, RuleResult
+from mlgate.textsafe import one_line
+
+SYMBOL = {"pass": "ok", "fail": "FAIL", "warn": "warn", "waived": "waived", "n/a": "n/a", "error": "ERROR"}
+COLOR = {"pass": "32", "fail": "31;1", "warn": "33", "waived": "36", "n/a": "2", "error": "35;1"}
+
+
+def render(report: Report, *, color: bool = False, verbose: bool = False, **_: Any) -> str:
+    def paint(text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if color else text
+
+    lines: list[str] = []
+    for d in report.deployments:
+        title = one_line(d.model or "(no model name)")
+        verdict = paint("READY", "32;1") if d.ready else paint("NOT READY", "31;1")
+        lines.append(f"{one_line(d.spec)} ({title}): {verdict}")
+        for r in d.results:
+            label = paint(f"{SYMBOL[r.status]:<6}", COLOR[r.status])
+            lines.append(f"  {label} {r.rule.id}  {one_line(r.rule.title)}{_suffix(r)}")
+            shown = r.findings if verbose else _interesting(r)
+            for f in shown:
+                lines.append(f"           {_where(f)}{one_line(f.message)}")
+                if f.status in ("fail", "warn", "error") and (f.remediation or r.status != "error"):
+                    fix = f.remediation or r.rule.remediation
+                    lines.append(f"           fix: {one_line(fix)}")
+        for w in d.waivers:
+            if w.state != "active":
+                lines.append(f"  {paint('waiver', '33')} {one_line(w.rule or '?')} at {w.location.path}:"
+                             f"{w.location.line}: {one_line(w.note)}")
+        lines.append("")
+    lines.append(_summary(report, paint))
+    return "\n".join(lines) + "\n"
+
+
+def _suffix(r: RuleResult) -> str:
+    if r.status == "waived" and r.waiver:
+        return f"  (waived by {one_line(r.waiver.approved_by or '?')} until {r.waiver.expires})"
+    if r.status in ("fail", "error", "warn") and not r.blocking:
+        return f"  [{r.severity}, not blocking]"
+    return ""
+
+
+def _interesting(r: RuleResult) -> list[Finding]:
+    if r.status == "pass":
+        return []
+    if r.status == "n/a":
+        return r.findings[:1]
+    return r.problems
+
+
+def _where(f: Finding) -> str:
+    if f.location is None:
+        return ""
+    return f"{one_line(f.location.path)}:{f.location.line}: "
+
+
+def _summary(report: Report, paint: Any) -> str:
+    counts: dict[str, int] = {}
+    for d in report.deployments:
+        for r in d.results:
+            counts[r.status] = counts.get(r.status, 0) + 1
+    parts = [f"{counts[s]} {s}" for s in ("fail", "error", "warn", "waived", "pass", "n/a") if counts.get(s)]
+    n = len(report.deployments)
+    verdict = paint("ready", "32;1") if report.ready else paint("not ready", "31;1")
+    return f"{n} deployment{'s' if n != 1 else ''} checked: {verdict} ({', '.join(parts)}; fail-on {report.fail_on})"

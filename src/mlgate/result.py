@@ -1,0 +1,130 @@
+"""The one result model every renderer reads: findings, rule results, deployments and the report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Status = Literal["pass", "fail", "warn", "waived", "n/a", "error"]
+Severity = Literal["error", "warning", "note"]
+
+# Worst first: a rule's status is the worst of its findings.
+STATUS_ORDER: tuple[Status, ...] = ("error", "fail", "warn", "pass", "n/a")
+SEVERITY_RANK: dict[str, int] = {"note": 0, "warning": 1, "error": 2}
+
+
+@dataclass(frozen=True)
+class Location:
+    path: str  # repo-relative, POSIX separators
+    line: int = 1
+    column: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"path": self.path, "line": self.line}
+        if self.column:
+            out["column"] = self.column
+        return out
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One observation a check makes: a problem (fail/warn/error), the evidence for a pass, or why n/a."""
+
+    status: Status
+    message: str
+    location: Location | None = None
+    remediation: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status, "message": self.message,
+                               "location": self.location.to_json() if self.location else None}
+        if self.remediation:
+            out["remediation"] = self.remediation
+        return out
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    id: str
+    title: str
+    section: str
+    severity: Severity
+    rationale: str
+    remediation: str
+    docs: str
+    params: dict[str, Any] = field(default_factory=dict)
+    check: str = ""
+    source: str = "built-in"
+
+
+@dataclass
+class WaiverState:
+    rule: str | None
+    reason: str | None
+    approved_by: str | None
+    expires: dt.date | None
+    state: Literal["active", "expired", "incomplete", "unused", "forbidden"]
+    note: str
+    location: Location
+
+
+@dataclass
+class RuleResult:
+    rule: RuleInfo
+    status: Status
+    severity: Severity
+    findings: list[Finding]
+    waiver: WaiverState | None = None
+    blocking: bool = False
+
+    @property
+    def headline(self) -> Finding:
+        """The finding that decided the status (the first of the worst)."""
+        worst = self.status if self.status != "waived" else self.unwaived_status
+        for finding in self.findings:
+            if finding.status == worst:
+                return finding
+        return self.findings[0]
+
+    @property
+    def unwaived_status(self) -> Status:
+        return worst_status(f.status for f in self.findings)
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.status in ("fail", "warn", "error")]
+
+
+@dataclass
+class Deployment:
+    spec: str  # repo-relative path of the spec
+    model: str | None
+    results: list[RuleResult]
+    waivers: list[WaiverState]
+    spec_location: Location
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ready(self) -> bool:
+        return not any(r.blocking for r in self.results)
+
+
+@dataclass
+class Report:
+    deployments: list[Deployment]
+    fail_on: Severity
+    tool_version: str
+    rules: list[RuleInfo]
+
+    @property
+    def ready(self) -> bool:
+        return all(d.ready for d in self.deployments)
+
+
+def worst_status(statuses: Any) -> Status:
+    seen = set(statuses)
+    for status in STATUS_ORDER:
+        if status in seen:
+            return status
+    return "pass"

@@ -1,0 +1,245 @@
+"""pydantic models of the deployment spec, version 1 (see the reference spec in the README).
+
+Every section is optional: a field the team cannot fill yet is left out, and the rule that needs it fails and
+says what to add. Only the shape is validated here; whether the values are true is the rules' job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from mlgate.yamlload import as_text
+
+# An identifier written in YAML (a version, a commit, a VersionId): kept as the text that was written.
+Text = Annotated[str, BeforeValidator(as_text)]
+
+
+class _Node(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+
+
+class Model(_Node):
+    name: str | None = None
+    version: Text | None = None
+    owner: str | None = Field(None, description="A team address, not a person who may leave.")
+
+
+class Dataset(_Node):
+    name: Text | None = None
+    uri: str | None = Field(None, description="s3://, featurestore://, lakefs://, hf://datasets/..., delta/iceberg "
+                                              "table, or a path in the repo.")
+    version: Text | None = Field(None, description="S3 VersionId, or a Delta table version.")
+    as_of: Text | None = Field(None, description="Feature-store snapshot (time-travel point).")
+    snapshot_id: Text | None = Field(None, description="Iceberg snapshot id.")
+    dvc: str | None = Field(None, description="A committed .dvc file that pins the data by content hash.")
+    sha256: Text | None = Field(None, description="sha256 of the data file's content.")
+    manifest: str | None = Field(None, description="For a prefix: a file listing every object with its version.")
+
+
+class Code(_Node):
+    commit: Text | None = Field(None, description="The commit the artifact was trained from.")
+    paths: list[str] = Field(default_factory=list, description="Training code; a change here after `commit` "
+                                                               "makes the artifact stale.")
+    repository: str | None = None
+
+
+class Dependencies(_Node):
+    lockfile: str | None = None
+    manifest: str | None = Field(None, description="The project manifest the lockfile locks (default: found "
+                                                   "next to the lockfile).")
+
+
+class Seed(_Node):
+    value: int | None = None
+    source: str | None = Field(None, description="Where training reads it: a file, then '#' and a dotted key.")
+
+
+class Artifact(_Node):
+    uri: str | None = None
+    sha256: Text | None = None
+    manifest: str | None = None
+    model_package_arn: str | None = None
+
+
+class Provenance(_Node):
+    data: list[Dataset] = Field(default_factory=list)
+    code: Code | None = None
+    dependencies: Dependencies | None = None
+    seed: Seed | None = None
+    artifact: Artifact | None = None
+
+
+class Serverless(_Node):
+    memory_mb: int | None = None
+    max_concurrency: int | None = None
+    provisioned_concurrency: int | None = None
+
+
+class Traffic(_Node):
+    requests_per_day: float | None = None
+    peak_rps: float | None = None
+    latency_p99_ms: float | None = None
+    payload_kb: float | None = None
+    processing_s: float | None = None
+    synchronous: bool | None = None
+    gpu: bool | None = None
+
+
+class Serving(_Node):
+    pattern: Literal["realtime", "serverless", "async", "batch"] | None = None
+    endpoint: str | None = None
+    instance_type: str | None = None
+    instance_count: int | None = None
+    serverless: Serverless | None = None
+    traffic: Traffic | None = None
+
+
+class Shadow(_Node):
+    variant: str | None = None
+    sampling_percent: float | None = None
+    duration: Text | None = Field(None, description="How long the shadow runs, e.g. 3d, 12h.")
+
+
+class Canary(_Node):
+    variant: str | None = None
+    steps: list[float] = Field(default_factory=list, description="Percent of live traffic at each step.")
+    bake_time: Text | None = Field(None, description="Wait at each step before the next, e.g. 1h.")
+
+
+class Previous(_Node):
+    variant: str | None = None
+    keep_warm: bool | None = None
+    min_instances: int | None = None
+
+
+class Rollout(_Node):
+    shadow: Shadow | None = None
+    canary: Canary | None = None
+    previous: Previous | None = None
+    rollback_alarms: list[str] = Field(default_factory=list)
+
+
+class Capture(_Node):
+    enabled: bool | None = None
+    sampling_percent: float | None = None
+    inputs: bool | None = None
+    outputs: bool | None = None
+    destination: str | None = None
+    kms_key: str | None = None
+    retention: Text | None = None
+
+
+class MadeFrom(_Node):
+    dataset: Text | None = Field(None, description="Name of the provenance dataset the baseline was made from.")
+    version: Text | None = Field(None, description="The version of that dataset the baseline was made from.")
+
+
+class DataDrift(_Node):
+    baseline: str | None = None
+    made_from: MadeFrom | None = Field(None, description="The training data version the baseline was made from.")
+    schedule: str | None = None
+
+
+class PredictionDrift(_Node):
+    metric: str | None = None
+    expected: list[float] = Field(default_factory=list, description="[low, high]: alert outside this band.")
+    schedule: str | None = None
+
+
+class Alarm(_Node):
+    name: str | None = None
+    watches: Literal["latency", "errors", "throttles", "other"] | None = None
+    metric: str | None = None
+    statistic: str | None = None
+    threshold_ms: float | None = None
+    threshold_rate: float | None = None
+    threshold_count: float | None = None
+
+
+class Operational(_Node):
+    alarms: list[Alarm] = Field(default_factory=list)
+
+
+class GroundTruth(_Node):
+    label_delay: Text | None = None
+    metric: str | None = None
+    minimum: float | None = None
+
+
+class Monitoring(_Node):
+    capture: Capture | None = None
+    data_drift: DataDrift | None = None
+    prediction_drift: PredictionDrift | None = None
+    operational: Operational | None = None
+    ground_truth: GroundTruth | None = None
+
+
+class Retraining(_Node):
+    trigger: Literal["schedule", "drift", "manual"] | None = None
+    schedule: str | None = None
+    drift_alarm: str | None = None
+
+
+class Operations(_Node):
+    on_call: str | None = None
+    runbook: str | None = None
+    rollback: str | None = None
+
+
+class ExecutionRole(_Node):
+    policy: str | None = None
+    cloudformation: str | None = None
+    terraform: str | None = None
+
+
+class Pii(_Node):
+    input_fields: list[str] = Field(default_factory=list)
+    pii_fields: list[str] = Field(default_factory=list, description="Fields declared PII beyond name detection.")
+    handling: dict[str, Literal["drop", "hash", "mask", "tokenize", "keep"]] = Field(default_factory=dict)
+
+
+class Security(_Node):
+    execution_role: ExecutionRole | None = None
+    pii: Pii | None = None
+
+
+class Infrastructure(_Node):
+    cloudformation: str | None = None
+    terraform: str | None = None
+
+
+class Waiver(_Node):
+    # Every field is optional here so an incomplete waiver is reported by the engine (it does not waive)
+    # instead of making the whole spec unusable.
+    rule: str | None = None
+    reason: str | None = None
+    approved_by: str | None = None
+    expires: dt.date | None = None
+
+
+class Spec(_Node):
+    """An mlgate deployment spec: one model deployment, and the evidence that it is ready."""
+
+    model_config = ConfigDict(extra="forbid", title="mlgate deployment spec (version 1)")
+
+    version: Literal[1] = Field(description="Spec format version; 1 is the only one.")
+    model: Model | None = None
+    provenance: Provenance | None = None
+    serving: Serving | None = None
+    rollout: Rollout | None = None
+    monitoring: Monitoring | None = None
+    retraining: Retraining | None = None
+    operations: Operations | None = None
+    security: Security | None = None
+    infrastructure: Infrastructure | None = None
+    waivers: list[Waiver] = Field(default_factory=list)
+
+
+def json_schema() -> dict[str, Any]:
+    schema = Spec.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://mlgate.dev/schema/mlgate-spec-1.json"
+    return schema

@@ -1,0 +1,86 @@
+"""Shared fixtures: real git repositories built in tmp dirs, and helpers to run rules and the CLI on them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import subprocess
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from mlgate.cli import main
+from mlgate.config import load_config
+from mlgate.engine import Options, run
+from mlgate.registry import load_registry
+from mlgate.result import Report, RuleResult
+from mlgate.spec.load import load_spec
+
+TODAY = dt.date(2026, 11, 26)
+GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com", "GIT_COMMITTER_NAME": "Test",
+           "GIT_COMMITTER_EMAIL": "test@example.com", "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent"}
+
+
+class Repo:
+    """A real git repository in a tmp dir. `write` files (dedented), `commit` them, `run` rules on a spec."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.git("init", "-q", "-b", "main")
+
+    def git(self, *args: str) -> str:
+        env = {**os.environ, **GIT_ENV}
+        return subprocess.run(["git", "-c", "commit.gpgsign=false", *args], cwd=self.root, env=env,
+                              check=True, capture_output=True, text=True).stdout.strip()
+
+    def write(self, rel: str, text: str | bytes) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+        return path
+
+    def commit(self, message: str = "commit", *paths: str) -> str:
+        self.git("add", "-A", *paths)
+        self.git("commit", "-q", "--allow-empty", "-m", message)
+        return self.git("rev-parse", "HEAD")
+
+    def report(self, spec: str = "mlgate.yaml", *, select: list[str] | None = None,
+               today: dt.date = TODAY) -> Report:
+        loaded = load_spec(self.root / spec, root=self.root)
+        return run([loaded], load_registry(self.root), load_config(self.root),
+                   Options(select=select or [], today=today))
+
+    def rule(self, rule_id: str, spec: str = "mlgate.yaml", *, today: dt.date = TODAY) -> RuleResult:
+        """Run one rule on one spec and return its result."""
+        (result,) = self.report(spec, select=[rule_id], today=today).deployments[0].results
+        return result
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Repo:
+    return Repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    """Run `mlgate ...` in-process: returns (exit code, stdout, stderr)."""
+    monkeypatch.setenv("MLGATE_TODAY", TODAY.isoformat())
+    monkeypatch.delenv("NO_COLOR", raising=False)
+
+    def invoke(*args: str, cwd: Path | None = None) -> tuple[int, str, str]:
+        if cwd is not None:
+            monkeypatch.chdir(cwd)
+        code = main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return invoke
+
+
+def messages(result: RuleResult) -> str:
+    """Every finding message of a result, one per line, for assertions."""
+    return "\n".join(f"{f.status}: {f.message}" for f in result.findings)
