@@ -1,0 +1,118 @@
+"""The safe YAML loader: positions, YAML 1.2 scalars, and refusal of everything that is not plain data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mlgate.yamlload import MAX_BYTES, Pos, YamlError, as_text, load_yaml_file, parse_yaml
+
+
+def test_positions_of_values_and_keys() -> None:
+    doc = parse_yaml("a: 1\nb:\n  - x\n  - {c: 2}\n")
+    assert doc.positions[("b", 1, "c")] == Pos(4, 9)
+    assert doc.keys[("b",)] == Pos(2, 1)
+    # a missing field is reported at its nearest written ancestor (the key line)
+    assert doc.pos(("b", 1, "missing")) == Pos(4, 5)
+    assert doc.pos(("nothing", "here")) == Pos(1, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("no", "no"),  # YAML 1.1 would make this False (the Norway problem)
+        ("on", "on"),
+        ("true", True),
+        ("0123", "0123"),  # not octal
+        ("1234e56", "1234e56"),  # a short commit sha stays text
+        ("12", 12),
+        ("-3", -3),
+        ("~", None),
+        ("2026-12-31", "2026-12-31"),
+        ("'5'", "5"),
+        ("!!str 5", "5"),
+        ("!!int '7'", 7),
+    ],
+)
+def test_scalars_follow_yaml_1_2(text: str, expected: object) -> None:
+    assert parse_yaml(f"v: {text}\n").data["v"] == expected
+
+
+def test_floats_remember_their_text() -> None:
+    value = parse_yaml("v: 1.10\n").data["v"]
+    assert value == 1.1
+    assert as_text(value) == "1.10"
+    assert as_text(True) is True
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment", "line"),
+    [
+        ("a: 1\na: 2\n", "duplicate key 'a' (first defined at line 1)", 2),
+        ("a: !!python/object:os.system {}\n", "tag 'tag:yaml.org,2002:python/object:os.system' is not allowed", 1),
+        ("a: !!python/name:os.system\n", "is not allowed", 1),
+        ("a: !custom 3\n", "tag '!custom' is not allowed", 1),
+        ("a: !!set {x}\n", "is not allowed", 1),
+        ("base: &b {x: 1}\nc:\n  <<: *b\n", "merge keys (<<) are not supported", 3),
+        ("a: [1, 2\n", "YAML syntax error", 2),
+        ("a:\n\t- 1\n", "YAML syntax error", 2),
+        ("? [1, 2]\n: x\n", "mapping key must be a plain string", 1),
+        ("a: !!int x\n", "'x' is not a valid int", 1),
+    ],
+)
+def test_refused_documents_name_the_line(text: str, fragment: str, line: int) -> None:
+    with pytest.raises(YamlError) as info:
+        parse_yaml(text)
+    assert fragment in info.value.message
+    assert info.value.line == line
+
+
+def test_alias_bomb_is_stopped() -> None:
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [{', '.join(['*' + prev] * 9)}]")
+    with pytest.raises(YamlError, match="YAML bomb"):
+        parse_yaml("\n".join(lines) + "\n")
+
+
+def test_small_aliases_are_fine() -> None:
+    doc = parse_yaml("a: &x [1, 2]\nb: *x\n")
+    assert doc.data == {"a": [1, 2], "b": [1, 2]}
+
+
+def test_deep_nesting_is_refused() -> None:
+    with pytest.raises(YamlError, match="nest|deep"):
+        parse_yaml("[" * 10_000 + "]" * 10_000)
+    with pytest.raises(YamlError, match="nesting deeper"):
+        parse_yaml("a:\n" + "".join("  " * i + f"k{i}:\n" for i in range(1, 120)) + "  " * 120 + "v: 1\n")
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"a: 1\n" + b"#" * (MAX_BYTES + 1), "larger than 1024 KiB"),
+        (b"a: \xff\xfe\n", "not UTF-8"),
+        (b"a: 1\x00\n", "binary file"),
+    ],
+)
+def test_unreadable_files(tmp_path: Path, content: bytes, fragment: str) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_bytes(content)
+    with pytest.raises(YamlError, match=fragment):
+        load_yaml_file(path)
+
+
+def test_bom_is_tolerated_and_directories_refused(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_bytes(b"\xef\xbb\xbfa: 1\n")
+    assert load_yaml_file(path).data == {"a": 1}
+    with pytest.raises(YamlError, match="not a regular file"):
+        load_yaml_file(tmp_path)
+    with pytest.raises(YamlError, match="does not exist"):
+        load_yaml_file(tmp_path / "missing.yaml")
+
+
+def test_empty_document() -> None:
+    assert parse_yaml("").data is None
+    assert parse_yaml("# only a comment\n").data is None
