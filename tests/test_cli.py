@@ -27,7 +27,7 @@ def test_version_and_help(cli) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(SystemExit) as info:
         cli("--version")
     assert info.value.code == 0
-    code, out, err = cli()
+    code, out, _err = cli()
     assert code == 2
     assert "exit codes: 0 ready, 1 not ready, 2" in out
     for command in ("check", "rules", "explain", "schema"):
@@ -75,7 +75,7 @@ def test_text_report_shows_problems_with_location_and_fix(repo: Repo, cli) -> No
 )
 def test_unusable_spec_exits_2_with_one_clear_line(repo: Repo, cli, spec: str, fragment: str) -> None:  # type: ignore[no-untyped-def]
     repo.write("mlgate.yaml", spec)
-    code, out, err = cli("check", str(repo.root))
+    code, _out, err = cli("check", str(repo.root))
     assert code == 2
     assert fragment in err
     assert "Traceback" not in err
@@ -137,7 +137,7 @@ def test_two_formats_cannot_share_standard_output(repo: Repo, cli) -> None:  # t
 
 def test_json_report_shape(repo: Repo, cli) -> None:  # type: ignore[no-untyped-def]
     repo.write("models/fraud/mlgate.yaml", SPEC)
-    code, out, _ = cli("check", str(repo.root), "--select", "TST001,TST002", "--format", "json")
+    _code, out, _ = cli("check", str(repo.root), "--select", "TST001,TST002", "--format", "json")
     data = json.loads(out)
     assert data["ready"] is False
     (dep,) = data["deployments"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -102,8 +101,8 @@ def test_symlink_out_of_the_repo_is_refused(repo: Repo, tmp_path: Path) -> None:
     outside = tmp_path / "secret.md"
     outside.write_text("secret")
     (repo.root / "docs").mkdir()
-    os.symlink(outside, repo.root / "docs" / "runbook.md")
-    os.symlink(repo.root / "docs" / "runbook.md", repo.root / "chain.md")  # a chain of links ends outside too
+    (repo.root / "docs" / "runbook.md").symlink_to(outside)
+    (repo.root / "chain.md").symlink_to(repo.root / "docs" / "runbook.md")  # a chain of links ends outside too
     for target in ("docs/runbook.md", "chain.md"):
         err = load_error(repo, f"version: 1\noperations:\n  runbook: {target}\n")
         assert "resolves outside the repository" in err.message

@@ -101,6 +101,9 @@ class Shadow(_Node):
     variant: str | None = None
     sampling_percent: float | None = None
     duration: Text | None = Field(None, description="How long the shadow runs, e.g. 3d, 12h.")
+    endpoint: str | None = Field(None, description="A separate endpoint that hosts the shadow, the caller mirroring "
+                                                   "live requests to it (for serverless and async endpoints, which "
+                                                   "cannot host a shadow variant).")
 
 
 class Canary(_Node):

@@ -1,0 +1,467 @@
+"""Rollout rules (RLO001-RLO004): shadow first, then a gradual canary, the old variant warm, alarms that roll back.
+
+The rules adapt to `serving.pattern` (a spec without one is judged as realtime). A batch transform serves no live
+traffic, so none of them applies to it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Generator, Iterator
+from typing import Any
+
+from mlgate.checks import CheckContext
+from mlgate.result import Finding
+from mlgate.spec.models import Alarm, Canary, Previous, Shadow
+from mlgate.units import DURATION_HELP, parse_duration
+
+# The longest managed shadow test (a SageMaker inference experiment) that can be scheduled.
+# Facts §2.2: botocore `InferenceExperimentSchedule` — "maximum duration ... for an inference experiment is 30 days".
+MAX_SHADOW_TEST_S = 30 * 86400
+
+# SageMaker's AutoRollbackConfiguration takes 1-10 alarms (facts §2.3, botocore `AutoRollbackConfiguration`).
+MAX_ROLLBACK_ALARMS = 10
+
+# Patterns that cannot host a shadow variant on the serving endpoint (facts §1.2 and §2.2): serverless endpoints
+# exclude multiple production variants, and SageMaker shadow tests exclude serverless and asynchronous inference.
+_NO_SHADOW_VARIANT = {
+    "serverless": "a serverless endpoint cannot hold more than one production variant, and SageMaker shadow "
+                  "tests exclude serverless inference",
+    "async": "SageMaker shadow tests exclude asynchronous inference endpoints",
+}
+
+
+def _pattern(ctx: CheckContext) -> str:
+    serving = ctx.spec.serving
+    return serving.pattern if serving and serving.pattern else "realtime"
+
+
+def _batch_na(ctx: CheckContext, what: str) -> Finding | None:
+    if _pattern(ctx) != "batch":
+        return None
+    return ctx.na(f"serving.pattern is batch: a batch transform serves no live traffic, so there is {what}",
+                  at=("serving", "pattern"))
+
+
+def _pct(value: float) -> str:
+    return f"{value:g}"
+
+
+def _number_param(ctx: CheckContext, name: str) -> float | None:
+    value = ctx.params.get(name)
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    return None
+
+
+def _duration_param(ctx: CheckContext, name: str) -> float | None:
+    return parse_duration(ctx.params.get(name))
+
+
+def _bad_param(ctx: CheckContext, name: str, expected: str) -> Finding:
+    return ctx.error(f"rule parameter {name} is {ctx.params.get(name)!r}, not {expected}; fix params.{ctx.rule.id} "
+                     "in the mlgate config ([tool.mlgate] or .mlgate.toml)")
+
+
+def _variants(ctx: CheckContext) -> tuple[Shadow | None, Canary | None, Previous | None]:
+    rollout = ctx.spec.rollout
+    if rollout is None:
+        return None, None, None
+    return rollout.shadow, rollout.canary, rollout.previous
+
+
+# RLO001 -----------------------------------------------------------------------------------------------------------
+
+def shadow(ctx: CheckContext) -> Iterator[Finding]:
+    """The new model scores live traffic in shadow, long and wide enough, before any of its output is served."""
+    na = _batch_na(ctx, "no live traffic to shadow")
+    if na:
+        yield na
+        return
+    min_pct = _number_param(ctx, "min_sampling_percent")
+    min_dur = _duration_param(ctx, "min_duration")
+    if min_pct is None:
+        yield _bad_param(ctx, "min_sampling_percent", "a number")
+    if min_dur is None:
+        yield _bad_param(ctx, "min_duration", DURATION_HELP)
+    if min_pct is None or min_dur is None:
+        return
+    min_dur_txt = str(ctx.params["min_duration"]).strip()
+
+    sh, canary, previous = _variants(ctx)
+    base = ("rollout", "shadow")
+    if sh is None:
+        yield ctx.fail("no rollout.shadow: the new model would answer real callers without ever having scored "
+                       "live traffic, so its first errors reach users", at=base,
+                       fix=f"add rollout.shadow with a variant name, sampling_percent (at least {_pct(min_pct)}) "
+                           f"and a duration (at least {min_dur_txt}), e.g. "
+                           "`shadow: {variant: model-v2-shadow, sampling_percent: 100, duration: 3d}`")
+        return
+
+    pattern = _pattern(ctx)
+    serving_endpoint = ctx.spec.serving.endpoint if ctx.spec.serving else None
+    separate = bool(sh.endpoint) and sh.endpoint != serving_endpoint
+    problems = 0
+
+    if pattern in _NO_SHADOW_VARIANT and not separate:
+        problems += 1
+        where = (f"rollout.shadow.endpoint is the serving endpoint '{sh.endpoint}'" if sh.endpoint
+                 else "the shadow has no endpoint of its own")
+        yield ctx.fail(f"serving.pattern is {pattern} and {where}: {_NO_SHADOW_VARIANT[pattern]}, so SageMaker "
+                       "cannot run this shadow variant", at=(*base, "endpoint") if sh.endpoint else base,
+                       fix="host the shadow on a separate endpoint, have the caller mirror a sample of live "
+                           "requests to it and discard its answers, and name that endpoint in "
+                           "rollout.shadow.endpoint")
+
+    if not sh.variant:
+        problems += 1
+        yield ctx.fail("rollout.shadow.variant is not set: nothing says which variant scores the shadow traffic",
+                       at=(*base, "variant"), fix="name the shadow variant, e.g. `variant: model-v2-shadow`")
+    else:
+        for role, other in (("canary", canary), ("previous", previous)):
+            if other is not None and other.variant == sh.variant:
+                problems += 1
+                yield ctx.fail(f"shadow variant '{sh.variant}' is also the {role} variant: a shadow must be a "
+                               "variant of its own whose answers are never returned to callers",
+                               at=(*base, "variant"),
+                               fix=f"give the shadow its own variant name, distinct from rollout.{role}.variant")
+
+    pct = sh.sampling_percent
+    if pct is None:
+        problems += 1
+        yield ctx.fail("rollout.shadow.sampling_percent is not set: how much live traffic the shadow sees is "
+                       "unknown", at=(*base, "sampling_percent"),
+                       fix=f"set sampling_percent between {_pct(min_pct)} and 100")
+    elif not 0 < pct <= 100:
+        problems += 1
+        yield ctx.fail(f"shadow sampling_percent is {_pct(pct)}, outside (0, 100]: it is a percent of live "
+                       "requests copied to the shadow", at=(*base, "sampling_percent"),
+                       fix=f"set sampling_percent between {_pct(min_pct)} and 100")
+    elif pct < min_pct:
+        problems += 1
+        yield ctx.fail(f"shadow samples {_pct(pct)} % of live traffic, below the {_pct(min_pct)} % minimum: too "
+                       "few requests to show how the model behaves on real inputs", at=(*base, "sampling_percent"),
+                       fix=f"raise sampling_percent to at least {_pct(min_pct)} (100 before promotion is best)")
+
+    seconds: float | None = None
+    if sh.duration is None:
+        problems += 1
+        yield ctx.fail("rollout.shadow.duration is not set: nothing says how long the shadow runs before the "
+                       "canary starts", at=(*base, "duration"),
+                       fix=f"set duration to at least {min_dur_txt}, e.g. `duration: 3d`")
+    else:
+        seconds = parse_duration(sh.duration)
+        if seconds is None:
+            problems += 1
+            yield ctx.fail(f"shadow duration '{sh.duration}' is not a duration mlgate understands",
+                           at=(*base, "duration"), fix=f"write {DURATION_HELP}")
+        elif seconds < min_dur:
+            problems += 1
+            yield ctx.fail(f"shadow runs {sh.duration}, shorter than the {min_dur_txt} minimum: "
+                           "too short to see a full daily traffic cycle", at=(*base, "duration"),
+                           fix=f"run the shadow for at least {min_dur_txt}")
+        elif seconds > MAX_SHADOW_TEST_S and pattern not in _NO_SHADOW_VARIANT and not separate:
+            yield ctx.warn(f"shadow runs {sh.duration}, longer than the 30 days a SageMaker shadow test "
+                           "(inference experiment) can be scheduled for", at=(*base, "duration"),
+                           fix="plan the shadow as a ShadowProductionVariants endpoint config rather than a "
+                               "managed shadow test, or run successive tests of at most 30d")
+
+    instance_type = ctx.spec.serving.instance_type if ctx.spec.serving else None
+    if pattern == "realtime" and not separate and instance_type and instance_type.startswith("ml.inf1."):
+        # Facts §2.2: the shadow-test exclusions list Inf1 instances.
+        yield ctx.warn(f"serving.instance_type is {instance_type}: SageMaker shadow tests exclude Inf1 "
+                       "instances", at=("serving", "instance_type"),
+                       fix="host the shadow on a separate endpoint (rollout.shadow.endpoint) that the caller "
+                           "mirrors requests to, or serve on another instance family")
+
+    if not problems and pct is not None and seconds is not None:
+        where = (f"on its own endpoint '{sh.endpoint}' (the caller mirrors requests)" if separate
+                 else f"on endpoint '{serving_endpoint}'" if serving_endpoint else "beside the serving variant")
+        yield ctx.ok(f"shadow variant '{sh.variant}' scores {_pct(pct)} % of live traffic for {sh.duration} "
+                     f"{where} before serving (minimum {_pct(min_pct)} % for {min_dur_txt})", at=base)
+
+
+# RLO002 -----------------------------------------------------------------------------------------------------------
+
+def canary(ctx: CheckContext) -> Iterator[Finding]:
+    """The new variant takes live traffic in rising steps, with a bake time at each, never 0 -> 100 at once."""
+    na = _batch_na(ctx, "no traffic to ramp")
+    if na:
+        yield na
+        return
+    max_first = _number_param(ctx, "max_first_step")
+    min_steps = ctx.params.get("min_steps")
+    min_bake = _duration_param(ctx, "min_bake_time")
+    if max_first is None:
+        yield _bad_param(ctx, "max_first_step", "a number")
+    if not isinstance(min_steps, int) or isinstance(min_steps, bool):
+        yield _bad_param(ctx, "min_steps", "a whole number")
+        min_steps = None
+    if min_bake is None:
+        yield _bad_param(ctx, "min_bake_time", DURATION_HELP)
+    if max_first is None or min_steps is None or min_bake is None:
+        return
+    min_bake_txt = str(ctx.params["min_bake_time"]).strip()
+
+    _, can, _ = _variants(ctx)
+    base = ("rollout", "canary")
+    if can is None:
+        yield ctx.fail("no rollout.canary: the new model would take 100 % of traffic at once, so a bad model "
+                       "hurts every caller before any alarm can fire", at=base,
+                       fix=f"add rollout.canary with a variant, steps rising from at most {_pct(max_first)} to 100 "
+                           f"and a bake_time of at least {min_bake_txt}, e.g. "
+                           "`canary: {variant: model-v2, steps: [10, 50, 100], bake_time: 1h}`")
+        return
+
+    problems = 0
+    if not can.variant:
+        problems += 1
+        yield ctx.fail("rollout.canary.variant is not set: nothing says which variant the traffic moves to",
+                       at=(*base, "variant"), fix="name the new model's variant, e.g. `variant: model-v2`")
+
+    steps = can.steps
+    path = (*base, "steps")
+    if not steps:
+        problems += 1
+        yield ctx.fail("rollout.canary.steps is empty: there is no ramp, so traffic would move all at once",
+                       at=path, fix=f"list the percent of traffic at each step, starting at most at "
+                                    f"{_pct(max_first)} and ending at 100, e.g. `steps: [10, 50, 100]`")
+    elif len(steps) == 1 and steps[0] == 100:
+        problems += 1
+        yield ctx.fail("the canary goes from 0 → 100 % at once: every caller gets the new model before any "
+                       "alarm has seen it", at=(*path, 0),
+                       fix=f"ramp in steps, starting at most at {_pct(max_first)} %, e.g. `steps: [10, 50, 100]`")
+    else:
+        problems += yield from _ramp_problems(ctx, steps, path, max_first, min_steps)
+
+    bake: float | None = None
+    if can.bake_time is None:
+        problems += 1
+        yield ctx.fail("rollout.canary.bake_time is not set: the next step could start before the alarms have "
+                       "seen the canary", at=(*base, "bake_time"),
+                       fix=f"set bake_time to at least {min_bake_txt}, e.g. `bake_time: 1h`")
+    else:
+        bake = parse_duration(can.bake_time)
+        if bake is None:
+            problems += 1
+            yield ctx.fail(f"canary bake_time '{can.bake_time}' is not a duration mlgate understands",
+                           at=(*base, "bake_time"), fix=f"write {DURATION_HELP}")
+        elif bake < min_bake:
+            problems += 1
+            yield ctx.fail(f"canary bakes {can.bake_time} at each step, shorter than the "
+                           f"{min_bake_txt} minimum: the alarms may not have enough data to fire "
+                           "before the next step", at=(*base, "bake_time"),
+                           fix=f"set bake_time to at least {min_bake_txt}")
+
+    if not problems:
+        ramp = " → ".join(_pct(s) for s in steps)
+        note = ""
+        if _pattern(ctx) == "serverless":
+            # Facts §1.2 (no multiple production variants on serverless) and §2.3 (deployment guardrails apply to
+            # realtime and async only): the split happens outside SageMaker.
+            note = ("; serverless endpoints hold one variant each, so whatever routes callers between the two "
+                    "endpoints must apply these weights")
+        yield ctx.ok(f"canary '{can.variant}' ramps {ramp} % with {can.bake_time} bake at each step{note}",
+                     at=path)
+
+
+def _ramp_problems(ctx: CheckContext, steps: list[float], path: tuple[Any, ...], max_first: float,
+                   min_steps: int) -> Generator[Finding, None, int]:
+    """Findings for a ramp of at least one step that is not the single 100 % step; returns how many."""
+    count = 0
+    highest = 0.0
+    for i, step in enumerate(steps):
+        at = (*path, i)
+        if not 0 < step <= 100:
+            count += 1
+            yield ctx.fail(f"canary step {i + 1} is {_pct(step)} %, outside (0, 100]: a step is the percent of "
+                           "live traffic the canary takes", at=at, fix="use percents above 0 and at most 100")
+            continue
+        if step <= highest:
+            count += 1
+            yield ctx.fail(f"canary step {i + 1} is {_pct(step)} %, not above the {_pct(highest)} % before it: "
+                           "the steps must rise strictly", at=at,
+                           fix="order the steps from the smallest to 100, each larger than the one before")
+        highest = max(highest, step)
+    first = steps[0]
+    if 0 < first <= 100 and first > max_first:
+        count += 1
+        yield ctx.fail(f"first canary step is {_pct(first)} %, above the {_pct(max_first)} % maximum: a bad "
+                       "model would reach that share of callers before any alarm fires", at=(*path, 0),
+                       fix=f"start the ramp at {_pct(max_first)} % or less, e.g. `steps: [{_pct(max_first)}, 50, "
+                           "100]`")
+    last = steps[-1]
+    if 0 < last < 100:
+        count += 1
+        yield ctx.fail(f"the ramp ends at {_pct(last)} %, not 100 %: the canary never takes all the traffic, so "
+                       "the rollout never finishes", at=(*path, len(steps) - 1), fix="end the steps at 100")
+    if len(steps) < min_steps:
+        count += 1
+        yield ctx.fail(f"the ramp has {len(steps)} step{'s' if len(steps) != 1 else ''}, fewer than the "
+                       f"{min_steps} required", at=path,
+                       fix=f"ramp in at least {min_steps} steps ending at 100, e.g. `steps: [10, 50, 100]`")
+    return count
+
+
+# RLO003 -----------------------------------------------------------------------------------------------------------
+
+_FIRST_RELEASE = ("on a first deployment there is no previous variant: waive RLO003 with that reason until the "
+                  "second release")
+
+
+def previous(ctx: CheckContext) -> Iterator[Finding]:
+    """The variant being replaced stays deployed with capacity, so rollback is a weight change, not a redeploy."""
+    na = _batch_na(ctx, "no live variant to roll back to")
+    if na:
+        yield na
+        return
+    min_instances = ctx.params.get("min_instances")
+    if not isinstance(min_instances, int) or isinstance(min_instances, bool):
+        yield _bad_param(ctx, "min_instances", "a whole number")
+        return
+
+    _, can, prev = _variants(ctx)
+    base = ("rollout", "previous")
+    if prev is None:
+        yield ctx.fail("no rollout.previous: nothing keeps the current model deployed, so rolling back would need "
+                       "a redeploy (new endpoint config, instances to start, model to load) while the bad model "
+                       "keeps serving", at=base,
+                       fix="add rollout.previous with the variant being replaced, keep_warm: true and "
+                           f"min_instances: {max(min_instances, 1)}; {_FIRST_RELEASE}")
+        return
+
+    problems = 0
+    if not prev.variant:
+        problems += 1
+        yield ctx.fail("rollout.previous.variant is not set: nothing says which variant traffic goes back to on "
+                       "rollback", at=(*base, "variant"),
+                       fix=f"name the variant being replaced, e.g. `variant: model-v1`; {_FIRST_RELEASE}")
+    elif can is not None and can.variant == prev.variant:
+        problems += 1
+        yield ctx.fail(f"previous variant '{prev.variant}' is also the canary variant: rolling back must move "
+                       "traffic to the model being replaced, not to the new one", at=(*base, "variant"),
+                       fix="name the variant that serves traffic today in rollout.previous.variant")
+
+    if prev.keep_warm is not True:
+        problems += 1
+        state = "false" if prev.keep_warm is False else "not set"
+        yield ctx.fail(f"rollout.previous.keep_warm is {state}: if the old variant is torn down, rolling back "
+                       "needs a redeploy instead of a weight change", at=(*base, "keep_warm"),
+                       fix="set keep_warm: true and keep the old variant deployed until the canary has reached "
+                           "100 % and baked")
+
+    pattern = _pattern(ctx)
+    if pattern == "serverless":
+        pc = ctx.spec.serving.serverless.provisioned_concurrency if (
+            ctx.spec.serving and ctx.spec.serving.serverless) else None
+        if not pc or pc < 1:
+            ignored = " (min_instances does not apply to serverless)" if prev.min_instances is not None else ""
+            yield ctx.warn(f"on serverless, warm means provisioned concurrency, and "
+                           f"serving.serverless.provisioned_concurrency is {pc if pc is not None else 'not set'}"
+                           f"{ignored}: traffic rolled back to the old model waits on cold starts",
+                           at=("serving", "serverless", "provisioned_concurrency"),
+                           fix="set serving.serverless.provisioned_concurrency to 1 or more for the rollout")
+            problems += 1
+            warm = None
+        else:
+            warm = f"{pc} provisioned concurrency"
+    elif prev.min_instances is None:
+        problems += 1
+        yield ctx.fail("rollout.previous.min_instances is not set, so the old variant may have no instances: "
+                       "rolling back would wait for instances to start and the model to load",
+                       at=(*base, "min_instances"), fix=f"set min_instances: {max(min_instances, 1)}")
+        warm = None
+    elif prev.min_instances < min_instances:
+        problems += 1
+        yield ctx.fail(f"the old variant keeps {prev.min_instances} instance"
+                       f"{'s' if prev.min_instances != 1 else ''}, below the {min_instances} minimum: rolling back "
+                       "would wait for instances to start and the model to load", at=(*base, "min_instances"),
+                       fix=f"set min_instances to at least {min_instances}")
+        warm = None
+    else:
+        warm = f"at least {prev.min_instances} instance{'s' if prev.min_instances != 1 else ''}"
+
+    if not problems:
+        capacity = f" with {warm}" if warm else ""
+        yield ctx.ok(f"previous variant '{prev.variant}' stays deployed and warm{capacity}: rollback is a weight "
+                     "change, not a redeploy", at=base)
+
+
+# RLO004 -----------------------------------------------------------------------------------------------------------
+
+def rollback_alarms(ctx: CheckContext) -> Iterator[Finding]:
+    """The ramp is watched by alarms, defined in monitoring.operational, that roll it back on errors and latency."""
+    na = _batch_na(ctx, "no traffic ramp to roll back")
+    if na:
+        yield na
+        return
+    require_latency = ctx.params.get("require_latency")
+    if not isinstance(require_latency, bool):
+        yield _bad_param(ctx, "require_latency", "true or false")
+        return
+
+    names = ctx.spec.rollout.rollback_alarms if ctx.spec.rollout else []
+    base = ("rollout", "rollback_alarms")
+    want = "errors and latency" if require_latency else "errors"
+    if not names:
+        yield ctx.fail("rollout.rollback_alarms is empty: nothing rolls a bad canary back automatically, so it "
+                       "keeps its traffic until someone notices (SageMaker's auto-rollback needs CloudWatch alarms)",
+                       at=base, fix=f"list the monitoring.operational alarms that watch {want}, e.g. "
+                                    "`rollback_alarms: [my-model-5xx-rate, my-model-p99-latency]`")
+        return
+
+    operational = ctx.spec.monitoring.operational if ctx.spec.monitoring else None
+    defined: dict[str, Alarm] = {a.name: a for a in (operational.alarms if operational else []) if a.name}
+    problems = 0
+    seen: set[str] = set()
+    used: list[Alarm] = []
+    for i, name in enumerate(names):
+        at = (*base, i)
+        if name in seen:
+            yield ctx.warn(f"rollback alarm '{name}' is listed more than once", at=at,
+                           fix="list each rollback alarm once")
+            continue
+        seen.add(name)
+        alarm = defined.get(name)
+        if alarm is None:
+            problems += 1
+            if not defined:
+                known = "monitoring.operational.alarms defines no alarms"
+            else:
+                close = difflib.get_close_matches(name, list(defined), n=1)
+                known = f"did you mean '{close[0]}'?" if close else \
+                    f"defined alarms: {', '.join(sorted(defined))}"
+            yield ctx.fail(f"rollback alarm '{name}' is not an alarm in monitoring.operational.alarms ({known}): "
+                           "a rollback wired to an alarm that does not exist never fires", at=at,
+                           fix="name an alarm defined in monitoring.operational.alarms, or define this one there")
+            continue
+        used.append(alarm)
+
+    if len(seen) > MAX_ROLLBACK_ALARMS:
+        problems += 1
+        yield ctx.fail(f"{len(seen)} rollback alarms are listed; SageMaker's AutoRollbackConfiguration takes at "
+                       f"most {MAX_ROLLBACK_ALARMS}", at=base,
+                       fix=f"keep the {MAX_ROLLBACK_ALARMS} alarms that matter most for a rollback")
+
+    watched = {a.watches for a in used}
+    described = ", ".join(f"{a.name} ({a.watches or 'watches not set'})" for a in used) or "none of them is defined"
+    required = [("errors", "a canary that returns errors")]
+    if require_latency:
+        required.append(("latency", "a canary that answers too slowly"))
+    for kind, harm in required:
+        if kind not in watched:
+            problems += 1
+            metric = "Invocation5XXErrors" if kind == "errors" else "ModelLatency"
+            yield ctx.fail(f"no rollback alarm watches {kind} (rollback alarms: {described}): {harm} would keep "
+                           "its traffic", at=base,
+                           fix=f"define an alarm with `watches: {kind}` (e.g. on {metric}) in "
+                               "monitoring.operational.alarms and add its name to rollout.rollback_alarms")
+
+    if not problems:
+        note = ""
+        if _pattern(ctx) == "serverless":
+            # Facts §2.3: deployment guardrails (and their auto-rollback) apply to realtime and async endpoints only.
+            note = "; SageMaker deployment guardrails do not cover serverless, so these alarms must drive your " \
+                   "own rollback"
+        yield ctx.ok(f"rollback alarms {described} are defined in monitoring.operational and cover {want}{note}",
+                     at=base)
