@@ -118,6 +118,7 @@ def test_dedicated_config_file_wins_over_pyproject(repo: Repo) -> None:
         ("[tool.mlgate]\nskip = ['NOPE1']\n", "pyproject.toml: skip: no rule matches 'NOPE1'"),
         ("[tool.mlgate.params.TST001]\nthreshhold = 1\n", "unknown parameter threshhold (known: threshold)"),
         ("[tool.mlgate.severity]\nTST001 = 'fatal'\n", "tool.mlgate.severity.TST001"),
+        ("[tool.mlgate.params.TST001]\nthreshold = 'high'\n", "expected a number like the default 3"),
         ("[tool.mlgate\n", "TOML syntax error"),
     ],
 )

@@ -67,6 +67,11 @@ def enabled_rules(registry: Registry, config: Config, options: Options) -> list[
             known = ", ".join(sorted(rule.params)) or "none"
             raise UsageError(f"params.{rule_id}: unknown parameter {', '.join(sorted(unknown))} "
                              f"(known: {known})", path=config.source)
+        for name, value in params.items():
+            expected = _param_kind(rule.params[name])
+            if _param_kind(value) != expected:
+                raise UsageError(f"params.{rule_id}.{name}: expected {expected} like the default "
+                                 f"{rule.params[name]!r}, found {value!r}", path=config.source)
     rules = []
     for rule in registry.ordered():
         if options.select and not _matches(rule.id, options.select):
@@ -75,6 +80,21 @@ def enabled_rules(registry: Registry, config: Config, options: Options) -> list[
             continue
         rules.append(rule)
     return rules
+
+
+def _param_kind(value: Any) -> str:
+    """A parameter override must be of the same kind as the rule's default (3 and 2.5 are both numbers)."""
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return type(value).__name__
 
 
 def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Options) -> Report:
