@@ -105,7 +105,7 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
     for loaded in specs:
         _validate_waivers(loaded, registry)
         workspace = workspaces.setdefault(loaded.root, Workspace(loaded.root))
-        results = [_run_rule(rule, loaded, workspace, config) for rule in rules]
+        results = [_run_rule(rule, loaded, workspace, config, options.today) for rule in rules]
         waivers = _apply_waivers(loaded, results, config, options.today)
         for result in results:
             result.blocking = _blocks(result, fail_on)
@@ -121,9 +121,10 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
     return Report(deployments, fail_on, __version__, rules)
 
 
-def _run_rule(rule: RuleInfo, loaded: LoadedSpec, workspace: Workspace, config: Config) -> RuleResult:
+def _run_rule(rule: RuleInfo, loaded: LoadedSpec, workspace: Workspace, config: Config,
+              today: dt.date) -> RuleResult:
     params = {**rule.params, **config.settings.params.get(rule.id, {})}
-    ctx = CheckContext(loaded, workspace, rule, params)
+    ctx = CheckContext(loaded, workspace, rule, params, today)
     spec_loc = ctx.at(())
     try:
         check = resolve_check(rule.check)

@@ -175,7 +175,6 @@ CANARY_CASES = [
          [("fail", "canary bakes 5m at each step, shorter than the 10m minimum")]),
     case("serverless-note", {"serving.pattern": "serverless"},
          [("pass", "serverless endpoints hold one variant each, so whatever routes callers")]),
-    case("bad-param", {}, [("error", "rule parameter min_steps is 'two', not a whole number")], {"min_steps": "two"}),
 ]
 
 
@@ -296,8 +295,6 @@ ALARM_CASES = [
          [("fail", "11 rollback alarms are listed; SageMaker's AutoRollbackConfiguration takes at most 10")]),
     case("serverless-note", {"serving.pattern": "serverless"},
          [("pass", "SageMaker deployment guardrails do not cover serverless")]),
-    case("bad-param", {}, [("error", "rule parameter require_latency is 'yes', not true or false")],
-         {"require_latency": "yes"}),
 ]
 
 

@@ -7,8 +7,9 @@ owns positions. It also reports the evidence behind a pass (`ctx.ok(...)`), whic
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,8 @@ class CheckContext:
     workspace: Workspace
     rule: RuleInfo
     params: dict[str, Any]
+    # "today" comes from the run (MLGATE_TODAY can fix it), so reports stay reproducible
+    today: dt.date = field(default_factory=dt.date.today)
 
     @property
     def spec(self) -> Spec:
