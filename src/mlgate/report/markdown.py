@@ -1,0 +1,214 @@
+"""The readiness report in Markdown, for a GitHub PR comment, a job summary or a file: the verdict first, a
+summary by section, the whole checklist (the evidence behind every pass, the problem, place, fix and reason
+behind every failure), the waivers and the provenance of each deployment.
+
+Specs, evidence files and rule files are untrusted: a crafted string must not add a link, an image, HTML, a
+mention, a heading, a checkbox or a table row to a PR comment. The template prints values only through the
+escaping filters below (`md`, `text`, `cell`, `code`, `link`); its `finalize` hook refuses any plain string, so
+a value printed without a filter is an error, never an injection.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mlgate.report.json_report import waiver_json
+from mlgate.result import Deployment, Finding, Location, Report, RuleResult, Status
+from mlgate.textsafe import md_code, md_escape, md_link, md_text
+
+if TYPE_CHECKING:
+    import jinja2
+
+STATUSES: tuple[Status, ...] = ("pass", "fail", "warn", "waived", "n/a", "error")
+# The order counts are listed in: problems first.
+COUNT_ORDER: tuple[Status, ...] = ("fail", "error", "warn", "waived", "pass", "n/a")
+MARK: dict[str, str] = {"pass": "✅", "fail": "❌", "warn": "⚠️", "waived": "🔕", "n/a": "⚪", "error": "❗"}
+
+
+class Md(str):
+    """Markdown that is safe to print as it is: escaped untrusted text, or text written here."""
+
+
+@dataclass
+class _Problem:
+    finding: Finding
+    mark: Md
+    fix: str | None  # the finding's own remediation; the rule's is shown once under the rule
+
+
+@dataclass
+class _Item:
+    result: RuleResult
+    mark: Md
+    label: Md  # status, severity and blocking, e.g. "fail · error · blocking"
+    link: Md  # the rule ID, linked to its docs when the URL is a plain https URL
+    problems: list[_Problem]
+    evidence: list[Finding]  # pass findings
+    notes: list[Finding]  # n/a findings
+    rule_fix: str | None  # the rule's remediation, when a problem has no fix of its own
+    waiver: dict[str, Any] | None
+
+
+@dataclass
+class _Section:
+    name: str
+    items: list[_Item] = field(default_factory=list)
+
+
+@dataclass
+class _Deployment:
+    deployment: Deployment
+    mark: Md
+    verdict: Md
+    counts: Md
+    summary: list[tuple[str, list[int]]]
+    totals: list[int]
+    sections: list[_Section]
+    waivers: list[dict[str, Any]]
+    provenance: dict[str, Any]
+
+
+def render(report: Report, **_: Any) -> str:
+    view = {
+        "mark": Md(MARK["pass"] if report.ready else MARK["fail"]),
+        "verdict": Md("READY" if report.ready else "NOT READY"),
+        "headline": _headline(report),
+        "deployments": [_deployment(d) for d in report.deployments],
+        "statuses": [Md(s.upper() if s == "n/a" else s.capitalize()) for s in STATUSES],
+        "version": report.tool_version,
+        "fail_on": report.fail_on,
+    }
+    text = _environment().get_template("report.md.j2").render(view=view)
+    return _tidy(text)
+
+
+# --- the view ------------------------------------------------------------------------------------------------
+
+
+def _count(results: list[RuleResult]) -> Counter[str]:
+    return Counter(r.status for r in results)
+
+
+def _counts_line(counts: Counter[str]) -> Md:
+    parts = [f"{counts[s]} {s}" for s in COUNT_ORDER if counts[s]]
+    return Md(" · ".join(parts) if parts else "no rules ran")
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _headline(report: Report) -> Md:
+    results = [r for d in report.deployments for r in d.results]
+    blocking = sum(r.blocking for r in results)
+    n = len(report.deployments)
+    not_ready = sum(not d.ready for d in report.deployments)
+    if blocking:
+        where = f"in {not_ready} of {_plural(n, 'deployment')}" if n > 1 else "in 1 deployment"
+        lead = f"**{_plural(blocking, 'blocking rule')}** {where}"
+    else:
+        lead = f"{_plural(n, 'deployment')} checked, nothing blocking"
+    return Md(f"{lead} · {_counts_line(_count(results))} · fail-on {md_code(report.fail_on)}")
+
+
+def _deployment(d: Deployment) -> _Deployment:
+    counts = _count(d.results)
+    blocking = sum(r.blocking for r in d.results)
+    sections: dict[str, _Section] = {}
+    for r in d.results:
+        sections.setdefault(r.rule.section, _Section(r.rule.section)).items.append(_item(r))
+    summary = [(name, _row(sec)) for name, sec in sections.items()]
+    totals = [counts[s] for s in STATUSES]
+    verdict = "READY" if d.ready else f"NOT READY ({_plural(blocking, 'blocking rule')})"
+    return _Deployment(d, Md(MARK["pass"] if d.ready else MARK["fail"]), Md(verdict), _counts_line(counts),
+                       summary, totals, list(sections.values()), [waiver_json(w) for w in d.waivers],
+                       d.provenance)
+
+
+def _row(section: _Section) -> list[int]:
+    counts = _count([i.result for i in section.items])
+    return [counts[s] for s in STATUSES]
+
+
+def _item(r: RuleResult) -> _Item:
+    label: list[str] = [r.status]
+    if r.status in ("fail", "warn", "error", "waived"):
+        label.append(f"{r.severity} severity")
+    if r.status in ("fail", "warn", "error"):
+        label.append("blocking" if r.blocking else "not blocking")
+    problems = [_Problem(f, Md(MARK[f.status]), f.remediation) for f in r.problems]
+    rule_fix = r.rule.remediation if any(p.fix is None for p in problems) else None
+    shown = r.status in ("pass", "n/a")
+    return _Item(
+        result=r,
+        mark=Md(MARK[r.status]),
+        label=Md(" · ".join(label)),
+        link=Md(md_link(r.rule.id, r.rule.docs) if r.rule.docs else md_escape(r.rule.id)),
+        problems=problems,
+        evidence=[f for f in r.findings if f.status == "pass"] if shown else [],
+        notes=[f for f in r.findings if f.status == "n/a"] if shown else [],
+        rule_fix=rule_fix,
+        waiver=waiver_json(r.waiver) if r.waiver else None,
+    )
+
+
+# --- rendering -----------------------------------------------------------------------------------------------
+
+
+def _finalize(value: Any) -> Any:
+    """Only escaped Markdown and numbers reach the output; a plain string means a missing filter."""
+    if isinstance(value, Md):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise TypeError(f"Markdown template printed an unescaped value: {value!r}")
+
+
+def _where(location: Location | None) -> Md:
+    return Md(md_code(f"{location.path}:{location.line}") + " ") if location else Md("")
+
+
+def _filter(escape: Callable[[Any], str]) -> Callable[[Any, str], Md]:
+    """A template filter: the escaped value, or `missing` (written here, so already safe) when there is none."""
+    def apply(value: Any, missing: str = "—") -> Md:
+        return Md(missing) if value is None or value == "" else Md(escape(value))
+    return apply
+
+
+@functools.cache
+def _environment() -> jinja2.Environment:
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("mlgate", "report/templates"),
+        autoescape=False,  # Markdown, not HTML: the filters do the escaping, _finalize enforces it
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        finalize=_finalize,
+    )
+    env.filters.update({
+        "md": _filter(md_escape),
+        "text": _filter(md_text),
+        "cell": _filter(lambda v: md_text(v, table=True)),
+        "code": _filter(md_code),
+        "where": _where,
+    })
+    return env
+
+
+def _tidy(text: str) -> str:
+    """No trailing spaces (a hard line break in Markdown), at most one blank line in a row, one final newline."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out) + "\n"
