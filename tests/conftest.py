@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+import sys
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,6 +18,7 @@ from mlgate.engine import Options, run
 from mlgate.registry import load_registry
 from mlgate.result import Report, RuleResult
 from mlgate.spec.load import load_spec
+from tests.plugin_fixture import install_plugin
 
 TODAY = dt.date(2026, 11, 26)
 GIT_ENV = {"GIT_AUTHOR_NAME": "Test", "GIT_AUTHOR_EMAIL": "test@example.com", "GIT_COMMITTER_NAME": "Test",
@@ -64,6 +67,15 @@ class Repo:
 @pytest.fixture
 def repo(tmp_path: Path) -> Repo:
     return Repo(tmp_path / "repo")
+
+
+@pytest.fixture
+def test_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Install the test plugin (tests/plugin_fixture.py) on sys.path for one test, as pip would."""
+    install_plugin(tmp_path / "site")
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    yield
+    sys.modules.pop("mlgate_testplugin", None)
 
 
 @pytest.fixture

@@ -10,17 +10,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import Repo
-from tests.plugin_fixture import install_plugin
 
 SPEC = "version: 1\nmodel:\n  name: fraud\n"
 
 
-@pytest.fixture(autouse=True)
-def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    install_plugin(tmp_path / "site")
-    monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    yield
-    sys.modules.pop("mlgate_testplugin", None)
+pytestmark = pytest.mark.usefixtures("test_plugin")
 
 
 def test_version_and_help(cli) -> None:  # type: ignore[no-untyped-def]

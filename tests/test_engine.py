@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import sys
-from pathlib import Path
 
 import pytest
 
@@ -14,17 +12,11 @@ from mlgate.errors import UsageError
 from mlgate.registry import load_registry
 from mlgate.spec.load import load_spec
 from tests.conftest import TODAY, Repo
-from tests.plugin_fixture import install_plugin
 
 SPEC = "version: 1\nmodel:\n  name: fraud\n"
 
 
-@pytest.fixture(autouse=True)
-def plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    install_plugin(tmp_path / "site")
-    monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    yield
-    sys.modules.pop("mlgate_testplugin", None)
+pytestmark = pytest.mark.usefixtures("test_plugin")
 
 
 def report(repo: Repo, select: list[str], spec: str = SPEC, **options: object):  # type: ignore[no-untyped-def]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -109,6 +110,10 @@ class Deployment:
     def ready(self) -> bool:
         return not any(r.blocking for r in self.results)
 
+    def counts(self) -> Counter[str]:
+        """How many rule results have each status."""
+        return Counter(r.status for r in self.results)
+
 
 @dataclass
 class Report:
@@ -120,6 +125,10 @@ class Report:
     @property
     def ready(self) -> bool:
         return all(d.ready for d in self.deployments)
+
+    def counts(self) -> Counter[str]:
+        """How many rule results have each status, over every deployment."""
+        return sum((d.counts() for d in self.deployments), Counter())
 
 
 def worst_status(statuses: Any) -> Status:

@@ -45,10 +45,7 @@ def deployment_json(d: Deployment) -> dict[str, Any]:
 
 
 def report_json(report: Report) -> dict[str, Any]:
-    counts: dict[str, int] = {}
-    for d in report.deployments:
-        for r in d.results:
-            counts[r.status] = counts.get(r.status, 0) + 1
+    counts = report.counts()
     return {"mlgate_report": SCHEMA_VERSION, "ready": report.ready, "tool": {"name": "mlgate",
             "version": report.tool_version}, "fail_on": report.fail_on,
             "summary": dict(sorted(counts.items())),

@@ -89,10 +89,6 @@ def render(report: Report, **_: Any) -> str:
 # --- the view ------------------------------------------------------------------------------------------------
 
 
-def _count(results: list[RuleResult]) -> Counter[str]:
-    return Counter(r.status for r in results)
-
-
 def _counts_line(counts: Counter[str]) -> Md:
     parts = [f"{counts[s]} {s}" for s in COUNT_ORDER if counts[s]]
     return Md(" · ".join(parts) if parts else "no rules ran")
@@ -112,11 +108,11 @@ def _headline(report: Report) -> Md:
         lead = f"**{_plural(blocking, 'blocking rule')}** {where}"
     else:
         lead = f"{_plural(n, 'deployment')} checked, nothing blocking"
-    return Md(f"{lead} · {_counts_line(_count(results))} · fail-on {md_code(report.fail_on)}")
+    return Md(f"{lead} · {_counts_line(report.counts())} · fail-on {md_code(report.fail_on)}")
 
 
 def _deployment(d: Deployment) -> _Deployment:
-    counts = _count(d.results)
+    counts = d.counts()
     blocking = sum(r.blocking for r in d.results)
     sections: dict[str, _Section] = {}
     for r in d.results:
@@ -130,7 +126,7 @@ def _deployment(d: Deployment) -> _Deployment:
 
 
 def _row(section: _Section) -> list[int]:
-    counts = _count([i.result for i in section.items])
+    counts = Counter(i.result.status for i in section.items)
     return [counts[s] for s in STATUSES]
 
 

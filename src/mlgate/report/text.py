@@ -65,10 +65,7 @@ def _where(f: Finding) -> str:
 
 
 def _summary(report: Report, paint: Any) -> str:
-    counts: dict[str, int] = {}
-    for d in report.deployments:
-        for r in d.results:
-            counts[r.status] = counts.get(r.status, 0) + 1
+    counts = report.counts()
     parts = [f"{counts[s]} {s}" for s in ("fail", "error", "warn", "waived", "pass", "n/a") if counts.get(s)]
     n = len(report.deployments)
     verdict = paint("ready", "32;1") if report.ready else paint("not ready", "31;1")
