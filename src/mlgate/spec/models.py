@@ -50,6 +50,9 @@ class Dependencies(_Node):
     lockfile: str | None = None
     manifest: str | None = Field(None, description="The project manifest the lockfile locks (default: found "
                                                    "next to the lockfile).")
+    groups: list[str] | None = Field(None, description="The optional dependency groups / extras the training "
+                                                       "environment installs (default: every group the "
+                                                       "manifest declares); each must be locked.")
 
 
 class Seed(_Node):
@@ -86,6 +89,21 @@ class Traffic(_Node):
     processing_s: float | None = None
     synchronous: bool | None = None
     gpu: bool | None = None
+    throughput_rps_per_instance: float | None = Field(None, description="Requests per second one instance of "
+                                                      "serving.instance_type sustains (from a load test); "
+                                                      "else derived from processing_s and the type's vCPUs.")
+
+
+class Autoscaling(_Node):
+    min_instances: int | None = None
+    max_instances: int | None = None
+
+
+class AsyncInference(_Node):
+    max_concurrent_invocations_per_instance: int | None = None
+    invocation_timeout_s: float | None = Field(None, description="InvocationTimeoutSeconds (default 900).")
+    request_ttl_s: float | None = Field(None, description="RequestTTLSeconds: how long a request may wait in the "
+                                                          "queue (default 21600).")
 
 
 class Serving(_Node):
@@ -95,6 +113,11 @@ class Serving(_Node):
     instance_count: int | None = None
     serverless: Serverless | None = None
     traffic: Traffic | None = None
+    autoscaling: Autoscaling | None = None
+    async_inference: AsyncInference | None = Field(None, description="pattern: async only.")
+    vpc: bool | None = Field(None, description="The endpoint runs in a VPC (VpcConfig).")
+    network_isolation: bool | None = None
+    multi_model: bool | None = Field(None, description="A multi-model endpoint (container Mode: MultiModel).")
 
 
 class Shadow(_Node):
@@ -170,6 +193,8 @@ class GroundTruth(_Node):
     label_delay: Text | None = None
     metric: str | None = None
     minimum: float | None = None
+    maximum: float | None = Field(None, description="For a metric that is better when lower (rmse, log_loss): "
+                                                     "alert above this, instead of a minimum.")
 
 
 class Monitoring(_Node):

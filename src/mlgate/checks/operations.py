@@ -1,0 +1,591 @@
+"""Operations rules (OPS001-OPS003): a retraining trigger, someone to page, and a rollback the runbook spells out.
+
+OPS003 reads the rollback command without running it: the AWS CLI form is split with `shlex`, the boto3 form is
+parsed with `ast` (literals only, never evaluated).
+"""
+
+from __future__ import annotations
+
+import ast
+import bisect
+import json
+import re
+import shlex
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from mlgate.checks import CheckContext
+from mlgate.checks.monitoring import did_you_mean, pattern
+from mlgate.errors import EvidenceError
+from mlgate.result import Finding
+from mlgate.schedules import SCHEDULE_HELP, schedule_problem
+
+# -- OPS001 ----------------------------------------------------------------------------------------------------------
+
+_RETRAIN = ("retraining",)
+
+
+def retraining(ctx: CheckContext) -> Iterator[Finding]:
+    """Retraining has a decided trigger: a valid schedule, or a drift monitor or alarm that exists."""
+    rt = ctx.spec.retraining
+    trigger = rt.trigger if rt else None
+    if rt is None or trigger is None:
+        yield ctx.fail("retraining.trigger is not set: nobody has decided when this model is retrained, so it "
+                       "ages until it fails", at=(*_RETRAIN, "trigger"),
+                       fix="write `trigger: schedule` with a `schedule: cron(...)`, or `trigger: drift` with the "
+                           "`drift_alarm` that starts it")
+        return
+    if trigger == "manual":
+        yield ctx.warn("retraining.trigger is manual: nobody will remember to retrain until the model has already "
+                       "drifted", at=(*_RETRAIN, "trigger"),
+                       fix="retrain on a schedule (`trigger: schedule`) or when a drift monitor fires "
+                           "(`trigger: drift`)")
+        return
+    if trigger == "schedule":
+        at = (*_RETRAIN, "schedule")
+        if not rt.schedule or not rt.schedule.strip():
+            yield ctx.fail("retraining.trigger is schedule, but retraining.schedule is not set", at=at,
+                           fix=f"write a schedule such as {SCHEDULE_HELP}")
+            return
+        problem = schedule_problem(rt.schedule)
+        if problem:
+            yield ctx.fail(f"retraining schedule {problem}", at=at, fix=f"write a schedule such as {SCHEDULE_HELP}")
+            return
+        yield ctx.ok(f"retraining runs on schedule {rt.schedule}", at=at)
+        return
+
+    # trigger: drift
+    at = (*_RETRAIN, "drift_alarm")
+    monitoring = ctx.spec.monitoring
+    monitors = {name: getattr(monitoring, name) is not None if monitoring else False
+                for name in ("data_drift", "prediction_drift", "ground_truth")}
+    alarms = {a.name: a for a in (monitoring.operational.alarms if monitoring and monitoring.operational else [])
+              if a.name}
+    known = [name for name, configured in monitors.items() if configured] + list(alarms)
+    name = (rt.drift_alarm or "").strip()
+    if not name:
+        yield ctx.fail("retraining.trigger is drift, but retraining.drift_alarm is not set: say which monitor "
+                       f"starts retraining ({did_you_mean('', known, 'monitor')})", at=at,
+                       fix="write `drift_alarm: data_drift`, `prediction_drift`, or the name of an alarm in "
+                           "monitoring.operational.alarms")
+        return
+    if name in monitors:
+        if not monitors[name]:
+            yield ctx.fail(f"retraining waits for the {name} monitor, but monitoring.{name} is not configured: "
+                           "retraining would never start", at=at,
+                           fix=f"configure monitoring.{name}, or name a monitor that exists "
+                               f"({', '.join(known) or 'none is configured'})")
+            return
+        yield ctx.ok(f"retraining starts when the {name} monitor (monitoring.{name}) fires", at=at)
+        return
+    alarm = alarms.get(name)
+    if alarm is None:
+        yield ctx.fail(f"retraining waits for '{name}', which is neither a configured drift monitor nor an alarm "
+                       f"in monitoring.operational.alarms ({did_you_mean(name, known, 'monitor')}): retraining "
+                       "would never start", at=at,
+                       fix="name data_drift, prediction_drift, ground_truth or an alarm defined in "
+                           "monitoring.operational.alarms")
+        return
+    if alarm.watches in ("latency", "errors", "throttles"):
+        yield ctx.warn(f"retraining starts on alarm '{name}', which watches {alarm.watches}: retraining does not "
+                       f"fix {alarm.watches}, and no drift monitor starts it", at=at,
+                       fix="start retraining from data_drift, prediction_drift or ground_truth")
+        return
+    yield ctx.ok(f"retraining starts when alarm '{name}' (monitoring.operational.alarms) fires", at=at)
+
+
+# -- OPS002 ----------------------------------------------------------------------------------------------------------
+
+_ON_CALL = ("operations", "on_call")
+PLACEHOLDERS = {"tbd", "tba", "todo", "fixme", "none", "n/a", "na", "?", "??", "???", "-", "--", "team", "someone",
+                "unknown", "null", "nobody", "xxx", "changeme", "the team", "our team"}
+_PAGERS = {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie", "incidentio": "incident.io",
+           "incident.io": "incident.io", "victorops": "VictorOps", "splunk-oncall": "Splunk On-Call"}
+_PAGER_HOSTS = {"pagerduty.com": "PagerDuty", "opsgenie.com": "Opsgenie", "incident.io": "incident.io",
+                "victorops.com": "VictorOps"}
+_EMAIL = re.compile(r"(?:mailto:)?[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_URL = re.compile(r"https://([A-Za-z0-9.-]+)(?:/\S*)?")
+_PAGER_FIX = "write a pager target: pagerduty:<service>, opsgenie:<team>, incidentio:<schedule>, " \
+             "splunk-oncall:<routing key> or a team address that pages"
+
+
+def _placeholder(text: str) -> bool:
+    return text.strip().lower() in PLACEHOLDERS or not re.search(r"[A-Za-z0-9]", text)
+
+
+def _judge_target(target: str) -> tuple[str, str]:
+    """("pager" | "slack" | "placeholder" | "unknown", description) for one on-call target."""
+    text = target.strip()
+    if _placeholder(text):
+        return "placeholder", text
+    provider, sep, rest = text.partition(":")
+    if sep and provider.lower() in _PAGERS:
+        if _placeholder(rest) or not rest.strip():
+            return "placeholder", text
+        return "pager", f"{_PAGERS[provider.lower()]} {rest.strip()}"
+    if (sep and provider.lower() == "slack") or text.startswith("#"):
+        return "slack", text
+    if _EMAIL.fullmatch(text):
+        return "pager", f"email {text.removeprefix('mailto:')}"
+    url = _URL.fullmatch(text)
+    if url:
+        host = url.group(1).lower()
+        for suffix, name in _PAGER_HOSTS.items():
+            if host == suffix or host.endswith("." + suffix):
+                return "pager", f"{name} {text}"
+    return "unknown", text
+
+
+def on_call(ctx: CheckContext) -> Iterator[Finding]:
+    """Someone is paged when the model breaks: a pager target, not an empty field, a placeholder or a chat room."""
+    value = ctx.spec.operations.on_call if ctx.spec.operations else None
+    if value is None or not value.strip():
+        yield ctx.fail("operations.on_call is not set: when the model breaks at 3 a.m., nobody is paged",
+                       at=_ON_CALL, fix=_PAGER_FIX)
+        return
+    judged = [_judge_target(part) for part in re.split(r"[,;]", value) if part.strip()]
+    pagers = [desc for kind, desc in judged if kind == "pager"]
+    if pagers:
+        yield ctx.ok(f"on-call is paged through {', '.join(pagers)}", at=_ON_CALL)
+        return
+    kinds = {kind for kind, _ in judged}
+    if kinds <= {"placeholder"}:
+        yield ctx.fail(f"operations.on_call is '{value.strip()}', a placeholder: nobody is paged", at=_ON_CALL,
+                       fix=_PAGER_FIX)
+    elif "slack" in kinds:
+        yield ctx.warn(f"operations.on_call is '{value.strip()}', a chat channel: a message there does not wake "
+                       "anyone up", at=_ON_CALL, fix=_PAGER_FIX)
+    else:
+        yield ctx.warn(f"operations.on_call is '{value.strip()}': mlgate cannot tell whether it pages anyone",
+                       at=_ON_CALL, fix=_PAGER_FIX)
+
+
+# -- OPS003 ----------------------------------------------------------------------------------------------------------
+
+_OPS = ("operations",)
+_ROLLBACK = ("operations", "rollback")
+_CONTINUATION = re.compile(r"\\(?=[ \t]*\r?\n)")
+_AWS_FN = "update_endpoint_weights_and_capacities"
+_AWS_SUB = "update-endpoint-weights-and-capacities"
+_SEPARATORS = {"&&", "||", ";", "|", "&", ";;", "(", ")"}
+_WORD_AFTER = re.compile(r"[A-Za-z0-9_=,.:/-]")
+_WORD_BEFORE = re.compile(r"[A-Za-z0-9_-]")
+
+
+def normalise(text: str) -> tuple[str, list[int], list[int], list[re.Match[str]]]:
+    """`text` with shell line continuations dropped and whitespace collapsed, plus what maps it back: the start of
+    each word in the normalised text, and the word matches in the original."""
+    flat = _CONTINUATION.sub(" ", text)  # same length: offsets still point into `text`
+    words = list(re.finditer(r"\S+", flat))
+    starts: list[int] = []
+    pos = 0
+    for word in words:
+        starts.append(pos)
+        pos += len(word.group()) + 1
+    return " ".join(w.group() for w in words), starts, [w.start() for w in words], words
+
+
+def find_command(runbook: str, command: str) -> int | None:
+    """The 1-based line of `runbook` where `command` starts (compared whitespace-normalised), or None."""
+    haystack, starts, originals, _ = normalise(runbook)
+    needle = normalise(command)[0]
+    if not needle:
+        return None
+    at = haystack.find(needle)
+    while at != -1:
+        end = at + len(needle)
+        before_ok = at == 0 or not _WORD_BEFORE.match(haystack[at - 1])
+        after_ok = end == len(haystack) or not _WORD_AFTER.match(haystack[end])
+        if before_ok and after_ok:
+            word = bisect.bisect_right(starts, at) - 1
+            offset = originals[word] + (at - starts[word])
+            return runbook.count("\n", 0, offset) + 1
+        at = haystack.find(needle, at + 1)
+    return None
+
+
+def _nearest_line(runbook: str, command: str) -> tuple[int, str] | None:
+    """A runbook line that mentions the same operation as `command` (for a "differs from" hint)."""
+    words = normalise(command)[0].split(" ")
+    key = next((w for w in words if _AWS_SUB in w or _AWS_FN in w), None)
+    if key is None:
+        key = next((w for w in words if w in ("update-endpoint", "create-endpoint", "deploy", "apply")), None)
+    if key is None:
+        return None
+    key = _AWS_SUB if _AWS_SUB in key else _AWS_FN if _AWS_FN in key else key
+    for number, line in enumerate(runbook.splitlines(), 1):
+        if key in line:
+            return number, line.strip()
+    return None
+
+
+@dataclass
+class WeightShift:
+    """What a rollback command asks SageMaker to do: the endpoint and each variant's new weight."""
+
+    form: str
+    endpoint: Any
+    entries: list[Any]
+
+
+class Unreadable(Exception):
+    """A part of the command mlgate cannot read for certain (a variable, a file://, malformed shorthand)."""
+
+
+def _segments(command: str) -> list[list[str]]:
+    """The simple commands of a shell command line (split at &&, ||, ;, |), each as its words."""
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    lexer.commenters = ""
+    segments: list[list[str]] = [[]]
+    for token in lexer:
+        if token in _SEPARATORS:
+            segments.append([])
+        else:
+            segments[-1].append(token)
+    return [s for s in segments if s]
+
+
+def _aws_call(words: list[str]) -> tuple[str, dict[str, list[str]]] | None:
+    """(subcommand, options) of an `aws sagemaker <subcommand> ...` command, or None for anything else."""
+    try:
+        start = next(i for i, w in enumerate(words) if w.rsplit("/", 1)[-1] == "aws")
+        service = words.index("sagemaker", start)
+    except (StopIteration, ValueError):
+        return None
+    if service + 1 >= len(words):
+        return None
+    options: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for word in words[start + 1:service] + words[service + 2:]:
+        if word.startswith("--"):
+            name, eq, value = word.partition("=")
+            current = options.setdefault(name, [])
+            if eq:
+                current.append(value)
+        elif current is not None:
+            current.append(word)
+    return words[service + 1], options
+
+
+def _split_top(text: str, sep: str) -> list[str]:
+    """`text` split at `sep` outside braces and brackets."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        if char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+        if char == sep and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    parts.append(current)
+    return parts
+
+
+def _shorthand(value: str) -> dict[str, str]:
+    entry = {}
+    for part in _split_top(value, ","):
+        key, eq, val = part.partition("=")
+        if not eq or not key.strip():
+            raise Unreadable(f"'{value}' is not AWS CLI shorthand (VariantName=<name>,DesiredWeight=<weight>)")
+        entry[key.strip()] = val.strip()
+    return entry
+
+
+def _cli_shift(options: dict[str, list[str]]) -> WeightShift:
+    endpoint_values = options.get("--endpoint-name", [])
+    endpoint = endpoint_values[0] if endpoint_values else None
+    values = options.get("--desired-weights-and-capacities")
+    if values is None or not values:
+        return WeightShift("aws CLI", endpoint, [])
+    joined = " ".join(values).strip()
+    if joined.startswith("file://"):
+        raise Unreadable(f"the weights come from {joined}, which mlgate does not read")
+    if joined.startswith(("[", "{")):
+        try:
+            data = json.loads(joined)
+        except json.JSONDecodeError as exc:
+            raise Unreadable(f"--desired-weights-and-capacities is not valid JSON: {exc.msg}") from None
+        return WeightShift("aws CLI", endpoint, data if isinstance(data, list) else [data])
+    return WeightShift("aws CLI", endpoint, [_shorthand(v) for v in values])
+
+
+def _boto3_shift(command: str) -> WeightShift | None:
+    """The boto3 call `update_endpoint_weights_and_capacities(...)` found in `command` (or in one of its shell
+    words, e.g. the code of `python -c`), read with `ast` as literals only."""
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = []
+    for candidate in [command, *[w for w in words if _AWS_FN in w]]:
+        call = _find_call(candidate)
+        if call is None:
+            continue
+        kwargs = {kw.arg: kw.value for kw in call.keywords if kw.arg}
+        endpoint = _literal(kwargs.get("EndpointName"), "EndpointName")
+        weights = _literal(kwargs.get("DesiredWeightsAndCapacities"), "DesiredWeightsAndCapacities")
+        entries = weights if isinstance(weights, list) else [] if weights is None else [weights]
+        return WeightShift("boto3", endpoint, entries)
+    return None
+
+
+_MAX_PARENS = 200
+
+
+def _find_call(text: str) -> ast.Call | None:
+    start = text.find(_AWS_FN)
+    while start != -1:
+        # Try each closing parenthesis in turn until the text parses (bounded: a call spans few of them).
+        for end in [m.end() for m in re.finditer(r"\)", text[start:])][:_MAX_PARENS]:
+            try:
+                node = ast.parse(text[start:start + end], mode="eval").body
+            except SyntaxError:
+                continue
+            if isinstance(node, ast.Call):
+                return node
+            break
+        start = text.find(_AWS_FN, start + 1)
+    return None
+
+
+def _literal(node: ast.expr | None, name: str) -> Any:
+    if node is None:
+        return None
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, SyntaxError, TypeError):
+        raise Unreadable(f"{name} is {ast.unparse(node)}, not a value written out") from None
+
+
+_REDEPLOY_CALL = re.compile(r"\b(?:update_endpoint|create_endpoint)\s*\(|\.deploy\s*\(")
+
+
+def _redeploy(segments: list[list[str]], command: str) -> str | None:
+    """How `command` redeploys the endpoint, or None."""
+    for words in segments:
+        aws = _aws_call(words)
+        if aws and aws[0] in ("update-endpoint", "create-endpoint"):
+            return f"aws sagemaker {aws[0]}"
+        names = [w.rsplit("/", 1)[-1] for w in words]
+        if "terraform" in names and "apply" in names:
+            return "terraform apply"
+        if "cdk" in names and "deploy" in names:
+            return "cdk deploy"
+        if "deploy" in names:
+            return " ".join(names[:names.index("deploy") + 1])
+    match = _REDEPLOY_CALL.search(command)
+    return match.group().rstrip("( ") if match else None
+
+
+def _weight(entry: dict[str, Any], key: str) -> float | None:
+    value = entry.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise Unreadable(f"{key} {value!r} is not a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise Unreadable(f"{key} '{value}' is not a number") from None
+
+
+def _judge_shift(ctx: CheckContext, shift: WeightShift) -> Iterator[Finding]:
+    endpoint = ctx.spec.serving.endpoint if ctx.spec.serving else None
+    rollout = ctx.spec.rollout
+    previous = rollout.previous.variant if rollout and rollout.previous else None
+    new = rollout.canary.variant if rollout and rollout.canary else None
+    problems = 0
+    fix_cmd = (f"aws sagemaker {_AWS_SUB} --endpoint-name {endpoint or '<endpoint>'} --desired-weights-and-capacities "
+               f"VariantName={previous or '<previous>'},DesiredWeight=100 VariantName={new or '<new>'},DesiredWeight=0")
+
+    if shift.endpoint is None:
+        problems += 1
+        yield ctx.fail(f"the rollback command ({shift.form}) names no endpoint", at=_ROLLBACK, fix=f"write {fix_cmd}")
+    elif endpoint is None:
+        yield ctx.warn(f"serving.endpoint is not declared, so mlgate cannot tell whether the rollback's endpoint "
+                       f"'{shift.endpoint}' is this one", at=("serving", "endpoint"),
+                       fix="declare serving.endpoint")
+    elif shift.endpoint != endpoint:
+        problems += 1
+        yield ctx.fail(f"the rollback command moves traffic on endpoint '{shift.endpoint}', but this deployment's "
+                       f"endpoint is '{endpoint}'", at=_ROLLBACK, fix=f"write {fix_cmd}")
+
+    if not shift.entries:
+        problems += 1
+        yield ctx.fail("the rollback command sets no variant weights (--desired-weights-and-capacities / "
+                       "DesiredWeightsAndCapacities)", at=_ROLLBACK, fix=f"write {fix_cmd}")
+        return
+    if previous is None:
+        yield ctx.warn("rollout.previous.variant is not declared, so mlgate cannot tell whether the rollback "
+                       "moves traffic to it", at=("rollout", "previous"),
+                       fix="declare rollout.previous.variant, the variant that serves today")
+        return
+
+    weights: dict[str, float | None] = {}
+    counts: dict[str, float | None] = {}
+    for entry in shift.entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("VariantName"), str):
+            raise Unreadable(f"{entry!r} does not name a VariantName")
+        name = entry["VariantName"]
+        if name in weights:
+            problems += 1
+            yield ctx.fail(f"the rollback command sets variant '{name}' twice", at=_ROLLBACK, fix=f"write {fix_cmd}")
+        weight = _weight(entry, "DesiredWeight")
+        if weight is not None and weight < 0:
+            problems += 1
+            yield ctx.fail(f"the rollback command sets DesiredWeight {weight:g} for '{name}'; SageMaker takes weights "
+                           "of 0 or more", at=_ROLLBACK, fix=f"write {fix_cmd}")
+            weight = 0.0
+        weights[name] = weight
+        counts[name] = _weight(entry, "DesiredInstanceCount")
+
+    found = ", ".join(f"{n}={'unchanged' if w is None else f'{w:g}'}" for n, w in weights.items())
+    prev_weight = weights.get(previous)
+    if previous not in weights:
+        problems += 1
+        yield ctx.fail(f"the rollback command does not give the previous variant '{previous}' any weight (it sets "
+                       f"{found})", at=_ROLLBACK, fix=f"write {fix_cmd}")
+    elif prev_weight is None or prev_weight <= 0:
+        problems += 1
+        now = "its current weight" if prev_weight is None else "weight 0"
+        yield ctx.fail(f"the rollback command leaves the previous variant '{previous}' at {now} ({found}): traffic "
+                       "does not move back to it", at=_ROLLBACK, fix=f"write {fix_cmd}")
+    elif counts.get(previous) == 0:
+        problems += 1
+        yield ctx.fail(f"the rollback command sets DesiredInstanceCount 0 for the previous variant '{previous}': it "
+                       "would get the traffic with no instance to serve it", at=_ROLLBACK, fix=f"write {fix_cmd}")
+    for name, weight in weights.items():
+        if name == previous or weight is None or weight == 0:
+            continue
+        problems += 1
+        role = "the new (canary) variant" if name == new else "neither the previous nor the canary variant"
+        yield ctx.fail(f"the rollback command gives weight {weight:g} to '{name}', {role}: after the rollback it "
+                       f"still serves traffic ({found})", at=_ROLLBACK, fix=f"write {fix_cmd}")
+    if new is not None and new != previous and new not in weights:
+        problems += 1
+        # Variants the call does not list keep their weight (facts §2.1: weights are a ratio of all variants').
+        yield ctx.fail(f"the rollback command does not set the new variant '{new}' (it sets {found}): a variant the "
+                       "call leaves out keeps its current weight, so the new model goes on serving part of the "
+                       "traffic", at=_ROLLBACK, fix=f"write {fix_cmd}")
+    elif new is not None and weights.get(new) is None and new in weights:
+        problems += 1
+        yield ctx.fail(f"the rollback command lists the new variant '{new}' without a DesiredWeight, so it keeps its "
+                       "current weight", at=_ROLLBACK, fix=f"write {fix_cmd}")
+    if not problems:
+        yield ctx.ok(f"the rollback ({shift.form} {_AWS_FN if shift.form == 'boto3' else _AWS_SUB}) moves all "
+                     f"traffic on endpoint '{shift.endpoint}' to the previous variant '{previous}' ({found}): a "
+                     "weight change, done in seconds", at=_ROLLBACK)
+
+
+def _judge_command(ctx: CheckContext, command: str) -> Iterator[Finding]:
+    kind = pattern(ctx)
+    flat = normalise(command)[0]
+    segments: list[list[str]] | None
+    try:
+        segments = _segments(flat)
+    except ValueError as exc:
+        segments, split_error = None, str(exc)
+    shift: WeightShift | None = None
+    try:
+        for words in segments or []:
+            aws = _aws_call(words)
+            if aws and aws[0] == _AWS_SUB:
+                shift = _cli_shift(aws[1])
+                break
+        if shift is None and _AWS_FN in flat:
+            shift = _boto3_shift(flat)
+        if shift is not None:
+            if kind == "serverless":
+                # Facts §1.2: serverless endpoints exclude multiple production variants.
+                yield ctx.fail("the rollback shifts weight between variants, but a serverless endpoint holds one "
+                               "production variant: there is no previous variant to shift to", at=_ROLLBACK,
+                               fix="roll back with `aws sagemaker update-endpoint --endpoint-name <endpoint> "
+                                   "--endpoint-config-name <previous config>`")
+                return
+            yield from _judge_shift(ctx, shift)
+            return
+    except Unreadable as exc:
+        yield ctx.warn(f"mlgate cannot read the rollback command: {exc}; it cannot tell whether it moves traffic to "
+                       "the previous variant", at=_ROLLBACK,
+                       fix="write the weights out in the command (VariantName=<previous>,DesiredWeight=100 "
+                           "VariantName=<new>,DesiredWeight=0)")
+        return
+    if segments is None:
+        yield ctx.fail(f"the rollback command cannot be split into shell words ({split_error}): it would not run "
+                       "as written", at=_ROLLBACK, fix="fix the quoting of the command, in the spec and in the runbook")
+        return
+    redeploy = _redeploy(segments, flat)
+    if redeploy and kind == "serverless":
+        yield ctx.ok(f"the rollback redeploys ({redeploy}): a serverless endpoint holds one variant, so pointing it "
+                     "back at the previous endpoint config is the rollback", at=_ROLLBACK)
+    elif redeploy:
+        yield ctx.warn(f"the rollback redeploys the endpoint ({redeploy}): that takes minutes, while moving the weight "
+                       "back to the warm previous variant takes seconds", at=_ROLLBACK,
+                       fix=f"roll back with aws sagemaker {_AWS_SUB}, giving the previous variant all the weight")
+    else:
+        yield ctx.warn("mlgate cannot tell whether the rollback command moves traffic to the previous variant (it is "
+                       f"not aws sagemaker {_AWS_SUB} nor boto3 {_AWS_FN})", at=_ROLLBACK,
+                       fix=f"write the rollback as aws sagemaker {_AWS_SUB}, or waive OPS003 once the script has been "
+                           "reviewed")
+
+
+def rollback(ctx: CheckContext) -> Iterator[Finding]:
+    """The runbook in the repo holds the rollback command, and the command moves traffic back to the previous
+    variant of this endpoint."""
+    ops = ctx.spec.operations
+    runbook = ops.runbook if ops else None
+    command = ops.rollback if ops else None
+    if not runbook or not runbook.strip():
+        yield ctx.fail("operations.runbook is not set: the on-call engineer has no page to follow",
+                       at=(*_OPS, "runbook"),
+                       fix="commit a runbook (e.g. docs/runbook.md) with the rollback command and name it in "
+                           "operations.runbook")
+        return
+    path = ctx.resolve(runbook)
+    rel = ctx.workspace.rel(path)
+    if not path.exists():
+        yield ctx.fail(f"runbook {rel} does not exist", at=(*_OPS, "runbook"),
+                       fix="commit the runbook at that path, or correct operations.runbook")
+        return
+    if path.is_dir():
+        yield ctx.fail(f"runbook {rel} is a directory, not a file", at=(*_OPS, "runbook"),
+                       fix="name the runbook file itself")
+        return
+    try:
+        text = ctx.workspace.read_text(path)
+    except EvidenceError as exc:
+        yield ctx.fail(f"runbook {rel} {exc.message}: mlgate reads runbooks as text (Markdown, reStructuredText)",
+                       at=(*_OPS, "runbook"), fix="keep the runbook as a text file in the repo")
+        return
+    try:
+        if not ctx.workspace.git.is_tracked(rel):
+            yield ctx.warn(f"runbook {rel} is not committed: CI and the on-call engineer will not have it",
+                           at=(*_OPS, "runbook"), fix=f"git add {rel}")
+    except EvidenceError:
+        pass  # not a git work tree: nothing to say about tracking
+    if not command or not command.strip():
+        yield ctx.fail("operations.rollback is not set: write down the command that rolls back, so nobody composes "
+                       "it under pressure", at=_ROLLBACK,
+                       fix=f"write the command, e.g. aws sagemaker {_AWS_SUB} --endpoint-name <endpoint> "
+                           "--desired-weights-and-capacities VariantName=<previous>,DesiredWeight=100 "
+                           "VariantName=<new>,DesiredWeight=0, and put the same command in the runbook")
+        return
+    line = find_command(text, command)
+    if line is None:
+        near = _nearest_line(text, command)
+        hint = f"; line {near[0]} has a different command: {near[1][:160]}" if near else ""
+        yield ctx.fail(f"runbook {rel} does not contain the rollback command in operations.rollback{hint}",
+                       at=ctx.file(rel, near[0]) if near else _ROLLBACK,
+                       fix="copy operations.rollback into the runbook exactly (line breaks and `\\` continuations "
+                           "may differ), or correct the spec")
+    else:
+        yield ctx.ok(f"runbook {rel}:{line} contains the rollback command", at=ctx.file(rel, line))
+    if pattern(ctx) == "batch":
+        yield ctx.ok("serving.pattern is batch: a batch job has no endpoint variants, so the command is not judged "
+                     "as a traffic shift", at=_ROLLBACK)
+        return
+    yield from _judge_command(ctx, command)
