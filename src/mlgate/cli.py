@@ -224,10 +224,10 @@ def _explain(args: argparse.Namespace) -> int:
     registry = load_registry(_registry_root(args.root))
     rule = registry.get(args.rule)
     if rule is None:
-        import difflib
+        from mlgate.suggest import closest
 
-        close = difflib.get_close_matches(args.rule.upper(), list(registry.rules), n=1)
-        raise UsageError(f"no rule '{args.rule}'", hint=f"did you mean {close[0]}?" if close
+        close = closest(args.rule.upper(), registry.rules)
+        raise UsageError(f"no rule '{args.rule}'", hint=f"did you mean {close}?" if close
                          else "`mlgate rules` lists them")
     sys.stdout.write(explain(rule))
     return EXIT_READY

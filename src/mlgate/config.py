@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlgate.errors import UsageError
+from mlgate.suggest import did_you_mean
 
 
 class ConfigModel(BaseModel):
@@ -52,9 +52,7 @@ def load_config(root: Path) -> Config:
         loc = ".".join(str(p) for p in err["loc"])
         hint = None
         if err["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(str(err["loc"][-1]), list(ConfigModel.model_fields), n=1)
-            hint = f"did you mean '{close[0]}'?" if close else \
-                f"known keys: {', '.join(ConfigModel.model_fields)}"
+            hint = did_you_mean(str(err["loc"][-1]), ConfigModel.model_fields, "setting")
             raise UsageError(f"unknown setting '{prefix}{loc}'", path=source, hint=hint) from None
         raise UsageError(f"{prefix}{loc}: {err['msg']}", path=source) from None
     return Config(model, source)

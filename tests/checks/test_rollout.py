@@ -271,11 +271,11 @@ ALARM_CASES = [
                    "mean 'scorer-p99-latency'?)"),
           ("fail", "no rollback alarm watches latency (rollback alarms: scorer-5xx-rate (errors))")]),
     case("unknown-no-close-match", {"rollout.rollback_alarms": ["scorer-5xx-rate", "scorer-p99-latency", "zzz"]},
-         [("fail", "rollback alarm 'zzz' is not an alarm in monitoring.operational.alarms (defined alarms: "
+         [("fail", "rollback alarm 'zzz' is not an alarm in monitoring.operational.alarms (known alarms: "
                    "scorer-5xx-rate, scorer-p99-latency, scorer-throttles)")]),
     case("no-monitoring", {"monitoring": DROP},
-         [("fail", "'scorer-5xx-rate' is not an alarm in monitoring.operational.alarms (monitoring.operational.alarms "
-                   "defines no alarms)"),
+         [("fail", "'scorer-5xx-rate' is not an alarm in monitoring.operational.alarms (no alarm "
+                   "is defined)"),
           ("fail", "'scorer-p99-latency' is not an alarm"),
           ("fail", "no rollback alarm watches errors (rollback alarms: none of them is defined)"),
           ("fail", "no rollback alarm watches latency")]),

@@ -8,10 +8,9 @@ different set of CloudWatch metrics.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 from mlgate.checks import CheckContext
@@ -20,6 +19,7 @@ from mlgate.result import Finding
 from mlgate.schedules import SCHEDULE_HELP, schedule_problem
 from mlgate.spec.load import is_local
 from mlgate.spec.models import Alarm, Dataset
+from mlgate.suggest import did_you_mean
 from mlgate.units import DURATION_HELP, parse_duration
 from mlgate.yamlload import PathT
 
@@ -30,21 +30,6 @@ def pattern(ctx: CheckContext) -> str:
     """The serving pattern; a spec that does not say is judged as a realtime endpoint."""
     serving = ctx.spec.serving
     return serving.pattern if serving and serving.pattern else "realtime"
-
-
-def did_you_mean(name: str, known: Iterable[str], what: str) -> str:
-    """"did you mean 'x'?" when a known name is close, else the list of known names (or that there are none)."""
-    names = sorted(set(known))
-    if not names:
-        return f"no {what} is defined"
-    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
-    if not close:
-        lowered = {n.lower(): n for n in names}
-        if name.lower() in lowered:
-            close = [lowered[name.lower()]]
-    if close:
-        return f"did you mean '{close[0]}'?"
-    return f"known {what}s: {', '.join(names)}"
 
 
 def _num(value: float) -> str:

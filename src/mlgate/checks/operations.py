@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlgate.checks import CheckContext
-from mlgate.checks.monitoring import did_you_mean, pattern
+from mlgate.checks.monitoring import pattern
 from mlgate.errors import EvidenceError
 from mlgate.result import Finding
 from mlgate.schedules import SCHEDULE_HELP, schedule_problem
+from mlgate.suggest import did_you_mean
 
 # -- OPS001 ----------------------------------------------------------------------------------------------------------
 

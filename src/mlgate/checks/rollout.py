@@ -6,13 +6,13 @@ traffic, so none of them applies to it.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Generator, Iterator
 from typing import Any
 
 from mlgate.checks import CheckContext
 from mlgate.result import Finding
 from mlgate.spec.models import Alarm, Canary, Previous, Shadow
+from mlgate.suggest import did_you_mean
 from mlgate.units import DURATION_HELP, parse_duration
 
 # The longest managed shadow test (a SageMaker inference experiment) that can be scheduled.
@@ -425,12 +425,7 @@ def rollback_alarms(ctx: CheckContext) -> Iterator[Finding]:
         alarm = defined.get(name)
         if alarm is None:
             problems += 1
-            if not defined:
-                known = "monitoring.operational.alarms defines no alarms"
-            else:
-                close = difflib.get_close_matches(name, list(defined), n=1)
-                known = f"did you mean '{close[0]}'?" if close else \
-                    f"defined alarms: {', '.join(sorted(defined))}"
+            known = did_you_mean(name, defined, "alarm")
             yield ctx.fail(f"rollback alarm '{name}' is not an alarm in monitoring.operational.alarms ({known}): "
                            "a rollback wired to an alarm that does not exist never fires", at=at,
                            fix="name an alarm defined in monitoring.operational.alarms, or define this one there")

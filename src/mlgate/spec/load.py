@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import types
 import typing
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from mlgate.errors import UsageError
 from mlgate.paths import PathEscape, confine, find_repo_root, repo_relative
 from mlgate.spec.models import Spec
+from mlgate.suggest import closest
 from mlgate.yamlload import Document, PathT, Pos, YamlError, load_yaml_file
 
 SCHEMA_URL = "https://mlgate.dev/schema/mlgate-spec-1.json"
@@ -124,8 +124,8 @@ def _explain(err: Any, doc: Document, rel: str) -> UsageError:
     if kind == "extra_forbidden":
         key = str(loc[-1])
         known = sorted(_fields_at(loc[:-1]))
-        close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else f"expected one of: {', '.join(known)}"
+        close = closest(key, known)
+        hint = f"did you mean '{close}'?" if close else f"expected one of: {', '.join(known)}"
         return UsageError(f"unknown key '{dotted}'", path=rel, line=pos.line, column=pos.column, hint=hint)
     if kind == "missing":
         return UsageError(f"missing required key '{dotted}'", path=rel, line=pos.line, column=pos.column,
