@@ -214,10 +214,11 @@ def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
         raise YamlError(f"is not UTF-8 text (bad byte at offset {exc.start})") from None
 
 
-def parse_yaml(text: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH) -> Document:
+def parse_yaml(text: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH,
+               max_bytes: int = MAX_BYTES) -> Document:
     """Parse one YAML document into plain data with positions. Raises YamlError with line and column."""
-    if len(text) > MAX_BYTES:
-        raise YamlError(f"is larger than {MAX_BYTES // 1024} KiB, the limit for files mlgate reads")
+    if len(text) > max_bytes:
+        raise YamlError(f"is larger than {max_bytes // 1024} KiB, the limit for files mlgate reads")
     try:
         node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:

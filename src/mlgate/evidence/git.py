@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -59,3 +61,69 @@ class GitRepo:
 
     def has_changes(self, rel: str) -> bool:
         return rel in self.changed
+
+    # -- history (REP002: is a lockfile older than the manifest it locks?) --------------------------------------
+
+    def last_change(self, rel: str) -> CommitInfo | None:
+        """The last commit reachable from HEAD that changed `rel` (a repo-relative path), or None."""
+        return self.last_change_before("HEAD", rel)
+
+    def last_change_before(self, rev: str, rel: str) -> CommitInfo | None:
+        if not self.repo.head.is_valid():  # no commit yet
+            return None
+        out = self._git("log", "-1", "--format=%H%x00%ct%x00%s", rev, "--", f":(literal){rel}").strip()
+        return CommitInfo.parse(out) if out else None
+
+    def changes_between(self, base: str, rel: str) -> list[CommitInfo]:
+        """Commits in `base..HEAD` (reachable from HEAD but not from `base`) that changed `rel`, oldest first."""
+        out = self._git("log", "--reverse", "--format=%H%x00%ct%x00%s", f"{base}..HEAD", "--", f":(literal){rel}")
+        return [CommitInfo.parse(line) for line in out.splitlines() if line.strip()]
+
+    def commit_is_ancestor(self, ancestor: str, descendant: str) -> bool:
+        """Whether `ancestor` is `descendant` or one of its ancestors."""
+        import git
+
+        try:
+            return bool(self.repo.is_ancestor(ancestor, descendant))
+        except git.GitCommandError as exc:
+            detail = (exc.stderr or "").strip().splitlines()
+            raise EvidenceError(f"git merge-base failed: {detail[-1] if detail else exc}") from None
+
+    def file_at(self, rev: str, rel: str, *, max_bytes: int = 1024 * 1024) -> str | None:
+        """The text of `rel` as committed in `rev`, or None when it did not exist there (or is not text)."""
+        import git
+
+        try:
+            blob = self.repo.commit(rev).tree / rel
+        except (KeyError, ValueError, git.BadName):
+            return None
+        if blob.type != "blob" or blob.size > max_bytes:
+            return None
+        data: bytes = blob.data_stream.read()
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            return None
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    sha: str
+    timestamp: int  # committer time, seconds since the epoch
+    subject: str = ""
+
+    @classmethod
+    def parse(cls, line: str) -> CommitInfo:
+        sha, stamp, *rest = line.split("\0")
+        return cls(sha, int(stamp), rest[0] if rest else "")
+
+    @property
+    def short(self) -> str:
+        return self.sha[:7]
+
+    @property
+    def date(self) -> str:
+        return dt.datetime.fromtimestamp(self.timestamp, dt.UTC).strftime("%Y-%m-%d")
+
+    def describe(self) -> str:
+        return f"{self.short} ({self.date})"

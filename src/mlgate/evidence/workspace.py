@@ -8,7 +8,11 @@ from pathlib import Path
 from mlgate.errors import EvidenceError
 from mlgate.evidence.git import GitRepo
 from mlgate.paths import PathEscape, confine, repo_relative
-from mlgate.yamlload import Document, YamlError, parse_yaml, read_text
+from mlgate.yamlload import MAX_BYTES, MAX_NODES, Document, YamlError, parse_yaml, read_text
+
+# Lockfiles of real projects run to megabytes (a multi-platform uv.lock or pixi.lock): they get a larger limit.
+LARGE_FILE_BYTES = 16 * 1024 * 1024
+LARGE_FILE_NODES = 2_000_000
 
 
 class Workspace:
@@ -31,20 +35,21 @@ class Workspace:
     def rel(self, path: Path) -> str:
         return repo_relative(self.root, path)
 
-    def read_text(self, path: Path) -> str:
-        """A text file's content (UTF-8, size-limited), read once per run."""
+    def read_text(self, path: Path, *, max_bytes: int = MAX_BYTES) -> str:
+        """A text file's content (UTF-8, at most `max_bytes`), read once per run."""
         if path not in self._texts:
             try:
-                self._texts[path] = read_text(path)
+                self._texts[path] = read_text(path, max_bytes=max_bytes)
             except YamlError as exc:
                 raise EvidenceError(exc.message, path=self.rel(path)) from None
         return self._texts[path]
 
-    def read_yaml(self, path: Path) -> Document:
+    def read_yaml(self, path: Path, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NODES) -> Document:
         """A YAML (or JSON) evidence file with positions, loaded safely and once per run."""
         if path not in self._yaml:
             try:
-                self._yaml[path] = parse_yaml(self.read_text(path))
+                self._yaml[path] = parse_yaml(self.read_text(path, max_bytes=max_bytes), max_bytes=max_bytes,
+                                              max_nodes=max_nodes)
             except YamlError as exc:
                 raise EvidenceError(exc.message, path=self.rel(path), line=exc.line) from None
         return self._yaml[path]
