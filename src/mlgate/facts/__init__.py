@@ -1,0 +1,188 @@
+"""SageMaker facts as data: per serving pattern its hard limits, per instance type its vCPUs, memory and GPUs, and
+on-demand prices per region. Every number in `sagemaker.yaml` names its source and the day it was read; `cite`
+turns that into the words a finding quotes.
+
+    facts = load_facts()
+    facts.pattern("serverless").payload_bytes.value   # 4000000
+    facts.cite(facts.pattern("serverless").payload_bytes)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import lru_cache
+from importlib import resources
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from mlgate.yamlload import parse_yaml
+
+PatternName = Literal["realtime", "serverless", "async", "batch"]
+PATTERNS: tuple[PatternName, ...] = ("realtime", "serverless", "async", "batch")
+Confidence = Literal["high", "medium-high", "medium", "low", "assumption"]
+
+
+def _as_tuple(value: Any) -> Any:
+    return (value,) if isinstance(value, str) else value
+
+
+SourceKeys = Annotated[tuple[str, ...], BeforeValidator(_as_tuple)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Sourced(_Frozen):
+    """Where a value was read, what exactly was read there, when, and how sure it is."""
+
+    source: SourceKeys = Field(min_length=1)
+    ref: str
+    read: dt.date
+    confidence: Confidence
+    note: str | None = None
+
+
+class Fact(Sourced):
+    value: bool | int | float
+
+
+class Exclusion(Sourced):
+    feature: str
+    label: str
+
+
+class Source(_Frozen):
+    title: str
+    detail: str
+    where: str
+
+
+class Pattern(_Frozen):
+    label: str
+    synchronous: Fact
+    payload_bytes: Fact
+    processing_s: Fact
+    gpu: Fact
+    scale_to_zero: Fact
+    min_instances: Fact | None = None
+    model_monitor_multi_model: Fact | None = None
+    max_instances: Fact | None = None
+    memory_mb_min: Fact | None = None
+    memory_mb_max: Fact | None = None
+    memory_mb_step: Fact | None = None
+    max_concurrency_min: Fact | None = None
+    max_concurrency_max: Fact | None = None
+    provisioned_concurrency_min: Fact | None = None
+    provisioned_concurrency_max: Fact | None = None
+    cold_start_s_min: Fact | None = None
+    cold_start_s_max: Fact | None = None
+    invocation_timeout_s_min: Fact | None = None
+    invocation_timeout_s_default: Fact | None = None
+    request_ttl_s_min: Fact | None = None
+    request_ttl_s_max: Fact | None = None
+    max_concurrent_invocations_min: Fact | None = None
+    max_concurrent_invocations_max: Fact | None = None
+    excludes: tuple[Exclusion, ...] = ()
+
+    def fact(self, name: str) -> Fact:
+        """A limit that the pattern must have (a KeyError names it when the table lacks it)."""
+        value = getattr(self, name, None)
+        if not isinstance(value, Fact):
+            raise KeyError(f"the facts table has no {name} for the {self.label}")
+        return value
+
+    def excluded(self, feature: str) -> Exclusion | None:
+        return next((e for e in self.excludes if e.feature == feature), None)
+
+
+class Instance(Sourced):
+    vcpus: int = Field(gt=0)
+    memory_gib: float = Field(gt=0)
+    gpus: int = Field(ge=0)
+    neuron_devices: int = Field(0, ge=0)
+    accelerator: str | None = None
+
+    @property
+    def accelerated(self) -> bool:
+        """Has a GPU or an AWS Inferentia/Trainium device."""
+        return self.gpus > 0 or self.neuron_devices > 0
+
+
+class InstancePrice(Sourced):
+    hourly: float = Field(gt=0)
+
+
+class ServerlessRates(_Frozen):
+    compute_per_gb_s: Fact
+    data_per_gb: Fact
+    provisioned_per_gb_s: Fact
+
+
+class RegionPrices(_Frozen):
+    instances: dict[str, InstancePrice] = Field(default_factory=dict)
+    serverless: ServerlessRates | None = None
+
+
+class Facts(_Frozen):
+    version: Literal[1]
+    sources: dict[str, Source]
+    patterns: dict[PatternName, Pattern]
+    instances: dict[str, Instance]
+    prices: dict[str, RegionPrices]
+
+    @model_validator(mode="after")
+    def _sources_exist(self) -> Facts:
+        missing = sorted({key for item in self.sourced() for key in item.source} - set(self.sources))
+        if missing:
+            raise ValueError(f"unknown source key(s): {', '.join(missing)}")
+        if set(self.patterns) != set(PATTERNS):
+            raise ValueError(f"patterns must be exactly {', '.join(PATTERNS)}")
+        return self
+
+    def sourced(self) -> list[Sourced]:
+        """Every sourced entry of the table (facts, exclusions, instance rows, prices)."""
+        out: list[Sourced] = []
+        for pattern in self.patterns.values():
+            out.extend(v for v in pattern.__dict__.values() if isinstance(v, Fact))
+            out.extend(pattern.excludes)
+        out.extend(self.instances.values())
+        for region in self.prices.values():
+            out.extend(region.instances.values())
+            if region.serverless:
+                out.extend((region.serverless.compute_per_gb_s, region.serverless.data_per_gb,
+                            region.serverless.provisioned_per_gb_s))
+        return out
+
+    def pattern(self, name: PatternName) -> Pattern:
+        return self.patterns[name]
+
+    def instance(self, instance_type: str) -> Instance | None:
+        return self.instances.get(instance_type)
+
+    def cite(self, item: Sourced) -> str:
+        """Where a value comes from, for a message to put in parentheses: "source: InvokeEndpointInput.Body is at
+        most 6,291,456 bytes, botocore 1.43.11 SageMaker Runtime API model, read 2026-11-26"."""
+        titles = "; ".join(self.sources[key].title for key in item.source)
+        extra = f"; confidence {item.confidence}" if item.confidence not in ("high", "medium-high") else ""
+        return f"source: {item.ref}, {titles}, read {item.read.isoformat()}{extra}"
+
+
+FACTS_FILE = "sagemaker.yaml"
+
+
+@lru_cache(maxsize=1)
+def load_facts() -> Facts:
+    """The facts table shipped in the package (parsed once per process)."""
+    text = (resources.files(__name__) / FACTS_FILE).read_text(encoding="utf-8")
+    return Facts.model_validate(parse_yaml(text).data)
+
+
+def gpu_family(instance_type: str) -> bool | None:
+    """For a type missing from the table: True for the GPU families (ml.g*, ml.p*), False for the others, None
+    when the name is not an ml.<family>.<size> type. AWS names its GPU instance families G and P."""
+    parts = instance_type.split(".")
+    if len(parts) != 3 or parts[0] != "ml" or not parts[1]:
+        return None
+    return parts[1][0] in ("g", "p")
