@@ -21,6 +21,8 @@ class ConfigModel(BaseModel):
     severity: dict[str, Literal["error", "warning", "note"]] = Field(default_factory=dict)
     params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     unwaivable: list[str] = Field(default_factory=list, description="Rules no waiver may waive.")
+    prices: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Price overrides: region -> {ml.<type>: hourly USD, serverless: {...}}.")
 
 
 @dataclass

@@ -117,13 +117,26 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
             waivers=waivers,
             spec_location=Location(loaded.rel, pos.line),
             provenance=_provenance(loaded, workspace),
+            cost=_cost(loaded, registry, config),
         ))
     return Report(deployments, fail_on, __version__, rules)
 
 
+def rule_params(rule: RuleInfo, config: Config) -> dict[str, Any]:
+    """A rule's parameters: its defaults, the team's overrides, and for rules that price things
+    (a `prices` parameter) the team's `[tool.mlgate.prices]` merged region by region."""
+    params = {**rule.params, **config.settings.params.get(rule.id, {})}
+    if "prices" in rule.params and config.settings.prices:
+        merged = {region: dict(table) for region, table in (params.get("prices") or {}).items()}
+        for region, table in config.settings.prices.items():
+            merged[region] = {**merged.get(region, {}), **table}
+        params["prices"] = merged
+    return params
+
+
 def _run_rule(rule: RuleInfo, loaded: LoadedSpec, workspace: Workspace, config: Config,
               today: dt.date) -> RuleResult:
-    params = {**rule.params, **config.settings.params.get(rule.id, {})}
+    params = rule_params(rule, config)
     ctx = CheckContext(loaded, workspace, rule, params, today)
     spec_loc = ctx.at(())
     try:
@@ -193,6 +206,32 @@ def _apply_waivers(loaded: LoadedSpec, results: list[RuleResult], config: Config
             result.waiver = ws
         states.append(ws)
     return states
+
+
+def _cost(loaded: LoadedSpec, registry: Registry, config: Config) -> dict[str, Any] | None:
+    """The serving cost estimate the reports show, priced with SRV001's parameters (region, prices...)."""
+    serving = loaded.spec.serving
+    if serving is None or serving.traffic is None:
+        return None
+    from mlgate.cost import PriceError, monthly_costs, usd
+
+    pricing_rule = registry.get("SRV001")
+    params = rule_params(pricing_rule, config) if pricing_rule else {}
+    try:
+        view = monthly_costs(loaded.spec, params)
+    except PriceError as exc:
+        return {"error": str(exc)}
+
+    def estimate(e: Any) -> dict[str, Any] | None:
+        if e is None:
+            return None
+        return {"pattern": e.pattern, "shape": e.shape, "monthly_usd": e.monthly_usd,
+                "monthly": f"{usd(e.monthly_usd)}/month" if e.monthly_usd is not None else None,
+                "basis": e.basis, "misfit": e.misfit}
+
+    return {"declared": estimate(view.declared), "cheapest": estimate(view.cheapest),
+            "ratio": round(view.ratio, 2) if view.ratio is not None and view.ratio != float("inf") else None,
+            "assumptions": list(view.assumptions), "missing": list(view.missing)}
 
 
 def _provenance(loaded: LoadedSpec, workspace: Workspace) -> dict[str, Any]:

@@ -105,6 +105,8 @@ class Deployment:
     waivers: list[WaiverState]
     spec_location: Location
     provenance: dict[str, Any] = field(default_factory=dict)
+    # monthly cost of the declared serving pattern beside the cheapest that fits (None without serving/traffic)
+    cost: dict[str, Any] | None = None
 
     @property
     def ready(self) -> bool:

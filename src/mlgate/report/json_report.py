@@ -41,7 +41,8 @@ def deployment_json(d: Deployment) -> dict[str, Any]:
     return {"spec": d.spec, "model": d.model, "ready": d.ready,
             "results": [result_json(r) for r in d.results],
             "waivers": [waiver_json(w) for w in d.waivers],
-            "provenance": d.provenance}
+            "provenance": d.provenance,
+            "cost": d.cost}
 
 
 def report_json(report: Report) -> dict[str, Any]:

@@ -70,6 +70,7 @@ class _Deployment:
     sections: list[_Section]
     waivers: list[dict[str, Any]]
     provenance: dict[str, Any]
+    cost: dict[str, Any] | None
 
 
 def render(report: Report, **_: Any) -> str:
@@ -122,7 +123,7 @@ def _deployment(d: Deployment) -> _Deployment:
     verdict = "READY" if d.ready else f"NOT READY ({_plural(blocking, 'blocking rule')})"
     return _Deployment(d, Md(MARK["pass"] if d.ready else MARK["fail"]), Md(verdict), _counts_line(counts),
                        summary, totals, list(sections.values()), [waiver_json(w) for w in d.waivers],
-                       d.provenance)
+                       d.provenance, d.cost)
 
 
 def _row(section: _Section) -> list[int]:

@@ -24,6 +24,9 @@ def render(report: Report, *, color: bool = False, verbose: bool = False, **_: A
         title = one_line(d.model or "(no model name)")
         verdict = paint("READY", "32;1") if d.ready else paint("NOT READY", "31;1")
         lines.append(f"{one_line(d.spec)} ({title}): {verdict}")
+        cost = cost_line(d.cost)
+        if cost:
+            lines.append(f"  cost: {one_line(cost)}")
         for r in d.results:
             label = paint(f"{SYMBOL[r.status]:<6}", COLOR[r.status])
             lines.append(f"  {label} {r.rule.id}  {one_line(r.rule.title)}{_suffix(r)}")
@@ -40,6 +43,20 @@ def render(report: Report, *, color: bool = False, verbose: bool = False, **_: A
         lines.append("")
     lines.append(_summary(report, paint))
     return "\n".join(lines) + "\n"
+
+
+def cost_line(cost: dict[str, Any] | None) -> str | None:
+    """"ml.g5.xlarge x 1 always on: $1,027.84/month; cheapest that fits: serverless ...: $105.19/month"."""
+    if not cost or not cost.get("declared") or not cost["declared"].get("monthly"):
+        return None
+    declared = cost["declared"]
+    line = f"{declared['shape']}: {declared['monthly']}"
+    cheapest = cost.get("cheapest")
+    if cheapest and cheapest.get("monthly") and cheapest["pattern"] != declared["pattern"]:
+        line += f"; cheapest pattern that fits: {cheapest['shape']}: {cheapest['monthly']}"
+    elif cheapest:
+        line += " (the cheapest pattern that fits)"
+    return line
 
 
 def _suffix(r: RuleResult) -> str:
