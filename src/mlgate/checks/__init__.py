@@ -36,6 +36,12 @@ class CheckContext:
         return self.loaded.spec
 
     @property
+    def pattern(self) -> str:
+        """The serving pattern; a spec that does not say is judged as a realtime endpoint."""
+        serving = self.spec.serving
+        return serving.pattern if serving and serving.pattern else "realtime"
+
+    @property
     def base(self) -> Path:
         """The directory holding the spec: every path in the spec is relative to it."""
         return self.loaded.base

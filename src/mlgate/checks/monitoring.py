@@ -26,12 +26,6 @@ from mlgate.yamlload import PathT
 # -- shared helpers --------------------------------------------------------------------------------------------------
 
 
-def pattern(ctx: CheckContext) -> str:
-    """The serving pattern; a spec that does not say is judged as a realtime endpoint."""
-    serving = ctx.spec.serving
-    return serving.pattern if serving and serving.pattern else "realtime"
-
-
 def _num(value: float) -> str:
     return f"{value:g}"
 
@@ -110,7 +104,7 @@ def capture(ctx: CheckContext) -> Iterator[Finding]:
     if min_per_day is None or min_per_day < 0:
         yield _bad_param(ctx, "min_captured_per_day", "a number of records, 0 or more")
         return
-    kind = pattern(ctx)
+    kind = ctx.pattern
     if kind == "serverless":
         # Facts §1.2: serverless endpoints exclude data capture and Model Monitor.
         yield ctx.fail("serving.pattern is serverless, and SageMaker serverless endpoints cannot capture data "
@@ -503,7 +497,7 @@ def _metric_findings(ctx: CheckContext, alarm: Alarm, index: int, kind: str) -> 
                        fix="use the metric's exact AWS/SageMaker name, or waive if it is a custom metric you "
                            "publish yourself")
         return
-    kind_now = pattern(ctx)
+    kind_now = ctx.pattern
     if metric in _SERVERLESS_ONLY and kind_now != "serverless":
         yield ctx.warn(f"alarm {label}: {metric} is published for serverless endpoints only, and this endpoint is "
                        f"{kind_now}", at=at, fix="alarm on a metric this endpoint publishes")
@@ -519,7 +513,7 @@ def _metric_findings(ctx: CheckContext, alarm: Alarm, index: int, kind: str) -> 
 
 
 def _available(ctx: CheckContext) -> set[str]:
-    kind = pattern(ctx)
+    kind = ctx.pattern
     names = set(_ENDPOINT_METRICS)
     if kind == "serverless":
         names |= _SERVERLESS_ONLY
@@ -597,7 +591,7 @@ def _threshold_text(ctx: CheckContext, alarm: Alarm, factor: float) -> str:
 
 def operational(ctx: CheckContext) -> Iterator[Finding]:
     """Live invocations are alarmed on p99 latency (no looser than the declared p99 allows), errors and throttles."""
-    if pattern(ctx) == "batch":
+    if ctx.pattern == "batch":
         yield ctx.na("serving.pattern is batch: a batch transform has no live invocations, so there is no latency, "
                      "error rate or throttling to alarm on (watch the job's status instead)", at=("serving", "pattern"))
         return

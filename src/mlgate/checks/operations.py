@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from mlgate.checks import CheckContext
-from mlgate.checks.monitoring import pattern
 from mlgate.errors import EvidenceError
 from mlgate.result import Finding
 from mlgate.schedules import SCHEDULE_HELP, schedule_problem
@@ -483,7 +482,7 @@ def _judge_shift(ctx: CheckContext, shift: WeightShift) -> Iterator[Finding]:
 
 
 def _judge_command(ctx: CheckContext, command: str) -> Iterator[Finding]:
-    kind = pattern(ctx)
+    kind = ctx.pattern
     flat = normalise(command)[0]
     segments: list[list[str]] | None
     try:
@@ -585,7 +584,7 @@ def rollback(ctx: CheckContext) -> Iterator[Finding]:
                            "may differ), or correct the spec")
     else:
         yield ctx.ok(f"runbook {rel}:{line} contains the rollback command", at=ctx.file(rel, line))
-    if pattern(ctx) == "batch":
+    if ctx.pattern == "batch":
         yield ctx.ok("serving.pattern is batch: a batch job has no endpoint variants, so the command is not judged "
                      "as a traffic shift", at=_ROLLBACK)
         return

@@ -31,13 +31,8 @@ _NO_SHADOW_VARIANT = {
 }
 
 
-def _pattern(ctx: CheckContext) -> str:
-    serving = ctx.spec.serving
-    return serving.pattern if serving and serving.pattern else "realtime"
-
-
 def _batch_na(ctx: CheckContext, what: str) -> Finding | None:
-    if _pattern(ctx) != "batch":
+    if ctx.pattern != "batch":
         return None
     return ctx.na(f"serving.pattern is batch: a batch transform serves no live traffic, so there is {what}",
                   at=("serving", "pattern"))
@@ -98,7 +93,7 @@ def shadow(ctx: CheckContext) -> Iterator[Finding]:
                            "`shadow: {variant: model-v2-shadow, sampling_percent: 100, duration: 3d}`")
         return
 
-    pattern = _pattern(ctx)
+    pattern = ctx.pattern
     serving_endpoint = ctx.spec.serving.endpoint if ctx.spec.serving else None
     separate = bool(sh.endpoint) and sh.endpoint != serving_endpoint
     problems = 0
@@ -256,7 +251,7 @@ def canary(ctx: CheckContext) -> Iterator[Finding]:
     if not problems:
         ramp = " → ".join(_pct(s) for s in steps)
         note = ""
-        if _pattern(ctx) == "serverless":
+        if ctx.pattern == "serverless":
             # Facts §1.2 (no multiple production variants on serverless) and §2.3 (deployment guardrails apply to
             # realtime and async only): the split happens outside SageMaker.
             note = ("; serverless endpoints hold one variant each, so whatever routes callers between the two "
@@ -350,7 +345,7 @@ def previous(ctx: CheckContext) -> Iterator[Finding]:
                        fix="set keep_warm: true and keep the old variant deployed until the canary has reached "
                            "100 % and baked")
 
-    pattern = _pattern(ctx)
+    pattern = ctx.pattern
     if pattern == "serverless":
         pc = ctx.spec.serving.serverless.provisioned_concurrency if (
             ctx.spec.serving and ctx.spec.serving.serverless) else None
@@ -454,7 +449,7 @@ def rollback_alarms(ctx: CheckContext) -> Iterator[Finding]:
 
     if not problems:
         note = ""
-        if _pattern(ctx) == "serverless":
+        if ctx.pattern == "serverless":
             # Facts §2.3: deployment guardrails (and their auto-rollback) apply to realtime and async endpoints only.
             note = "; SageMaker deployment guardrails do not cover serverless, so these alarms must drive your " \
                    "own rollback"
