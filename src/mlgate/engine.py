@@ -260,4 +260,6 @@ def _provenance(loaded: LoadedSpec, workspace: Workspace) -> dict[str, Any]:
     if prov.artifact:
         out["artifact"] = prov.artifact.uri
         out["artifact_sha256"] = prov.artifact.sha256
+        out["manifest"] = prov.artifact.manifest
+        out["model_package_arn"] = prov.artifact.model_package_arn
     return out

@@ -105,6 +105,116 @@ class GitRepo:
         except UnicodeDecodeError:
             return None
 
+    # -- commits, refs and staleness (REP004: is the code pinned? REP005: the lockfile at the commit) ------------
+
+    def _git_or_none(self, *args: str) -> str | None:
+        """Like `_git`, but None when git exits non-zero (a ref or an object that does not exist)."""
+        import git
+
+        try:
+            out: str = self.repo.git.execute(["git", *args], strip_newline_in_stdout=False)
+            return out
+        except git.GitCommandError:
+            return None
+
+    @cached_property
+    def is_shallow(self) -> bool:
+        """A shallow clone (`git clone --depth`, the actions/checkout default): older history is missing."""
+        return self._git("rev-parse", "--is-shallow-repository").strip() == "true"
+
+    @cached_property
+    def head(self) -> str | None:
+        """The full sha of HEAD, or None before the first commit."""
+        if not self.repo.head.is_valid():
+            return None
+        return self.resolve_commit("HEAD")
+
+    def resolve_commit(self, rev: str) -> str | None:
+        """The full sha of the commit `rev` names (a sha or a unique prefix of one, a tag, a branch), or None."""
+        if not rev or rev.startswith("-") or any(c.isspace() for c in rev):
+            return None
+        out = self._git_or_none("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
+        if out is None or not out.strip():
+            return None
+        return out.strip()
+
+    def objects_with_prefix(self, prefix: str) -> list[str]:
+        """Every object (of any type) whose id starts with the hex `prefix` (4 digits at least)."""
+        if len(prefix) < 4 or not all(c in "0123456789abcdefABCDEF" for c in prefix):
+            return []
+        out = self._git_or_none("rev-parse", f"--disambiguate={prefix.lower()}")
+        return [line.strip() for line in (out or "").splitlines() if line.strip()]
+
+    def refs_named(self, name: str) -> list[str]:
+        """Full names of the tags, branches and remote-tracking branches called `name` (refs/tags/v1, ...)."""
+        out = self._git("for-each-ref", "--format=%(refname)", "refs/tags", "refs/heads", "refs/remotes")
+        found = []
+        for ref in out.splitlines():
+            parts = ref.split("/", 3)
+            short = "/".join(parts[3:]) if parts[:2] == ["refs", "remotes"] else "/".join(parts[2:])
+            if short == name and not ref.endswith("/HEAD"):
+                found.append(ref)
+        return found
+
+    def commit_info(self, rev: str) -> CommitInfo | None:
+        """Sha, committer time and subject of a commit, or None when `rev` names none."""
+        sha = self.resolve_commit(rev)
+        if sha is None:
+            return None
+        return CommitInfo.parse(self._git("log", "-1", "--format=%H%x00%ct%x00%s", sha).strip())
+
+    def count_commits_since(self, base: str) -> int:
+        """How many commits `base..HEAD` holds."""
+        return int(self._git("rev-list", "--count", f"{base}..HEAD").strip() or 0)
+
+    def changed_under(self, base: str, rels: list[str], *, to: str | None = "HEAD") -> list[str]:
+        """Files under the repo-relative paths `rels` whose content differs between `base` and `to` (the work
+        tree's tracked files when `to` is None), added and deleted ones included. A change undone later is no
+        change."""
+        args = ["diff", "--name-only", "--no-renames", "-z", base, *([to] if to else []), "--", *_pathspecs(rels)]
+        return sorted(p for p in self._git(*args).split("\0") if p)
+
+    def commits_touching(self, base: str, rels: list[str]) -> list[CommitInfo]:
+        """Commits in `base..HEAD` that changed anything under the repo-relative paths `rels`, oldest first."""
+        out = self._git("log", "--reverse", "--format=%H%x00%ct%x00%s", f"{base}..HEAD", "--", *_pathspecs(rels))
+        return [CommitInfo.parse(line) for line in out.splitlines() if line.strip()]
+
+    def blob_sha256(self, rev: str, rel: str) -> str | None:
+        """The sha256 of the bytes of `rel` as committed in `rev` (streamed), or None when it is not a file there."""
+        import hashlib
+
+        import git
+
+        try:
+            blob = self.repo.commit(rev).tree / rel
+        except (KeyError, ValueError, git.BadName):
+            return None
+        if blob.type != "blob":
+            return None
+        digest = hashlib.sha256()
+        stream = blob.data_stream
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+        return digest.hexdigest()
+
+    @cached_property
+    def remote_urls(self) -> dict[str, str]:
+        """name -> fetch URL of every remote."""
+        import git
+
+        urls: dict[str, str] = {}
+        for remote in self.repo.remotes:
+            try:
+                urls[remote.name] = next(iter(remote.urls))
+            except (StopIteration, git.GitCommandError):  # a remote without a url
+                continue
+        return urls
+
+
+def _pathspecs(rels: list[str]) -> list[str]:
+    """Literal git pathspecs from the top of the work tree ('' is the whole tree)."""
+    return [f":(top,literal){rel}" if rel else ":(top)" for rel in rels]
+
 
 @dataclass(frozen=True)
 class CommitInfo:
