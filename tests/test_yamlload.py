@@ -116,3 +116,63 @@ def test_bom_is_tolerated_and_directories_refused(tmp_path: Path) -> None:
 def test_empty_document() -> None:
     assert parse_yaml("").data is None
     assert parse_yaml("# only a comment\n").data is None
+
+
+# CloudFormation mode (cfn_tags=True) ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("!Ref Bucket", {"Ref": "Bucket"}),
+        ("!Ref 'AWS::NoValue'", {"Ref": "AWS::NoValue"}),
+        ("!Sub 'arn:aws:s3:::${Bucket}/*'", {"Fn::Sub": "arn:aws:s3:::${Bucket}/*"}),
+        ("!Sub ['${A}-x', {A: !Ref P}]", {"Fn::Sub": ["${A}-x", {"A": {"Ref": "P"}}]}),
+        ("!GetAtt Role.Arn", {"Fn::GetAtt": ["Role", "Arn"]}),
+        ("!GetAtt Db.Endpoint.Address", {"Fn::GetAtt": ["Db", "Endpoint.Address"]}),
+        ("!GetAtt [Role, Arn]", {"Fn::GetAtt": ["Role", "Arn"]}),
+        ("!Join ['', [a, !Ref B]]", {"Fn::Join": ["", ["a", {"Ref": "B"}]]}),
+        ("!If [IsProd, 3, !Ref 'AWS::NoValue']", {"Fn::If": ["IsProd", 3, {"Ref": "AWS::NoValue"}]}),
+        ("!Select [0, !GetAZs '']", {"Fn::Select": [0, {"Fn::GetAZs": ""}]}),
+        ("!FindInMap [M, !Ref 'AWS::Region', Image]", {"Fn::FindInMap": ["M", {"Ref": "AWS::Region"}, "Image"]}),
+        ("!ImportValue shared-vpc", {"Fn::ImportValue": "shared-vpc"}),
+        ("!Equals [!Ref Stage, prod]", {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}),
+        ("!Not [!Condition IsProd]", {"Fn::Not": [{"Condition": "IsProd"}]}),
+        ("!And [!Condition A, !Or [!Condition B, !Condition C]]",
+         {"Fn::And": [{"Condition": "A"}, {"Fn::Or": [{"Condition": "B"}, {"Condition": "C"}]}]}),
+        ("!Base64 hello", {"Fn::Base64": "hello"}),
+        ("!Cidr ['10.0.0.0/16', 6, 5]", {"Fn::Cidr": ["10.0.0.0/16", 6, 5]}),
+        ("!Split [',', 'a,b']", {"Fn::Split": [",", "a,b"]}),
+        ("!Ref 123", {"Ref": "123"}),  # the argument of a tagged scalar stays the text written
+    ],
+)
+def test_cfn_short_tags_read_as_long_form(text: str, expected: object) -> None:
+    assert parse_yaml(f"v: {text}\n", cfn_tags=True).data["v"] == expected
+
+
+def test_cfn_tags_keep_positions() -> None:
+    doc = parse_yaml("R:\n  Arn: !GetAtt Role.Arn\n  Name:\n    !Sub\n      - '${A}'\n      - A: !Ref P\n",
+                     cfn_tags=True)
+    assert doc.positions[("R", "Arn")] == Pos(2, 8)
+    assert doc.pos(("R", "Arn", "Fn::GetAtt")) == Pos(2, 8)
+    assert doc.positions[("R", "Arn", "Fn::GetAtt", 1)] == Pos(2, 8)
+    assert doc.positions[("R", "Name", "Fn::Sub", 0)] == Pos(5, 9)
+    assert doc.positions[("R", "Name", "Fn::Sub", 1, "A", "Ref")] == Pos(6, 12)
+
+
+@pytest.mark.parametrize("text", ["v: !Ref X\n", "v: !Sub 'a'\n", "v: !GetAtt [A, B]\n"])
+def test_cfn_tags_are_refused_by_default(text: str) -> None:
+    with pytest.raises(YamlError, match="is not allowed"):
+        parse_yaml(text)
+
+
+@pytest.mark.parametrize("text", ["v: !Custom 3\n", "v: !!python/name:os.system\n", "v: !ref Bucket\n"])
+def test_cfn_mode_still_refuses_other_tags(text: str) -> None:
+    with pytest.raises(YamlError, match="is not allowed"):
+        parse_yaml(text, cfn_tags=True)
+
+
+def test_cfn_mode_keeps_the_plain_rules() -> None:
+    doc = parse_yaml("a: no\nb: True\nc: 0123\n", cfn_tags=True)
+    assert doc.data == {"a": "no", "b": True, "c": "0123"}
+    with pytest.raises(YamlError, match="duplicate key"):
+        parse_yaml("a: !Ref X\na: 2\n", cfn_tags=True)

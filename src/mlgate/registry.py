@@ -18,7 +18,7 @@ from mlgate.yamlload import YamlError, load_yaml_file, parse_yaml
 
 ENTRY_POINT_GROUP = "mlgate.checks"
 DOCS_BASE = "https://github.com/mlgate/mlgate/blob/main/docs/rules.md"
-SECTIONS = ("reproducibility", "serving", "rollout", "monitoring", "operations", "security")
+SECTIONS = ("reproducibility", "serving", "rollout", "monitoring", "operations", "security", "infrastructure")
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*[0-9]{3}$")
 
 

@@ -6,6 +6,10 @@ values from those nodes itself, so that it can:
 - refuse tags that construct objects, duplicate keys and merge keys;
 - bound alias expansion, nesting depth and file size, so a "billion laughs" document cannot exhaust memory;
 - resolve plain scalars by the YAML 1.2 core rules (``no`` stays a string; ``0123`` is not octal).
+
+With ``cfn_tags=True`` (CloudFormation templates only) the short-form intrinsic function tags (``!Ref``, ``!Sub``,
+``!GetAtt`` ...) are read as the long form CloudFormation defines for them (``{"Ref": ...}``, ``{"Fn::Sub": ...}``),
+each keeping its position; every other tag is still refused.
 """
 
 from __future__ import annotations
@@ -37,6 +41,12 @@ _BOOL = {"true": True, "True": True, "TRUE": True, "false": False, "False": Fals
 _INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
 _FLOAT = re.compile(r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$")
 _SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
+
+# CloudFormation's short-form intrinsic functions and the long-form key each one stands for.
+CFN_TAGS = {"!Ref": "Ref", "!Condition": "Condition",
+            **{f"!{name}": f"Fn::{name}" for name in (
+                "Sub", "GetAtt", "Join", "If", "Select", "FindInMap", "ImportValue", "Equals", "Not", "And", "Or",
+                "Base64", "Cidr", "GetAZs", "Split", "Transform", "ToJsonString", "Length")}}
 
 
 class YamlFloat(float):
@@ -115,10 +125,11 @@ def _at(node: Node) -> tuple[int, int]:
 
 
 class _Builder:
-    def __init__(self, max_nodes: int, max_depth: int) -> None:
+    def __init__(self, max_nodes: int, max_depth: int, cfn_tags: bool = False) -> None:
         self.count = 0
         self.max_nodes = max_nodes
         self.max_depth = max_depth
+        self.cfn_tags = cfn_tags
         self.positions: dict[PathT, Pos] = {}
         self.keys: dict[PathT, Pos] = {}
 
@@ -130,13 +141,33 @@ class _Builder:
         if depth > self.max_depth:
             raise YamlError(f"nesting deeper than {self.max_depth} levels", *_at(node))
         self.positions.setdefault(path, _pos(node))
+        if self.cfn_tags and node.tag in CFN_TAGS:
+            return self.intrinsic(node, path, depth)
+        return self.plain(node, path, depth, node.tag)
+
+    def intrinsic(self, node: Node, path: PathT, depth: int) -> dict[str, Any]:
+        """`!Sub text` as `{"Fn::Sub": text}`: the function's key and its argument take the tag's position."""
+        key = CFN_TAGS[node.tag]
+        inner_path = (*path, key)
+        self.keys[inner_path] = _pos(node)
+        self.positions.setdefault(inner_path, _pos(node))
+        kind = _T + ("str" if isinstance(node, ScalarNode) else "seq" if isinstance(node, SequenceNode) else "map")
+        value = self.plain(node, inner_path, depth + 1, kind)
+        if key == "Fn::GetAtt" and isinstance(value, str):
+            # `!GetAtt Resource.Attribute` is the list form split at the first dot (the attribute may hold dots)
+            value = value.split(".", 1)
+            for i in range(len(value)):
+                self.positions.setdefault((*inner_path, i), _pos(node))
+        return {key: value}
+
+    def plain(self, node: Node, path: PathT, depth: int, tag: str) -> Any:
         if isinstance(node, ScalarNode):
-            return self.scalar(node)
+            return self.scalar(node, tag)
         if isinstance(node, SequenceNode):
-            self.check_tag(node, "seq")
+            self.check_tag(node, "seq", tag)
             return [self.build(item, (*path, i), depth + 1) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
-            self.check_tag(node, "map")
+            self.check_tag(node, "map", tag)
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 if not isinstance(key_node, ScalarNode):
@@ -157,14 +188,14 @@ class _Builder:
         raise YamlError(f"unsupported YAML node {type(node).__name__}")  # pragma: no cover
 
     @staticmethod
-    def check_tag(node: Node, kind: str) -> None:
-        if node.tag not in (_T + kind, "!"):
+    def check_tag(node: Node, kind: str, tag: str | None = None) -> None:
+        if (node.tag if tag is None else tag) not in (_T + kind, "!"):
             raise YamlError(f"YAML tag {node.tag!r} is not allowed (only plain data is read)",
                             *_at(node))
 
     @staticmethod
-    def scalar(node: ScalarNode) -> Any:
-        tag, text = node.tag, node.value
+    def scalar(node: ScalarNode, tag: str | None = None) -> Any:
+        tag, text = (node.tag if tag is None else tag), node.value
         if tag == _IMPLICIT:
             if _NULL.match(text):
                 return None
@@ -215,8 +246,10 @@ def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
 
 
 def parse_yaml(text: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH,
-               max_bytes: int = MAX_BYTES) -> Document:
-    """Parse one YAML document into plain data with positions. Raises YamlError with line and column."""
+               max_bytes: int = MAX_BYTES, cfn_tags: bool = False) -> Document:
+    """Parse one YAML document into plain data with positions. Raises YamlError with line and column.
+
+    `cfn_tags=True` reads CloudFormation's short-form intrinsic tags as their long form (see CFN_TAGS)."""
     if len(text) > max_bytes:
         raise YamlError(f"is larger than {max_bytes // 1024} KiB, the limit for files mlgate reads")
     try:
@@ -233,7 +266,7 @@ def parse_yaml(text: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DE
         raise YamlError("nesting too deep to parse") from None
     if node is None:
         return Document(None, {(): Pos(1, 1)})
-    builder = _Builder(max_nodes, max_depth)
+    builder = _Builder(max_nodes, max_depth, cfn_tags)
     try:
         data = builder.build(node, (), 0)
     except RecursionError:
@@ -241,5 +274,7 @@ def parse_yaml(text: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DE
     return Document(data, builder.positions, builder.keys)
 
 
-def load_yaml_file(path: Path, **limits: int) -> Document:
-    return parse_yaml(read_text(path), **limits)
+def load_yaml_file(path: Path, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH,
+                   max_bytes: int = MAX_BYTES) -> Document:
+    return parse_yaml(read_text(path, max_bytes=max_bytes), max_nodes=max_nodes, max_depth=max_depth,
+                      max_bytes=max_bytes)
