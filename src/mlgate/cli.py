@@ -13,7 +13,7 @@ from typing import Any
 from mlgate import __version__
 
 EXIT_READY, EXIT_NOT_READY, EXIT_UNUSABLE = 0, 1, 2
-FORMAT_CHOICES = ("text", "markdown", "sarif", "json", "junit")
+FORMAT_CHOICES = ("text", "markdown", "sarif", "json", "junit", "gitlab", "github")
 
 DESCRIPTION = """\
 mlgate: is this model deployment ready, and what proves it?
@@ -98,10 +98,18 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_argument("rule", help="a rule ID, e.g. RLO002")
     explain.add_argument("--root", type=Path, default=None, help=argparse.SUPPRESS)
 
+    iam = sub.add_parser("iam-policy", help="print the least-privilege execution-role policy for a spec",
+                         description="Print the least-privilege IAM policy for the endpoint's execution role, built "
+                                     "from what the spec says it touches (SEC001 suggests the same policy). Notes on "
+                                     "what the spec leaves open go to standard error.")
+    iam.add_argument("path", nargs="?", default=".", help="a spec file, or a directory holding one (default: .)")
+
     sub.add_parser("schema", help="print the JSON Schema of mlgate.yaml",
                    description="Print the JSON Schema of the spec. Save it and point your editor at it:\n"
                                "  # yaml-language-server: $schema=./mlgate.schema.json",
                    formatter_class=argparse.RawDescriptionHelpFormatter)
+    _add_provenance_commands(sub)
+    _add_adoption_commands(sub)
     return parser
 
 
@@ -114,7 +122,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mlgate.errors import UsageError
 
     try:
-        handler = {"check": _check, "rules": _rules, "explain": _explain, "schema": _schema}[args.command]
+        handler = {"check": _check, "rules": _rules, "explain": _explain, "schema": _schema,
+                   "manifest": _manifest, "provenance": _provenance, "iam-policy": _iam_policy,
+                   "init": _init, "validate": _validate}[args.command]
         return handler(args)
     except UsageError as exc:
         print(f"mlgate: error: {exc}", file=sys.stderr)
@@ -239,4 +249,238 @@ def _schema(args: argparse.Namespace) -> int:
     from mlgate.spec.models import json_schema
 
     sys.stdout.write(json.dumps(json_schema(), indent=2) + "\n")
+    return EXIT_READY
+
+
+# -- provenance: `mlgate manifest` writes it at training time, `mlgate provenance` shows it -----------------------
+
+MANIFEST_EPILOG = """\
+examples:
+  START=$(date -u +%FT%TZ); python train.py; mlgate manifest model.tar.gz --started "$START"
+  mlgate manifest --sha256 <hex> --uri s3://bucket/model.tar.gz --started 2026-11-26T09:40:00Z
+  mlgate manifest --schema                   the manifest's JSON Schema
+
+The manifest records the artifact's sha256, the datasets of the spec, the commit (HEAD unless --commit) and
+repository, the lockfile's sha256 as committed at that commit, the seed, the installed framework versions and
+the training times. It goes to --output, else to the spec's provenance.artifact.manifest. From Python:
+mlgate.manifest.write("model.tar.gz").
+"""
+
+
+def _add_provenance_commands(sub: Any) -> None:
+    manifest = sub.add_parser("manifest", help="write the provenance manifest of a trained artifact",
+                              description="Write the provenance manifest of a trained artifact (REP005 reads it).",
+                              epilog=MANIFEST_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    manifest.add_argument("artifact", nargs="?", type=Path, default=None,
+                          help="the artifact file (hashed); or give --sha256")
+    manifest.add_argument("--spec", type=Path, default=Path("mlgate.yaml"),
+                          help="the deployment spec (default: mlgate.yaml)")
+    manifest.add_argument("--output", "-o", type=Path, default=None,
+                          help="where to write it (default: the spec's provenance.artifact.manifest)")
+    manifest.add_argument("--started", default=None, metavar="TIME",
+                          help="when training started, ISO 8601 with a time zone (required)")
+    manifest.add_argument("--ended", default=None, metavar="TIME", help="when training ended (default: now)")
+    manifest.add_argument("--sha256", default=None, metavar="HEX",
+                          help="the artifact's sha256, when the file is not here")
+    manifest.add_argument("--uri", default=None, help="where the artifact is stored (default: the spec's "
+                                                      "provenance.artifact.uri)")
+    manifest.add_argument("--commit", default=None, metavar="REV",
+                          help="the commit training ran from (default: HEAD)")
+    manifest.add_argument("--framework", action="append", default=[], metavar="NAME==VERSION",
+                          help="a framework version (repeatable); adds to or overrides the installed ones")
+    manifest.add_argument("--no-detect", action="store_true",
+                          help="do not read framework versions from this Python environment")
+    manifest.add_argument("--repository", default=None, metavar="URL",
+                          help="the repository URL (default: the spec's, else the origin remote)")
+    manifest.add_argument("--model-package-arn", default=None, metavar="ARN",
+                          help="the SageMaker model package the artifact was registered as")
+    manifest.add_argument("--schema", action="store_true", help="print the manifest's JSON Schema and exit")
+
+    provenance = sub.add_parser("provenance", help="show what data and code produced each model",
+                                description="Show, in one screen per deployment, what data and code produced the "
+                                            "model (the spec and its manifest), and whether REP001-REP005 hold.")
+    provenance.add_argument("path", nargs="?", default=".",
+                            help="a spec file, or a directory searched for mlgate.yaml (default: .)")
+
+
+def _time_arg(option: str, text: str) -> Any:
+    import datetime as dt
+
+    from mlgate.errors import UsageError
+
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not an ISO 8601 time such as 2026-11-26T09:40:00Z") from None
+    if moment.tzinfo is None:
+        raise UsageError(f"{option} {text!r} has no time zone", hint="add Z for UTC, or an offset like +01:00")
+    return moment
+
+
+def _manifest(args: argparse.Namespace) -> int:
+    import json
+    import os
+
+    from mlgate import manifest as mf
+    from mlgate.errors import UsageError
+    from mlgate.textsafe import one_line
+
+    if args.schema:
+        sys.stdout.write(json.dumps(mf.json_schema(), indent=2) + "\n")
+        return EXIT_READY
+    if not args.started:
+        raise UsageError("--started is required: when training began", hint="e.g. START=$(date -u +%FT%TZ) before "
+                                                                            "training, then --started \"$START\"")
+    frameworks = {}
+    for item in args.framework:
+        name, sep, version = item.partition("==")
+        if not sep or not name.strip() or not version.strip():
+            raise UsageError(f"--framework {item!r} is not NAME==VERSION (e.g. torch==2.3.1)")
+        frameworks[name.strip()] = version.strip()
+    built = mf.build(args.artifact, spec=args.spec, sha256=args.sha256, uri=args.uri, commit=args.commit,
+                     started=_time_arg("--started", args.started),
+                     ended=_time_arg("--ended", args.ended) if args.ended else None, frameworks=frameworks,
+                     detect=not args.no_detect, repository=args.repository,
+                     model_package_arn=args.model_package_arn)
+    output = args.output or built.output
+    if output is None:
+        raise UsageError("no place to write the manifest: pass --output FILE or set provenance.artifact.manifest "
+                         f"in {args.spec}")
+    _write(output, mf.dump(built.manifest))
+    m = built.manifest
+    shown = os.path.relpath(output.resolve()) if output.resolve().is_relative_to(Path.cwd()) else output
+    print(f"wrote {shown}")
+    print(f"  artifact   {one_line(m.artifact.uri)} sha256 {m.artifact.sha256}")
+    print(f"  commit     {m.code.commit}{f' ({one_line(m.code.repository)})' if m.code.repository else ''}")
+    if m.dependencies:
+        print(f"  lockfile   {one_line(m.dependencies.lockfile)} sha256 {m.dependencies.sha256 or '(not committed)'}")
+    print(f"  frameworks {', '.join(f'{k} {v}' for k, v in m.frameworks.items()) or '(none found)'}")
+    print(f"  training   {m.training.started.isoformat()} to {m.training.ended.isoformat()}")
+    for note in built.notes:
+        print(f"mlgate: warning: {one_line(note)}", file=sys.stderr)
+    updates = dict(built.spec_updates)
+    if built.output is None or built.output.resolve() != output.resolve():
+        rel = os.path.relpath(output.resolve(), built.spec_file.resolve().parent)
+        updates["provenance.artifact.manifest"] = Path(rel).as_posix()
+    if updates:
+        print(f"to link the artifact to it, set in {built.spec_file}:")
+        for key, value in updates.items():
+            print(f"  {key}: {one_line(value)}")
+    return EXIT_READY
+
+
+def _provenance(args: argparse.Namespace) -> int:
+    from mlgate.config import load_config
+    from mlgate.discover import find_specs
+    from mlgate.engine import Options, run
+    from mlgate.errors import UsageError
+    from mlgate.manifest import render_provenance
+    from mlgate.paths import find_repo_root
+    from mlgate.registry import load_registry
+    from mlgate.spec.load import load_spec
+
+    target = Path(args.path)
+    if not target.exists():
+        raise UsageError(f"{args.path}: no such file or directory")
+    specs = find_specs(target) if target.is_dir() else [target]
+    if not specs:
+        raise UsageError(f"no mlgate.yaml found in {target.resolve()} or below")
+    fallback = (target if target.is_dir() else target.parent).resolve()
+    loaded = [load_spec(s, root=find_repo_root(s.resolve().parent) or fallback) for s in specs]
+    report = None
+    for root in dict.fromkeys(spec.root for spec in loaded):
+        group = [spec for spec in loaded if spec.root == root]
+        part = run(group, load_registry(root), load_config(root), Options(select=["REP"], today=_today()))
+        sys.stdout.write(("\n" if report else "") + render_provenance(part, group))
+        report = part
+    return EXIT_READY
+
+
+def _iam_policy(args: argparse.Namespace) -> int:
+    from mlgate.iam.suggest import suggest_for_spec_file
+
+    suggestion = suggest_for_spec_file(Path(args.path))
+    sys.stdout.write(suggestion.to_json() + "\n")
+    for note in suggestion.notes:
+        print(f"mlgate: note: {note}", file=sys.stderr)
+    return EXIT_READY
+
+# -- adoption: `mlgate init` writes a first spec, `mlgate validate` checks only that specs load --------------------
+
+INIT_EPILOG = """\
+examples:
+  mlgate init                                write ./mlgate.yaml from what this repository shows
+  mlgate init models/fraud                   the spec of the deployment in models/fraud
+  mlgate init --stdout                       print the draft; write nothing
+
+Found facts carry a comment saying where they came from; what only the team knows is a commented TODO line.
+Run `mlgate check` next: it lists exactly what is left. An existing spec is never replaced without --force.
+"""
+
+
+def _add_adoption_commands(sub: Any) -> None:
+    init = sub.add_parser("init", help="write a starting mlgate.yaml from what the repository shows",
+                          description="Write a starting mlgate.yaml from what the repository shows: the lockfile, "
+                                      "the seed, DVC files, the SageMaker endpoint in CloudFormation or Terraform, "
+                                      "an IAM policy file and the runbook.",
+                          epilog=INIT_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    init.add_argument("directory", nargs="?", default=".", type=Path,
+                      help="where the spec goes: the deployment's directory (default: .)")
+    init.add_argument("--force", action="store_true", help="replace an existing spec")
+    init.add_argument("--stdout", action="store_true", help="print the draft instead of writing it")
+
+    validate = sub.add_parser("validate", help="check only that specs and config load (no rules run)",
+                              description="Load every spec (YAML, schema, paths inside the repository), the "
+                                          "config and the waivers, as `mlgate check` does, without running rules. "
+                                          "Exit 0 when all load, 2 otherwise.")
+    validate.add_argument("path", nargs="?", default=".",
+                          help="a spec file, or a directory searched for mlgate.yaml (default: .)")
+
+
+def _init(args: argparse.Namespace) -> int:
+    from mlgate import init
+    from mlgate.errors import UsageError
+    from mlgate.textsafe import one_line
+
+    directory: Path = args.directory
+    if not directory.is_dir():
+        raise UsageError(f"{directory}: no such directory")
+    if args.stdout:
+        sys.stdout.write(init.render(init.draft(directory)))
+        return EXIT_READY
+    path, draft, text = init.write(directory, force=args.force)
+    todos = sum(1 for line in text.splitlines() if line.lstrip().startswith("# TODO"))
+    print(f"wrote {path}")
+    for fact in draft.found:
+        print(f"  found {one_line(fact)}")
+    for note in draft.notes:
+        print(f"  note: {one_line(note)}")
+    print(f"{todos} TODO{'s' if todos != 1 else ''} left for the team. Next: mlgate check {directory}")
+    return EXIT_READY
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from mlgate.config import load_config
+    from mlgate.discover import find_specs
+    from mlgate.engine import Options, run
+    from mlgate.errors import UsageError
+    from mlgate.paths import find_repo_root
+    from mlgate.registry import load_registry
+    from mlgate.spec.load import load_spec
+
+    target = Path(args.path)
+    if not target.exists():
+        raise UsageError(f"{args.path}: no such file or directory")
+    specs = find_specs(target) if target.is_dir() else [target]
+    if not specs:
+        raise UsageError(f"no mlgate.yaml found in {target.resolve()} or below")
+    fallback = (target if target.is_dir() else target.parent).resolve()
+    loaded = [load_spec(s, root=find_repo_root(s.resolve().parent) or fallback) for s in specs]
+    for root in dict.fromkeys(spec.root for spec in loaded):
+        registry = load_registry(root)
+        # every rule ignored: the engine still validates the config, the waivers and each spec, as check does
+        run([s for s in loaded if s.root == root], registry, load_config(root),
+            Options(ignore=list(registry.rules), today=_today()))
+    for spec in loaded:
+        print(f"{spec.rel}: valid")
     return EXIT_READY

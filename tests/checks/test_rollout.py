@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from mlgate.result import RuleResult
-from tests.conftest import Repo
+from tests.conftest import Repo, messages
 
 DROP = object()
 
@@ -324,3 +324,40 @@ def test_rlo004_points_at_the_unknown_alarm(repo: Repo) -> None:
     assert "did you mean 'scorer-p99-latency'?" in finding.message
     assert finding.location is not None
     assert finding.location.line == 5
+
+
+ALARM_STACK = """
+Resources:
+  ErrorsAlarm:
+    Type: AWS::CloudWatch::Alarm
+    Properties:
+      AlarmName: scorer-5xx-in-code
+      Namespace: AWS/SageMaker
+      MetricName: Invocation5XXErrors
+      Dimensions:
+        - {Name: EndpointName, Value: scorer}
+      Statistic: Sum
+      Period: 60
+      EvaluationPeriods: 1
+      Threshold: 5
+      ComparisonOperator: GreaterThanThreshold
+"""
+
+
+def test_rlo004_accepts_a_rollback_alarm_defined_in_the_infrastructure_code(repo: Repo) -> None:
+    repo.write("deploy/stack.yaml", ALARM_STACK)
+    repo.write("mlgate.yaml", """
+        version: 1
+        serving: {pattern: realtime, endpoint: scorer}
+        rollout:
+          rollback_alarms: [scorer-5xx-in-code]
+        infrastructure:
+          cloudformation: deploy/stack.yaml
+    """)
+    result = repo.rule("RLO004")
+    text = messages(result)
+    assert "rollback alarm 'scorer-5xx-in-code' is defined in the infrastructure code (deploy/stack.yaml:2) on " \
+           "Invocation5XXErrors" in text
+    # it watches errors (read from its metric); latency is still missing
+    assert "no rollback alarm watches errors" not in text
+    assert "fail: no rollback alarm watches latency" in text

@@ -10,7 +10,8 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from mlgate.checks import CheckContext
-from mlgate.result import Finding
+from mlgate.errors import EvidenceError
+from mlgate.result import Finding, Location
 from mlgate.spec.models import Alarm, Canary, Previous, Shadow
 from mlgate.suggest import did_you_mean
 from mlgate.units import DURATION_HELP, parse_duration
@@ -63,6 +64,34 @@ def _variants(ctx: CheckContext) -> tuple[Shadow | None, Canary | None, Previous
     if rollout is None:
         return None, None, None
     return rollout.shadow, rollout.canary, rollout.previous
+
+
+# What an alarm in the infrastructure code watches, from its AWS/SageMaker metric.
+_WATCHES_BY_METRIC = {"Invocation5XXErrors": "errors", "InvocationModelErrors": "errors",
+                      "InvocationFailures": "errors", "ModelLatency": "latency", "OverheadLatency": "latency",
+                      "Invocation4XXErrors": "throttles"}
+
+
+def _alarms_in_code(ctx: CheckContext) -> dict[str, tuple[Alarm, Location]]:
+    """CloudWatch alarms the spec's infrastructure code defines, by name: a rollback alarm may live there instead
+    of in monitoring.operational (IAC002 checks that it watches this endpoint)."""
+    if ctx.spec.infrastructure is None:
+        return {}
+    from mlgate.evidence.iac import infrastructure
+
+    try:
+        infra = infrastructure(ctx)
+    except EvidenceError:
+        return {}  # IAC001-IAC003 report an unreadable template
+    found: dict[str, tuple[Alarm, Location]] = {}
+    for alarm in infra.alarms if infra else []:
+        if alarm.name is None or not alarm.name.known:
+            continue
+        metric = str(alarm.metric.value) if alarm.metric is not None and alarm.metric.known else None
+        watches = _WATCHES_BY_METRIC.get(metric or "")
+        found[str(alarm.name.value)] = (Alarm(name=str(alarm.name.value), metric=metric,
+                                              watches=watches), alarm.at)  # type: ignore[arg-type]
+    return found
 
 
 # RLO001 -----------------------------------------------------------------------------------------------------------
@@ -407,6 +436,7 @@ def rollback_alarms(ctx: CheckContext) -> Iterator[Finding]:
 
     operational = ctx.spec.monitoring.operational if ctx.spec.monitoring else None
     defined: dict[str, Alarm] = {a.name: a for a in (operational.alarms if operational else []) if a.name}
+    in_code = _alarms_in_code(ctx)
     problems = 0
     seen: set[str] = set()
     used: list[Alarm] = []
@@ -418,6 +448,10 @@ def rollback_alarms(ctx: CheckContext) -> Iterator[Finding]:
             continue
         seen.add(name)
         alarm = defined.get(name)
+        if alarm is None and name in in_code:
+            alarm, where = in_code[name]
+            yield ctx.ok(f"rollback alarm '{name}' is defined in the infrastructure code ({where.path}:{where.line}) "
+                         f"on {alarm.metric or 'a metric mlgate cannot read'}", at=at)
         if alarm is None:
             problems += 1
             known = did_you_mean(name, defined, "alarm")
@@ -449,9 +483,12 @@ def rollback_alarms(ctx: CheckContext) -> Iterator[Finding]:
 
     if not problems:
         note = ""
+        home = "monitoring.operational"
+        if any(a.name not in defined for a in used):
+            home += " or the infrastructure code"
         if ctx.pattern == "serverless":
             # Facts §2.3: deployment guardrails (and their auto-rollback) apply to realtime and async endpoints only.
             note = "; SageMaker deployment guardrails do not cover serverless, so these alarms must drive your " \
                    "own rollback"
-        yield ctx.ok(f"rollback alarms {described} are defined in monitoring.operational and cover {want}{note}",
+        yield ctx.ok(f"rollback alarms {described} are defined in {home} and cover {want}{note}",
                      at=base)

