@@ -7,7 +7,8 @@ from typing import Any
 
 from mlgate.result import Report
 
-FORMATS = {"text": "text", "json": "json_report", "markdown": "markdown", "sarif": "sarif", "junit": "junit"}
+FORMATS = {"text": "text", "json": "json_report", "markdown": "markdown", "sarif": "sarif", "junit": "junit",
+           "gitlab": "gitlab", "github": "annotations"}
 EXTENSIONS = {".txt": "text", ".json": "json", ".md": "markdown", ".sarif": "sarif", ".xml": "junit"}
 
 

@@ -1,0 +1,1 @@
+"""CI integrations: the code behind the GitHub Action's check step (`python -m mlgate.ci.github`)."""

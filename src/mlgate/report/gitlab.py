@@ -1,0 +1,72 @@
+"""GitLab Code Quality: a JSON array of issues (the Code Climate subset GitLab reads), shown in the merge request
+widget and on the diff lines.
+
+Like SARIF, only problems become issues (a fail, warn or error finding of a rule that is not waived): GitLab has
+no way to show a dismissed issue, and the JUnit report already lists waived rules as skipped. Each issue has the
+fields GitLab requires: `description`, `check_name`, `fingerprint`, `severity`, `location.path` and
+`location.lines.begin`. Fingerprints leave line numbers out (the same hash as the SARIF fingerprints), so GitLab
+matches an issue across commits when lines move; a repeated identical problem gets an occurrence suffix, since
+GitLab drops issues that share a fingerprint.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from mlgate.report.sarif import fingerprint
+from mlgate.result import Deployment, Finding, Report, RuleResult
+from mlgate.textsafe import one_line
+
+# GitLab severities: info, minor, major, critical, blocker.
+SEVERITY = {"error": "critical", "warning": "minor", "note": "info"}
+PROBLEM_RESULTS = ("fail", "warn", "error")
+
+
+def severity(result: RuleResult, finding: Finding) -> str:
+    """A blocking problem is `blocker`; otherwise the rule's severity decides, a check that could not run being
+    at least `major` (nothing was verified)."""
+    if result.blocking and (finding.status != "warn" or result.status == "warn"):
+        return "blocker"
+    if finding.status == "error":
+        return "major"
+    if finding.status == "warn" and result.severity == "error":
+        return "minor"
+    return SEVERITY[result.severity]
+
+
+def render(report: Report, **_: Any) -> str:
+    issues: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for d in report.deployments:
+        for r in d.results:
+            if r.status not in PROBLEM_RESULTS:
+                continue
+            for f in r.problems:
+                issue = _issue(d, r, f)
+                base = issue["fingerprint"]
+                seen[base] = seen.get(base, 0) + 1
+                if seen[base] > 1:
+                    issue["fingerprint"] = fingerprint(r.rule.id, d.spec, issue["location"]["path"],
+                                                       f"{f.message}\x00{seen[base]}")
+                issues.append(issue)
+    return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+
+
+def _issue(d: Deployment, r: RuleResult, f: Finding) -> dict[str, Any]:
+    location = f.location or d.spec_location
+    text = f"could not check: {f.message}" if f.status == "error" else f.message
+    fix = f.remediation or (r.rule.remediation if f.status != "error" else None)
+    if location.path != d.spec:
+        text += f" (deployment {d.spec})"
+    description = f"{r.rule.id} {r.rule.title}: {text}"
+    if fix:
+        description += f" Fix: {fix}"
+    return {
+        "type": "issue",
+        "check_name": r.rule.id,
+        "description": one_line(description),
+        "severity": severity(r, f),
+        "fingerprint": fingerprint(r.rule.id, d.spec, location.path, f.message),
+        "location": {"path": location.path, "lines": {"begin": max(1, location.line)}},
+    }
