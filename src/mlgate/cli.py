@@ -157,31 +157,16 @@ def _today() -> Any:
 
 def _check(args: argparse.Namespace) -> int:
     from mlgate.config import load_config
-    from mlgate.discover import find_specs
+    from mlgate.discover import load_specs
     from mlgate.engine import Options, run
     from mlgate.errors import UsageError
-    from mlgate.paths import find_repo_root
     from mlgate.registry import load_registry
     from mlgate.report import render
-    from mlgate.spec.load import load_spec
 
     outputs: list[list[str | None]] = getattr(args, "outputs", None) or [["text", None]]
     if sum(1 for _, out in outputs if out is None) > 1:
         raise UsageError("only one --format can go to standard output; give the others an --output FILE")
-    target = Path(args.path)
-    if not target.exists():
-        raise UsageError(f"{args.path}: no such file or directory")
-    if target.is_dir():
-        specs = find_specs(target)
-        if not specs:
-            raise UsageError(f"no mlgate.yaml found in {target.resolve()} or below (skipped .git, virtualenvs, "
-                             "node_modules)", hint="write one: see the reference spec in the README, or run "
-                                                   "`mlgate schema`")
-    else:
-        specs = [target]
-    search_root = target if target.is_dir() else target.parent
-    fallback_root = find_repo_root(search_root.resolve()) or search_root.resolve()
-    loaded = [load_spec(s, root=find_repo_root(s.resolve().parent) or fallback_root) for s in specs]
+    loaded = load_specs(args.path)
     roots = {spec.root for spec in loaded}
     if len(roots) > 1:
         raise UsageError("the specs found belong to more than one git repository; check one repository at a time")
@@ -371,22 +356,12 @@ def _manifest(args: argparse.Namespace) -> int:
 
 def _provenance(args: argparse.Namespace) -> int:
     from mlgate.config import load_config
-    from mlgate.discover import find_specs
+    from mlgate.discover import load_specs
     from mlgate.engine import Options, run
-    from mlgate.errors import UsageError
     from mlgate.manifest import render_provenance
-    from mlgate.paths import find_repo_root
     from mlgate.registry import load_registry
-    from mlgate.spec.load import load_spec
 
-    target = Path(args.path)
-    if not target.exists():
-        raise UsageError(f"{args.path}: no such file or directory")
-    specs = find_specs(target) if target.is_dir() else [target]
-    if not specs:
-        raise UsageError(f"no mlgate.yaml found in {target.resolve()} or below")
-    fallback = (target if target.is_dir() else target.parent).resolve()
-    loaded = [load_spec(s, root=find_repo_root(s.resolve().parent) or fallback) for s in specs]
+    loaded = load_specs(args.path)
     report = None
     for root in dict.fromkeys(spec.root for spec in loaded):
         group = [spec for spec in loaded if spec.root == root]
@@ -461,21 +436,11 @@ def _init(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from mlgate.config import load_config
-    from mlgate.discover import find_specs
+    from mlgate.discover import load_specs
     from mlgate.engine import Options, run
-    from mlgate.errors import UsageError
-    from mlgate.paths import find_repo_root
     from mlgate.registry import load_registry
-    from mlgate.spec.load import load_spec
 
-    target = Path(args.path)
-    if not target.exists():
-        raise UsageError(f"{args.path}: no such file or directory")
-    specs = find_specs(target) if target.is_dir() else [target]
-    if not specs:
-        raise UsageError(f"no mlgate.yaml found in {target.resolve()} or below")
-    fallback = (target if target.is_dir() else target.parent).resolve()
-    loaded = [load_spec(s, root=find_repo_root(s.resolve().parent) or fallback) for s in specs]
+    loaded = load_specs(args.path)
     for root in dict.fromkeys(spec.root for spec in loaded):
         registry = load_registry(root)
         # every rule ignored: the engine still validates the config, the waivers and each spec, as check does
