@@ -94,6 +94,22 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]):  #
     return invoke
 
 
+# (status, message fragment) of every finding a rule must produce
+Expected = list[tuple[str, str]]
+
+
+def assert_findings(result: RuleResult, expected: Expected) -> None:
+    """The result has exactly the expected findings (each fragment in the message or the fix, with its status),
+    and its status is the worst of them."""
+    got = [(f.status, f"{f.message} | fix: {f.remediation}") for f in result.findings]
+    assert len(got) == len(expected), got
+    for status, fragment in expected:
+        assert any(s == status and fragment in text for s, text in got), (status, fragment, got)
+    statuses = {f.status for f in result.findings}
+    worst = next(s for s in ("error", "fail", "warn", "pass", "n/a") if s in statuses)
+    assert result.status == worst
+
+
 def messages(result: RuleResult) -> str:
     """Every finding message of a result, one per line, for assertions."""
     return "\n".join(f"{f.status}: {f.message}" for f in result.findings)

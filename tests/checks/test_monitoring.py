@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from mlgate.result import RuleResult
-from tests.conftest import Repo
+from tests.conftest import Expected, Repo, assert_findings
 
 DROP = object()
 TRAIN_VERSION = "3HL4kqtJlcpXroDTDmJ"
@@ -55,7 +55,6 @@ STATISTICS = json.dumps({
     ],
 }, indent=2)
 
-Expected = list[tuple[str, str]]
 
 
 def spec_text(patch: dict[str, Any]) -> str:
@@ -88,16 +87,6 @@ def run_rule(repo: Repo, rule: str, patch: dict[str, Any], params: dict[str, Any
         repo.write(".mlgate.toml", "\n".join(lines) + "\n")
     repo.commit()
     return repo.rule(rule)
-
-
-def assert_findings(result: RuleResult, expected: Expected) -> None:
-    got = [(f.status, f"{f.message} | fix: {f.remediation}") for f in result.findings]
-    assert len(got) == len(expected), got
-    for status, fragment in expected:
-        assert any(s == status and fragment in text for s, text in got), (status, fragment, got)
-    statuses = {f.status for f in result.findings}
-    worst = next(s for s in ("error", "fail", "warn", "pass", "n/a") if s in statuses)
-    assert result.status == worst
 
 
 def case(id_: str, patch: dict[str, Any], expected: Expected, params: dict[str, Any] | None = None,

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from mlgate.result import RuleResult
-from tests.conftest import Repo
+from tests.conftest import Expected, Repo, assert_findings
 
 DROP = object()
 ROLLBACK = ("aws sagemaker update-endpoint-weights-and-capacities --endpoint-name scorer "
@@ -39,7 +39,6 @@ BASE: dict[str, Any] = {
     "operations": {"on_call": "pagerduty:scorer-primary", "runbook": "docs/runbook.md", "rollback": ROLLBACK},
 }
 
-Expected = list[tuple[str, str]]
 
 
 def runbook_for(command: str) -> str:
@@ -81,16 +80,6 @@ def run_rule(repo: Repo, rule: str, patch: dict[str, Any], files: dict[str, str 
     if commit:
         repo.commit()
     return repo.rule(rule)
-
-
-def assert_findings(result: RuleResult, expected: Expected) -> None:
-    got = [(f.status, f"{f.message} | fix: {f.remediation}") for f in result.findings]
-    assert len(got) == len(expected), got
-    for status, fragment in expected:
-        assert any(s == status and fragment in text for s, text in got), (status, fragment, got)
-    statuses = {f.status for f in result.findings}
-    worst = next(s for s in ("error", "fail", "warn", "pass", "n/a") if s in statuses)
-    assert result.status == worst
 
 
 def case(id_: str, patch: dict[str, Any], expected: Expected, files: dict[str, str | bytes] | None = None) -> Any:

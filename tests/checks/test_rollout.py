@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from mlgate.result import RuleResult
-from tests.conftest import Repo, messages
+from tests.conftest import Expected, Repo, assert_findings, messages
 
 DROP = object()
 
@@ -33,7 +33,6 @@ BASE: dict[str, Any] = {
     ]}},
 }
 
-Expected = list[tuple[str, str]]
 
 
 def spec_text(patch: dict[str, Any]) -> str:
@@ -57,16 +56,6 @@ def run_rule(repo: Repo, rule: str, patch: dict[str, Any], params: dict[str, Any
                                         for k, v in params.items()]
         repo.write(".mlgate.toml", "\n".join(lines) + "\n")
     return repo.rule(rule)
-
-
-def assert_findings(result: RuleResult, expected: Expected) -> None:
-    got = [(f.status, f"{f.message} | fix: {f.remediation}") for f in result.findings]
-    assert len(got) == len(expected), got
-    for status, fragment in expected:
-        assert any(s == status and fragment in text for s, text in got), (status, fragment, got)
-    statuses = {f.status for f in result.findings}
-    worst = next(s for s in ("error", "fail", "warn", "pass", "n/a") if s in statuses)
-    assert result.status == worst
 
 
 def case(id_: str, patch: dict[str, Any], expected: Expected, params: dict[str, Any] | None = None) -> Any:
