@@ -86,6 +86,13 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--verbose", "-v", action="store_true",
                        help="text format: show the evidence behind every pass too")
     check.add_argument("--no-color", action="store_true", help="no colour in text output (also: NO_COLOR=1)")
+    online = check.add_argument_group("online (needs mlgate[aws]; read-only calls: `mlgate aws-policy` prints the "
+                                      "IAM policy they need)")
+    online.add_argument("--aws", action="store_true",
+                        help="also check the deployment against the live AWS account (standard credential chain)")
+    online.add_argument("--profile", default=None, help="with --aws: the named AWS profile to use")
+    online.add_argument("--region", default=None,
+                        help="with --aws: the Region of specs that do not state serving.region")
 
     rules = sub.add_parser("rules", help="list the rules (built-in, team and plugin)",
                            description="List every rule mlgate knows, with its section and default severity.")
@@ -103,6 +110,13 @@ def build_parser() -> argparse.ArgumentParser:
                                      "from what the spec says it touches (SEC001 suggests the same policy). Notes on "
                                      "what the spec leaves open go to standard error.")
     iam.add_argument("path", nargs="?", default=".", help="a spec file, or a directory holding one (default: .)")
+
+    aws_policy = sub.add_parser("aws-policy", help="print the read-only IAM policy `mlgate check --aws` needs",
+                                description="Print the IAM policy the identity running `mlgate check --aws` needs: "
+                                            "exactly the read-only actions mlgate calls, on the resources the spec "
+                                            "names. Notes on what the spec leaves open go to standard error.")
+    aws_policy.add_argument("path", nargs="?", default=".",
+                            help="a spec file, or a directory holding one (default: .)")
 
     sub.add_parser("schema", help="print the JSON Schema of mlgate.yaml",
                    description="Print the JSON Schema of the spec. Save it and point your editor at it:\n"
@@ -124,20 +138,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler = {"check": _check, "rules": _rules, "explain": _explain, "schema": _schema,
                    "manifest": _manifest, "provenance": _provenance, "iam-policy": _iam_policy,
+                   "aws-policy": _aws_policy,
                    "init": _init, "validate": _validate}[args.command]
         return handler(args)
     except UsageError as exc:
-        print(f"mlgate: error: {exc}", file=sys.stderr)
+        from mlgate.textsafe import one_line  # a value quoted from the spec may hold a line break
+
+        print(f"mlgate: error: {one_line(str(exc))}", file=sys.stderr)
         for more in exc.more[:20]:
-            print(f"mlgate: error: {more}", file=sys.stderr)
+            print(f"mlgate: error: {one_line(str(more))}", file=sys.stderr)
         return EXIT_UNUSABLE
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # never a traceback for a user; MLGATE_DEBUG=1 shows it to a developer
         if os.environ.get("MLGATE_DEBUG"):
             raise
-        print(f"mlgate: internal error: {type(exc).__name__}: {exc} (set MLGATE_DEBUG=1 for the traceback, "
-              "and please report it)", file=sys.stderr)
+        from mlgate.textsafe import one_line
+
+        print(f"mlgate: internal error: {type(exc).__name__}: {one_line(str(exc))} (set MLGATE_DEBUG=1 for the "
+              "traceback, and please report it)", file=sys.stderr)
         return EXIT_UNUSABLE
 
 
@@ -166,6 +185,7 @@ def _check(args: argparse.Namespace) -> int:
     outputs: list[list[str | None]] = getattr(args, "outputs", None) or [["text", None]]
     if sum(1 for _, out in outputs if out is None) > 1:
         raise UsageError("only one --format can go to standard output; give the others an --output FILE")
+    aws = _aws_settings(args)
     loaded = load_specs(args.path)
     roots = {spec.root for spec in loaded}
     if len(roots) > 1:
@@ -174,7 +194,7 @@ def _check(args: argparse.Namespace) -> int:
     config = load_config(root)
     registry = load_registry(root)
     report = run(loaded, registry, config, Options(select=args.select, ignore=args.ignore,
-                                                    fail_on=args.fail_on, today=_today()))
+                                                    fail_on=args.fail_on, today=_today(), aws=aws))
     for fmt, out in outputs:
         assert fmt is not None
         if out is None:
@@ -183,6 +203,20 @@ def _check(args: argparse.Namespace) -> int:
         else:
             _write(Path(out), render(report, fmt, verbose=args.verbose))
     return EXIT_READY if report.ready else EXIT_NOT_READY
+
+
+def _aws_settings(args: argparse.Namespace) -> Any:
+    """The AWS settings of `check --aws` (None offline); boto3 must be importable."""
+    from mlgate.aws import AwsSettings, require_boto3
+    from mlgate.errors import UsageError
+
+    if not args.aws:
+        given = [f"--{name}" for name in ("profile", "region") if getattr(args, name)]
+        if given:
+            raise UsageError(f"{' and '.join(given)} only apply with --aws")
+        return None
+    require_boto3()
+    return AwsSettings(profile=args.profile, region=args.region)
 
 
 def _write(path: Path, text: str) -> None:
@@ -371,6 +405,16 @@ def _provenance(args: argparse.Namespace) -> int:
     return EXIT_READY
 
 
+def _aws_policy(args: argparse.Namespace) -> int:
+    from mlgate.aws.policy import policy_for_spec_file
+
+    policy = policy_for_spec_file(Path(args.path))
+    sys.stdout.write(policy.to_json() + "\n")
+    for note in policy.notes:
+        print(f"mlgate: note: {note}", file=sys.stderr)
+    return EXIT_READY
+
+
 def _iam_policy(args: argparse.Namespace) -> int:
     from mlgate.iam.suggest import suggest_for_spec_file
 
@@ -439,6 +483,7 @@ def _validate(args: argparse.Namespace) -> int:
     from mlgate.discover import load_specs
     from mlgate.engine import Options, run
     from mlgate.registry import load_registry
+    from mlgate.textsafe import no_workflow_commands, one_line
 
     loaded = load_specs(args.path)
     for root in dict.fromkeys(spec.root for spec in loaded):
@@ -447,5 +492,5 @@ def _validate(args: argparse.Namespace) -> int:
         run([s for s in loaded if s.root == root], registry, load_config(root),
             Options(ignore=list(registry.rules), today=_today()))
     for spec in loaded:
-        print(f"{spec.rel}: valid")
+        print(no_workflow_commands(f"{one_line(spec.rel)}: valid"))
     return EXIT_READY

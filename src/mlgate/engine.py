@@ -10,9 +10,10 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate import __version__
+from mlgate.aws import AwsSettings
 from mlgate.checks import CheckContext
 from mlgate.config import Config
 from mlgate.errors import EvidenceError, UsageError
@@ -31,6 +32,10 @@ from mlgate.result import (
     worst_status,
 )
 from mlgate.spec.load import LoadedSpec
+from mlgate.spec.models import LARGEST_NUMBER, SMALLEST_NUMBER
+
+if TYPE_CHECKING:
+    from mlgate.aws.online import Online
 
 
 @dataclass
@@ -39,6 +44,7 @@ class Options:
     ignore: list[str] = field(default_factory=list)
     fail_on: Severity | None = None
     today: dt.date = field(default_factory=dt.date.today)
+    aws: AwsSettings | None = None  # --aws: also check the live account (mlgate.aws); None: offline
 
 
 def _matches(rule_id: str, selectors: Iterable[str]) -> bool:
@@ -47,7 +53,7 @@ def _matches(rule_id: str, selectors: Iterable[str]) -> bool:
 
 def _validate_selectors(selectors: Iterable[str], registry: Registry, what: str, source: str | None) -> None:
     for sel in selectors:
-        if not any(r.startswith(sel) for r in registry.rules):
+        if not sel or not any(r.startswith(sel) for r in registry.rules):  # "" would select every rule
             raise UsageError(f"{what}: no rule matches '{sel}'", path=source,
                              hint="`mlgate rules` lists the rule IDs")
 
@@ -87,7 +93,9 @@ def _param_kind(value: Any) -> str:
     if isinstance(value, bool):
         return "a boolean"
     if isinstance(value, int | float):
-        return "a number"
+        # TOML has inf and nan; like a spec number, a parameter is finite and between 1e-9 and 1e15 in size
+        in_range = value == 0 or SMALLEST_NUMBER <= abs(value) <= LARGEST_NUMBER
+        return "a number" if in_range else "a number between 1e-9 and 1e15 in size"
     if isinstance(value, str):
         return "a text"
     if isinstance(value, list):
@@ -101,11 +109,12 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
     rules = enabled_rules(registry, config, options)
     fail_on: Severity = options.fail_on or config.settings.fail_on or "error"
     workspaces: dict[Path, Workspace] = {}
+    online = options.aws.connect() if options.aws else None
     deployments = []
     for loaded in specs:
         _validate_waivers(loaded, registry)
         workspace = workspaces.setdefault(loaded.root, Workspace(loaded.root))
-        results = [_run_rule(rule, loaded, workspace, config, options.today) for rule in rules]
+        results = [_run_rule(rule, loaded, workspace, config, options.today, online) for rule in rules]
         waivers = _apply_waivers(loaded, results, config, options.today)
         for result in results:
             result.blocking = _blocks(result, fail_on)
@@ -135,7 +144,7 @@ def rule_params(rule: RuleInfo, config: Config) -> dict[str, Any]:
 
 
 def _run_rule(rule: RuleInfo, loaded: LoadedSpec, workspace: Workspace, config: Config,
-              today: dt.date) -> RuleResult:
+              today: dt.date, online: Online | None = None) -> RuleResult:
     params = rule_params(rule, config)
     ctx = CheckContext(loaded, workspace, rule, params, today)
     spec_loc = ctx.at(())
@@ -149,6 +158,8 @@ def _run_rule(rule: RuleInfo, loaded: LoadedSpec, workspace: Workspace, config: 
         findings = [Finding("error", f"the check failed to run: {type(exc).__name__}: {exc}", spec_loc)]
     if not findings:
         findings = [Finding("pass", "no problem found", spec_loc)]
+    if online is not None:  # the rule's online extension, after its offline check (never raises)
+        findings += online.findings(ctx)
     severity: Severity = config.settings.severity.get(rule.id, rule.severity)
     return RuleResult(rule, worst_status(f.status for f in findings), severity, findings)
 

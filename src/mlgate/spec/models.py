@@ -7,9 +7,10 @@ says what to add. Only the shape is validated here; whether the values are true 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from mlgate.yamlload import as_text
 
@@ -17,8 +18,27 @@ from mlgate.yamlload import as_text
 Text = Annotated[str, BeforeValidator(as_text)]
 
 
+# Spec numbers are sizes, rates, counts, durations and percentages: none is larger than 1e15 or a nonzero amount
+# smaller than 1e-9. Outside that range the arithmetic of the rules overflows (1e308 KB in bytes, 1 / 5e-324 rps)
+# instead of giving an answer a report can show. A seed is an identifier, not an amount: it is not bounded.
+LARGEST_NUMBER, SMALLEST_NUMBER = 1e15, 1e-9
+
+
 class _Node(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=False)
+    # `.inf` and `.nan` are YAML floats, but no spec number means them (and arithmetic on them cannot be reported)
+    model_config = ConfigDict(extra="forbid", populate_by_name=False, allow_inf_nan=False)
+    _unbounded: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _in_range(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.field_name in cls._unbounded:
+            return value
+        for number in value if isinstance(value, list) else [value]:
+            if isinstance(number, int | float) and not isinstance(number, bool) and number != 0 \
+                    and not SMALLEST_NUMBER <= abs(number) <= LARGEST_NUMBER:
+                raise PydanticCustomError("out_of_range", "expected a number between 1e-9 and 1e15 in size")
+        return value
 
 
 class Model(_Node):
@@ -56,6 +76,7 @@ class Dependencies(_Node):
 
 
 class Seed(_Node):
+    _unbounded: ClassVar[frozenset[str]] = frozenset({"value"})
     value: int | None = None
     source: str | None = Field(None, description="Where training reads it: a file, then '#' and a dotted key.")
 
@@ -176,6 +197,9 @@ class DataDrift(_Node):
 
 
 class PredictionDrift(_Node):
+    # MON003 judges the band itself: an infinite bound is its finding ("never alerts"), not an unusable spec
+    model_config = ConfigDict(allow_inf_nan=True)
+    _unbounded: ClassVar[frozenset[str]] = frozenset({"expected"})
     metric: str | None = None
     expected: list[float] = Field(default_factory=list, description="[low, high]: alert outside this band.")
     schedule: str | None = None
@@ -196,6 +220,9 @@ class Operational(_Node):
 
 
 class GroundTruth(_Node):
+    # MON005 judges the bounds itself (an infinite bound is its finding)
+    model_config = ConfigDict(allow_inf_nan=True)
+    _unbounded: ClassVar[frozenset[str]] = frozenset({"minimum", "maximum"})
     label_delay: Text | None = None
     metric: str | None = None
     minimum: float | None = None
@@ -229,6 +256,8 @@ class ExecutionRole(_Node):
     terraform: str | None = None
     managed_policies: list[str] = Field(default_factory=list, description="ARNs of the AWS managed policies "
                                                                           "attached to the role.")
+    arn: str | None = Field(None, description="The role's ARN in the account. With --aws, SEC001 analyses its live "
+                                              "policies, and the endpoint's models must run with it.")
 
 
 class Pii(_Node):
