@@ -10,7 +10,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlgate.errors import UsageError
+from mlgate.parsers import load_toml
 from mlgate.suggest import did_you_mean
+from mlgate.yamlload import YamlError, read_text
 
 
 class ConfigModel(BaseModel):
@@ -62,10 +64,8 @@ def load_config(root: Path) -> Config:
 
 def _read_toml(path: Path, name: str) -> dict[str, Any]:
     try:
-        if path.stat().st_size > 1024 * 1024:
-            raise UsageError("is larger than 1024 KiB", path=name)
-        return tomllib.loads(path.read_text(encoding="utf-8-sig"))
+        return load_toml(read_text(path, root=path.parent))
     except tomllib.TOMLDecodeError as exc:
         raise UsageError(f"TOML syntax error: {exc}", path=name) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot be read: {exc}", path=name) from None
+    except YamlError as exc:  # not a regular file inside the repository, too large, not UTF-8 text
+        raise UsageError(exc.message, path=name) from None

@@ -33,6 +33,7 @@ from mlgate.discover import SKIP_DIRS, SPEC_NAMES
 from mlgate.errors import UsageError
 from mlgate.evidence.lockfiles import LOCKFILE_NAMES
 from mlgate.evidence.seeds import SeedCall, scan_source
+from mlgate.parsers import load_json, load_toml
 from mlgate.textsafe import one_line
 from mlgate.yamlload import YamlError, parse_yaml, read_text
 
@@ -201,9 +202,9 @@ def _config_seed(repo: _Repo, path: Path) -> tuple[str, int] | None:
         return None
     try:
         if path.suffix == ".toml":
-            data: Any = tomllib.loads(text)
+            data: Any = load_toml(text)
         elif path.suffix == ".json":
-            data = json.loads(text)
+            data = load_json(text)
         else:
             data = parse_yaml(text).data
     except (YamlError, ValueError, RecursionError):
@@ -283,7 +284,7 @@ def _dvc_datasets(repo: _Repo, draft: Draft) -> list[dict[str, Any]]:
 
 def _is_policy(text: str) -> bool:
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except ValueError:
         return False
     return isinstance(data, dict) and "Statement" in data and "Version" in data
@@ -676,7 +677,7 @@ def _model_name(repo: _Repo, infra: Any, endpoint: str | None) -> tuple[str, str
     pyproject = repo.directory / "pyproject.toml"
     if pyproject.is_file() and (text := _read(pyproject)):
         try:
-            name = tomllib.loads(text).get("project", {}).get("name")
+            name = load_toml(text).get("project", {}).get("name")
         except tomllib.TOMLDecodeError:
             name = None
         if isinstance(name, str) and name:

@@ -44,6 +44,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from mlgate import __version__
 from mlgate.errors import EvidenceError, UsageError
+from mlgate.parsers import load_json
 from mlgate.yamlload import Document, YamlError, parse_yaml
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ class ManifestError(Exception):
 def parse(text: str) -> tuple[Manifest, Document]:
     """A manifest from its JSON text, with the positions of its fields. Raises ManifestError."""
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except json.JSONDecodeError as exc:
         raise ManifestError([Problem(f"is not JSON: {exc.msg}", exc.lineno)]) from None
     try:
@@ -200,11 +201,15 @@ def load(path: Path) -> Manifest:
 
 # -- helpers the writer and REP005 share --------------------------------------------------------------------------
 
-def sha256_file(path: Path) -> tuple[str, int]:
-    """sha256 (hex) and size of a file, read in 1 MiB chunks (artifacts run to gigabytes)."""
+def sha256_file(path: Path, *, root: Path | None = None) -> tuple[str, int]:
+    """sha256 (hex) and size of a file, read in 1 MiB chunks (artifacts run to gigabytes). The file is opened
+    through `open_confined`: a regular file inside `root` (default: wherever it resolves to, for an artifact named
+    on the command line)."""
+    from mlgate.paths import open_confined
+
     digest = hashlib.sha256()
     size = 0
-    with path.open("rb") as fh:
+    with open_confined(root or path.resolve().parent, path) as fh:
         while chunk := fh.read(_CHUNK):
             digest.update(chunk)
             size += len(chunk)
@@ -465,7 +470,7 @@ def write(artifact: str | Path | None = None, *, spec: str | Path = "mlgate.yaml
 def render_provenance(report: Report, specs: list[LoadedSpec]) -> str:
     """What data and code produced each model, from the spec and its manifest, with the REP rules' verdict."""
     from mlgate.evidence.workspace import Workspace
-    from mlgate.textsafe import one_line
+    from mlgate.textsafe import no_workflow_commands, one_line
 
     workspaces: dict[Path, Workspace] = {}
     blocks = []
@@ -474,7 +479,7 @@ def render_provenance(report: Report, specs: list[LoadedSpec]) -> str:
         lines = _provenance_lines(deployment, loaded, workspace)
         blocks.append("\n".join(one_line(line) if i == 0 or not line else "  " + one_line(line)
                                 for i, line in enumerate(lines)))
-    return "\n\n".join(blocks) + "\n"
+    return no_workflow_commands("\n\n".join(blocks) + "\n")
 
 
 def _provenance_lines(d: Deployment, loaded: LoadedSpec, workspace: Workspace) -> list[str]:

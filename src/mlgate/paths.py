@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+# Longer names fail with ENAMETOOLONG in os calls that do not expect it (Path.is_file() raises instead of answering).
+MAX_NAME = 255
+MAX_PATH = 4096
 
 
 class PathEscape(ValueError):
     """A path the spec names is absolute or resolves outside the repository."""
+
+
+class NotAFile(OSError):
+    """The path exists but is not a regular file (a directory, a FIFO, a socket, a device)."""
 
 
 def find_repo_root(start: Path) -> Path | None:
@@ -27,6 +38,9 @@ def confine(root: Path, base: Path, relative: str) -> Path:
         raise PathEscape("the path is empty")
     if "\0" in relative:
         raise PathEscape("the path contains a NUL byte")
+    if len(relative) > MAX_PATH or any(len(part.encode()) > MAX_NAME for part in PurePosixPath(relative).parts):
+        raise PathEscape(f"'{relative[:40]}...' is too long: a file name holds at most {MAX_NAME} bytes and a "
+                         f"path {MAX_PATH}")
     if PurePosixPath(relative).is_absolute() or Path(relative).is_absolute() or relative.startswith("~"):
         raise PathEscape(f"'{relative}' is absolute; paths in a spec are relative to the spec's directory")
     root_resolved = root.resolve()
@@ -36,7 +50,16 @@ def confine(root: Path, base: Path, relative: str) -> Path:
         raise PathEscape(f"'{relative}' cannot be resolved: {exc}") from None
     if target != root_resolved and root_resolved not in target.parents:
         raise PathEscape(f"'{relative}' resolves outside the repository ({root_resolved})")
+    if _in_git_dir(root_resolved, target):
+        raise PathEscape(f"'{relative}' is inside .git: git's own data (its config may hold credentials) is not "
+                         "evidence")
     return target
+
+
+def _in_git_dir(root_resolved: Path, target: Path) -> bool:
+    """Whether `target` (inside `root_resolved`) lies in a `.git` directory, in any letter case: a case-insensitive
+    file system (macOS, Windows) opens .git/config for `.GIT/config`."""
+    return any(part.lower() == ".git" for part in target.relative_to(root_resolved).parts)
 
 
 def repo_relative(root: Path, path: Path) -> str:
@@ -45,3 +68,48 @@ def repo_relative(root: Path, path: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
+def open_confined(root: Path, path: Path) -> BinaryIO:
+    """The one way mlgate opens a file it reads: `path` must resolve (symlinks and chains of them followed) to a
+    regular file inside `root`.
+
+    Raises PathEscape when the file lies outside `root`, FileNotFoundError when it does not exist, and NotAFile
+    for a directory, FIFO, socket or device, all *before* opening it, so that no input can make a read block. The
+    open itself is non-blocking and the opened file is checked again (fstat), so a file swapped for a FIFO between
+    the check and the open cannot block the run either.
+    """
+    try:
+        real = path.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop
+        raise PathEscape(f"'{path}' cannot be resolved: {exc}") from None
+    root_real = root.resolve()
+    if real != root_real and root_real not in real.parents:
+        raise PathEscape(f"leads outside the repository (to {real})")
+    if _in_git_dir(root_real, real):
+        raise PathEscape("leads into .git: git's own data (its config may hold credentials) is not evidence")
+    mode = real.stat().st_mode  # FileNotFoundError for a missing file or a dangling symlink
+    if not stat.S_ISREG(mode):
+        raise NotAFile(f"is {_kind(mode)}, not a regular file")
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(real, flags)
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise NotAFile(f"is {_kind(mode)}, not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise

@@ -91,7 +91,7 @@ def load_registry(root: Path | None = None) -> Registry:
         for file in sorted((root / ".mlgate" / "rules").glob("*.yaml")):
             rel = file.relative_to(root).as_posix()
             try:
-                doc = load_yaml_file(file)
+                doc = load_yaml_file(file, root=root)
             except YamlError as exc:
                 raise UsageError(exc.message, path=rel, line=exc.line) from None
             info = _to_info(doc.data, rel, lambda loc, d=doc: d.pos(tuple(loc)).line)
@@ -127,13 +127,15 @@ def resolve_check(name: str) -> Any:
     """The callable behind a rule's `check:`: a built-in `module.function` under mlgate.checks, or a plugin's
     entry point of that name. Imported only when a rule that uses it runs."""
     module_name, _, func = name.rpartition(".")
-    if module_name and re.fullmatch(r"[a-z_]+", module_name):
+    if module_name and re.fullmatch(r"[a-z][a-z_]*", module_name):
         try:
             module = importlib.import_module(f"mlgate.checks.{module_name}")
         except ModuleNotFoundError:
             module = None
-        if module is not None and hasattr(module, func):
-            return getattr(module, func)
+        found = getattr(module, func, None) if module is not None and not func.startswith("_") else None
+        # only a function the checks module defines: a team rule file cannot name what it imports (os, Path ...)
+        if module is not None and callable(found) and getattr(found, "__module__", None) == module.__name__:
+            return found
     from importlib.metadata import entry_points
 
     for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):

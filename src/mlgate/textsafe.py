@@ -14,6 +14,17 @@ def one_line(text: str) -> str:
                         else f"\\u{ord(m.group()):04x}", text)
 
 
+# A line of a CI step's output that starts with `::` or `##[` (after blanks) is a workflow command to the GitHub
+# Actions runner (`::add-mask::`, `::stop-commands::`, `::error file=...::`); a spec path or a model name can start
+# one. Its first character is shown escaped, as `one_line` shows control characters.
+_WORKFLOW_COMMAND = re.compile(r"^([^\S\n]*)(:(?=:)|#(?=#\[))", re.MULTILINE)  # the runner trims any Unicode space
+
+
+def no_workflow_commands(text: str) -> str:
+    """Plain text whose lines never start with `::` or `##[`: safe to print in a GitHub Actions log."""
+    return _WORKFLOW_COMMAND.sub(lambda m: m.group(1) + ("\\x3a" if m.group(2) == ":" else "\\x23"), text)
+
+
 # --- Markdown (GitHub PR comments, job summaries) -------------------------------------------------------------
 
 # Escaped with a backslash: every ASCII punctuation character that can start or end Markdown syntax (emphasis,

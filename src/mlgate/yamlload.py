@@ -22,6 +22,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from mlgate.paths import NotAFile, PathEscape, open_confined
+
 try:  # the C parser is several times faster; fall back to pure Python where libyaml is absent
     from yaml import CSafeLoader as _BaseLoader
 except ImportError:  # pragma: no cover - depends on how PyYAML was built
@@ -30,6 +32,7 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 MAX_BYTES = 1024 * 1024
 MAX_NODES = 100_000
 MAX_DEPTH = 100
+MAX_ALIASED = 100_000
 
 Key = str | int
 PathT = tuple[Key, ...]
@@ -132,12 +135,22 @@ class _Builder:
         self.cfn_tags = cfn_tags
         self.positions: dict[PathT, Pos] = {}
         self.keys: dict[PathT, Pos] = {}
+        self.seen: set[int] = set()  # ids of the nodes built once: building one again is an alias expanding
+        self.expanded = 0
 
     def build(self, node: Node, path: PathT, depth: int) -> Any:
         self.count += 1
         if self.count > self.max_nodes:
             raise YamlError(f"the document expands to more than {self.max_nodes} nodes "
                             "(aliases repeated too often: a YAML bomb?)", *_at(node))
+        if id(node) in self.seen:
+            # a large limit (lockfiles) must not let a bomb of aliases cost seconds: aliases expand to at most
+            # MAX_ALIASED nodes, whatever the document's own size
+            self.expanded += 1
+            if self.expanded > MAX_ALIASED:
+                raise YamlError(f"aliases expand to more than {MAX_ALIASED} nodes (a YAML bomb?)", *_at(node))
+        else:
+            self.seen.add(id(node))
         if depth > self.max_depth:
             raise YamlError(f"nesting deeper than {self.max_depth} levels", *_at(node))
         self.positions.setdefault(path, _pos(node))
@@ -202,7 +215,10 @@ class _Builder:
             if text in _BOOL:
                 return _BOOL[text]
             if _INT.match(text):
-                return int(text)
+                try:
+                    return int(text)
+                except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+                    raise YamlError(f"an integer of {len(text)} digits is too long to read", *_at(node)) from None
             if _FLOAT.match(text):
                 return YamlFloat(text, float(text))
             if text in _SPECIAL_FLOAT:
@@ -212,7 +228,10 @@ class _Builder:
             if tag in (_T + "str", _T + "timestamp", "!"):
                 return text
             if tag == _T + "int":
-                return int(text, 0)
+                number = int(text, 0)
+                if number.bit_length() > 14_000:  # str() of it fails past 4,300 decimal digits
+                    raise ValueError(text)
+                return number
             if tag == _T + "float":
                 return YamlFloat(text, float(text))
             if tag == _T + "bool":
@@ -220,19 +239,26 @@ class _Builder:
             if tag == _T + "null":
                 return None
         except (ValueError, KeyError):
-            raise YamlError(f"{text!r} is not a valid {tag.rsplit(':', 1)[-1]}",
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            raise YamlError(f"{shown!r} is not a valid {tag.rsplit(':', 1)[-1]}",
                             *_at(node)) from None
         raise YamlError(f"YAML tag {tag!r} is not allowed (only plain data is read)",
                         *_at(node))
 
 
-def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
-    """Read a UTF-8 text file (BOM tolerated) no larger than `max_bytes`; raise YamlError on anything else."""
+def read_text(path: Path, *, max_bytes: int = MAX_BYTES, root: Path | None = None) -> str:
+    """Read a UTF-8 text file (BOM tolerated) no larger than `max_bytes`; raise YamlError on anything else.
+
+    The file must resolve to a regular file inside `root` (default: its own directory): see `open_confined`."""
     try:
-        if not path.is_file():
-            raise YamlError("is not a regular file" if path.exists() else "does not exist")
-        with path.open("rb") as fh:
+        with open_confined(root or path.absolute().parent, path) as fh:
             raw = fh.read(max_bytes + 1)
+    except PathEscape as exc:
+        raise YamlError(str(exc)) from None
+    except FileNotFoundError:
+        raise YamlError("does not exist") from None
+    except NotAFile as exc:
+        raise YamlError(str(exc)) from None
     except OSError as exc:
         raise YamlError(f"cannot be read: {exc.strerror or exc}") from None
     if len(raw) > max_bytes:
@@ -275,6 +301,6 @@ def parse_yaml(text: str, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DE
 
 
 def load_yaml_file(path: Path, *, max_nodes: int = MAX_NODES, max_depth: int = MAX_DEPTH,
-                   max_bytes: int = MAX_BYTES) -> Document:
-    return parse_yaml(read_text(path, max_bytes=max_bytes), max_nodes=max_nodes, max_depth=max_depth,
+                   max_bytes: int = MAX_BYTES, root: Path | None = None) -> Document:
+    return parse_yaml(read_text(path, max_bytes=max_bytes, root=root), max_nodes=max_nodes, max_depth=max_depth,
                       max_bytes=max_bytes)

@@ -79,7 +79,8 @@ def _read(ctx: CheckContext, written: str) -> Generator[Finding, None, tuple[Man
     path = ctx.resolve(written)
     rel = ctx.workspace.rel(path)
     if not path.is_file():
-        yield ctx.fail(f"manifest {rel} does not exist", at=at, fix=NO_MANIFEST_FIX)
+        yield ctx.fail(f"manifest {rel} {'is not a regular file' if path.exists() else 'does not exist'}", at=at,
+                       fix=NO_MANIFEST_FIX)
         return None
     git = ctx.workspace.git
     if not git.is_tracked(rel):
@@ -195,9 +196,9 @@ class _Compare:
             return ctx.warn(f"artifact {rel} is not in the work tree, so its sha256 cannot be checked",
                             at=(*_AT_ART, "uri"), fix="fetch it (`dvc pull`, `git lfs pull`) before checking"), ""
         try:
-            with path.open("rb") as fh:
+            with ctx.workspace.open_binary(path) as fh:
                 head = fh.read(len(_LFS_POINTER))
-            digest, size = sha256_file(path)
+            digest, size = sha256_file(path, root=ctx.workspace.root)
         except OSError as exc:
             raise EvidenceError(f"cannot be read: {exc.strerror or exc}", path=rel) from None
         if head == _LFS_POINTER:

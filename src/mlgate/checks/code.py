@@ -113,6 +113,12 @@ def resolve(ctx: CheckContext, git: GitRepo, written: str) -> Generator[Finding,
         return Resolved(sha, "sha", written)
     refs = git.refs_named(value)
     tags = [r for r in refs if r.startswith("refs/tags/")]
+    if tags and _HEX.fullmatch(value):  # a tag named like a short sha: a reader takes it for a commit it is not
+        target = git.resolve_commit(tags[0])
+        yield ctx.fail(f"commit '{written}' looks like a short sha but is a tag ({tags[0]}"
+                       f"{f' -> {target[:7]}' if target else ''}): a tag can be moved, and a reader takes this one for "
+                       "a commit id", at=_AT_COMMIT, fix=SHA_FIX)
+        return None
     if tags:
         sha = git.resolve_commit(tags[0])
         if sha is None and git.is_shallow:
@@ -187,10 +193,7 @@ def _code_paths(ctx: CheckContext, git: GitRepo, code: Code, sha: str) -> Genera
 
 
 def _tracked_under(git: GitRepo, rel: str) -> list[str]:
-    if not rel:
-        return sorted(git.tracked)
-    prefix = rel + "/"
-    return sorted(p for p in git.tracked if p == rel or p.startswith(prefix))
+    return git.tracked_under(rel)
 
 
 def _staleness(ctx: CheckContext, git: GitRepo, code: Code, resolved: Resolved, info: CommitInfo,

@@ -498,7 +498,7 @@ class _DatasetCheck:
             yield self.fail(f"{uri} is not a regular file: a sha256 pins the content of one file",
                             at=self.at("uri"), fix="pin a directory with a committed .dvc file (dvc add) instead")
             return
-        actual, size = _sha256_file(path, self.ctx.workspace.rel(path))
+        actual, size = _sha256_file(self.ctx, path)
         if actual != expected:
             yield self.fail(f"{uri} has sha256 {actual}, but the spec records {expected}: the file changed since it "
                             "was recorded", at=self.at("sha256"),
@@ -639,12 +639,13 @@ class _DatasetCheck:
 
 # -- file formats ---------------------------------------------------------------------------------------------------
 
-def _sha256_file(path: Path, rel: str) -> tuple[str, int]:
+def _sha256_file(ctx: CheckContext, path: Path) -> tuple[str, int]:
     """The sha256 of a file, streamed in chunks (data files can be large), and its size."""
+    rel = ctx.workspace.rel(path)
     digest = hashlib.sha256()
     size = 0
     try:
-        with path.open("rb") as fh:
+        with ctx.workspace.open_binary(path) as fh:
             while chunk := fh.read(_CHUNK):
                 digest.update(chunk)
                 size += len(chunk)

@@ -17,6 +17,7 @@ from typing import Any
 
 from mlgate.checks import CheckContext
 from mlgate.errors import EvidenceError
+from mlgate.parsers import load_json
 from mlgate.result import Finding
 from mlgate.schedules import SCHEDULE_HELP, schedule_problem
 from mlgate.suggest import did_you_mean
@@ -307,7 +308,7 @@ def _cli_shift(options: dict[str, list[str]]) -> WeightShift:
         raise Unreadable(f"the weights come from {joined}, which mlgate does not read")
     if joined.startswith(("[", "{")):
         try:
-            data = json.loads(joined)
+            data = load_json(joined)
         except json.JSONDecodeError as exc:
             raise Unreadable(f"--desired-weights-and-capacities is not valid JSON: {exc.msg}") from None
         return WeightShift("aws CLI", endpoint, data if isinstance(data, list) else [data])
@@ -497,7 +498,10 @@ def _judge_command(ctx: CheckContext, command: str) -> Iterator[Finding]:
                 shift = _cli_shift(aws[1])
                 break
         if shift is None and _AWS_FN in flat:
-            shift = _boto3_shift(flat)
+            try:
+                shift = _boto3_shift(flat)
+            except (RecursionError, MemoryError):  # a call nested deeper than Python parses
+                raise Unreadable(f"the {_AWS_FN} call nests too deeply to read") from None
         if shift is not None:
             if kind == "serverless":
                 # Facts §1.2: serverless endpoints exclude multiple production variants.

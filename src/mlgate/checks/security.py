@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Literal
 
 from mlgate.checks import CheckContext
 from mlgate.errors import EvidenceError
+from mlgate.parsers import nesting_limit, too_deep
 from mlgate.result import Finding
 from mlgate.suggest import did_you_mean
 from mlgate.units import DURATION_HELP, parse_duration
@@ -362,6 +363,7 @@ def _is_log_call(node: ast.Call) -> bool:
     return func.attr in _LOG_METHODS and "log" in base.lower()
 
 
+@nesting_limit(too_deep)
 def scan_logging(rel: str, text: str, raw_names: re.Pattern[str], fields: set[str],
                  pii: set[str]) -> list[LoggedInput]:
     """The logging and print calls in one Python module that write the raw request or a PII input field.

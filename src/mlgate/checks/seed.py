@@ -77,7 +77,8 @@ def _value(ctx: CheckContext, value: int | None, source: str | None) -> Iterator
                        ".env, a Python module, or a .txt holding the seed alone)", at=at_source)
         return
     if not path.is_file():
-        yield ctx.fail(f"seed source {rel} does not exist", at=at_source,
+        yield ctx.fail(f"seed source {rel} {'is not a regular file' if path.exists() else 'does not exist'}",
+                       at=at_source,
                        fix="point seed.source at the file training reads the seed from")
         return
     try:
@@ -204,4 +205,4 @@ def _judge(ctx: CheckContext, scan: Scan, value: int | None, paths: str) -> Iter
 
 def _split(where: str) -> tuple[str, int]:
     path, _, line = where.rpartition(":")
-    return (path, int(line)) if path and line.isdigit() else (where, 1)
+    return (path, int(line)) if path and line.isascii() and line.isdigit() and len(line) < 10 else (where, 1)

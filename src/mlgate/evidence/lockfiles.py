@@ -28,6 +28,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from mlgate.evidence.workspace import LARGE_FILE_BYTES, LARGE_FILE_NODES
+from mlgate.parsers import load_json, load_toml
 from mlgate.yamlload import Document, YamlError, parse_yaml
 
 
@@ -200,7 +201,7 @@ def _table_line(text: str, header: str) -> int:
 
 def _load_toml(text: str) -> dict[str, Any]:
     try:
-        return tomllib.loads(text)
+        return load_toml(text)
     except tomllib.TOMLDecodeError as exc:
         raise LockfileError(f"is not valid TOML: {exc}", toml_error_line(exc)) from None
 
@@ -216,7 +217,7 @@ def toml_error_line(exc: tomllib.TOMLDecodeError) -> int | None:
 
 def _load_json(text: str) -> Any:
     try:
-        return json.loads(text)
+        return load_json(text)
     except json.JSONDecodeError as exc:
         raise LockfileError(f"is not valid JSON: {exc.msg}", exc.lineno) from None
 

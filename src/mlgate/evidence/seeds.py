@@ -16,11 +16,13 @@ from __future__ import annotations
 import ast
 import configparser
 import json
+import re
 import tomllib
 from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.evidence.lockfiles import toml_error_line
+from mlgate.parsers import load_json, load_toml, nesting_limit, too_deep
 from mlgate.yamlload import Document, YamlFloat
 
 
@@ -64,7 +66,10 @@ def as_seed(value: Any) -> int | None:
     if isinstance(value, str):
         text = value.strip()
         if text.lstrip("+-").isdigit():
-            return int(text)
+            try:
+                return int(text)
+            except ValueError:  # "+-5", "²" (isdigit, not decimal), more digits than Python converts
+                return None
     return None
 
 
@@ -78,7 +83,7 @@ def _walk(data: Any, key: str) -> tuple[tuple[str | int, ...], Any]:
         done.append(part)
         if isinstance(data, dict) and part in data:
             path, data = (*path, part), data[part]
-        elif isinstance(data, list) and part.lstrip("-").isdigit() and -len(data) <= int(part) < len(data):
+        elif isinstance(data, list) and re.fullmatch(r"-?[0-9]{1,9}", part) and -len(data) <= int(part) < len(data):
             index = int(part) % len(data)
             path, data = (*path, index), data[index]
         else:
@@ -112,14 +117,14 @@ def seed_from_text(fmt: str, text: str, key: str | None) -> SeedValue:
         raise SeedSourceError("needs a key: write the source as file#dotted.key")
     if fmt == "json":
         try:
-            data = json.loads(text)
+            data = load_json(text)
         except json.JSONDecodeError as exc:
             raise SeedSourceError(f"is not valid JSON: {exc.msg}", exc.lineno) from None
         _, value = _walk(data, key)
         return SeedValue(value, _find_line(text, f'"{key.rsplit(".", 1)[-1]}"'), json.dumps(value))
     if fmt == "toml":
         try:
-            data = tomllib.loads(text)
+            data = load_toml(text)
         except tomllib.TOMLDecodeError as exc:
             raise SeedSourceError(f"is not valid TOML: {exc}", toml_error_line(exc)) from None
         _, value = _walk(data, key)
@@ -199,6 +204,7 @@ def _seed_from_env(text: str, key: str) -> SeedValue:
     return found
 
 
+@nesting_limit(lambda: SeedSourceError("nests too deeply to read"))
 def seed_from_python(text: str, key: str) -> SeedValue:
     """A module-level constant (or a literal inside one) of a Python file, read with ast."""
     try:
@@ -215,6 +221,8 @@ def seed_from_python(text: str, key: str) -> SeedValue:
     except ValueError:
         raise SeedSourceError(f"sets {key} to `{ast.unparse(node)}`, which is computed when the code runs; "
                               "mlgate reads constants without running the code", line) from None
+    if isinstance(value, int) and value.bit_length() > 256:  # 0x and 5,000 digits: no seed, and str() refuses it
+        raise SeedSourceError(f"sets {key} to an integer of {value.bit_length()} bits, far beyond any seed", line)
     return SeedValue(value, line, ast.unparse(node))
 
 
@@ -390,6 +398,7 @@ def _literal(node: ast.expr | None) -> int | None:
     return None
 
 
+@nesting_limit(too_deep)
 def scan_source(rel: str, text: str) -> list[SeedCall]:
     """Every seeding call in one Python file. Raises SyntaxError for a file that does not parse."""
     tree = ast.parse(text, filename=rel)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
+from typing import BinaryIO
 
 from mlgate.errors import EvidenceError
 from mlgate.evidence.git import GitRepo
-from mlgate.paths import PathEscape, confine, repo_relative
+from mlgate.paths import PathEscape, confine, open_confined, repo_relative
 from mlgate.yamlload import MAX_BYTES, MAX_NODES, Document, YamlError, parse_yaml, read_text
 
 # Lockfiles of real projects run to megabytes (a multi-platform uv.lock or pixi.lock): they get a larger limit.
@@ -39,10 +40,17 @@ class Workspace:
         """A text file's content (UTF-8, at most `max_bytes`), read once per run."""
         if path not in self._texts:
             try:
-                self._texts[path] = read_text(path, max_bytes=max_bytes)
+                self._texts[path] = read_text(path, max_bytes=max_bytes, root=self.root)
             except YamlError as exc:
                 raise EvidenceError(exc.message, path=self.rel(path)) from None
         return self._texts[path]
+
+    def open_binary(self, path: Path) -> BinaryIO:
+        """A file of the repository opened for reading bytes (to hash it), through `open_confined`."""
+        try:
+            return open_confined(self.root, path)
+        except PathEscape as exc:
+            raise EvidenceError(str(exc), path=self.rel(path)) from None
 
     def read_yaml(self, path: Path, *, max_bytes: int = MAX_BYTES, max_nodes: int = MAX_NODES) -> Document:
         """A YAML (or JSON) evidence file with positions, loaded safely and once per run."""

@@ -103,9 +103,9 @@ def _problems(r: RuleResult) -> str:
 
 def _lines(findings: Iterable[Finding], rule_fix: str | None = None) -> str:
     out = []
-    for f in findings:
-        where = f"{f.location.path}:{f.location.line}: " if f.location else ""
-        out.append(f"{f.status}: {where}{f.message}")
+    for f in findings:  # one line each: a line break inside a message (from the spec) must not start a new line
+        where = f"{one_line(f.location.path)}:{f.location.line}: " if f.location else ""
+        out.append(f"{f.status}: {where}{one_line(f.message)}")
         if f.status in ("fail", "warn", "error") and (f.remediation or rule_fix):
-            out.append(f"  fix: {f.remediation or rule_fix}")
+            out.append(f"  fix: {one_line(f.remediation or rule_fix or '')}")
     return "\n".join(out)

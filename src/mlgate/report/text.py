@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from mlgate.result import Finding, Report, RuleResult
-from mlgate.textsafe import one_line
+from mlgate.textsafe import no_workflow_commands, one_line
 
 SYMBOL = {"pass": "ok", "fail": "FAIL", "warn": "warn", "waived": "waived", "n/a": "n/a", "error": "ERROR"}
 COLOR = {"pass": "32", "fail": "31;1", "warn": "33", "waived": "36", "n/a": "2", "error": "35;1"}
@@ -38,11 +38,11 @@ def render(report: Report, *, color: bool = False, verbose: bool = False, **_: A
                     lines.append(f"           fix: {one_line(fix)}")
         for w in d.waivers:
             if w.state != "active":
-                lines.append(f"  {paint('waiver', '33')} {one_line(w.rule or '?')} at {w.location.path}:"
+                lines.append(f"  {paint('waiver', '33')} {one_line(w.rule or '?')} at {one_line(w.location.path)}:"
                              f"{w.location.line}: {one_line(w.note)}")
         lines.append("")
     lines.append(_summary(report, paint))
-    return "\n".join(lines) + "\n"
+    return no_workflow_commands("\n".join(lines) + "\n")
 
 
 def cost_line(cost: dict[str, Any] | None) -> str | None:

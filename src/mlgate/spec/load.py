@@ -91,7 +91,7 @@ def load_spec(file: Path, *, root: Path | None = None) -> LoadedSpec:
     root = (root or find_repo_root(file.parent) or file.parent).absolute()
     rel = repo_relative(root, file)
     try:
-        doc = load_yaml_file(file)
+        doc = load_yaml_file(file, root=root)
     except YamlError as exc:
         raise UsageError(exc.message, path=rel, line=exc.line, column=exc.column) from None
     if not isinstance(doc.data, dict):

@@ -20,6 +20,7 @@ from mlgate.evidence.iac.cloudformation import Template, read_template
 from mlgate.evidence.iac.model import Endpoint, EndpointConfig, Infrastructure, Kind, Value, Variant, names, show
 from mlgate.evidence.iam import PolicyDocument
 from mlgate.evidence.workspace import Workspace
+from mlgate.parsers import load_json
 from mlgate.result import Location
 from mlgate.yamlload import Document, Pos, YamlError, parse_yaml
 
@@ -59,7 +60,7 @@ def _parse_template(ws: Workspace, path: Path) -> Template:
         if path.suffix != ".json":
             raise EvidenceError(exc.message, path=rel, line=exc.line) from None
         try:  # JSON that the YAML parser refuses (tabs, say): read it without lines rather than not at all
-            doc = Document(json.loads(text), {(): Pos(1, 1)})
+            doc = Document(load_json(text), {(): Pos(1, 1)})
         except json.JSONDecodeError as err:
             raise EvidenceError(f"is not valid JSON: {err.msg}", path=rel, line=err.lineno) from None
     return Template(rel, doc)

@@ -26,6 +26,19 @@ class Block:
     line: int
     attrs: dict[str, int] = field(default_factory=dict)
     blocks: dict[str, list[Block]] = field(default_factory=dict)
+    redefined: list[tuple[str, int]] = field(default_factory=list)  # an attribute set twice, and the second line
+
+    def first_redefined(self) -> tuple[Block, str, int] | None:
+        """The first attribute set twice in one block, here or below (Terraform refuses such a file; python-hcl2
+        keeps the last value without a word)."""
+        if self.redefined:
+            return self, *self.redefined[0]
+        for children in self.blocks.values():
+            for child in children:
+                found = child.first_redefined()
+                if found:
+                    return found
+        return None
 
     def find(self, type_: str, *labels: str) -> Block | None:
         """The child block `type_ "label" ...` (labels compared without quotes)."""
@@ -73,6 +86,8 @@ class _Scanner:
             self.skip_blank(newlines=False)
             if self.peek("=") and not self.peek("=="):
                 self.i += 1
+                if name in node.attrs:
+                    node.redefined.append((name, self.line(start)))
                 node.attrs.setdefault(name, self.line(start))
                 self.expression()
                 continue

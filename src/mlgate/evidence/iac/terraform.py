@@ -44,6 +44,7 @@ from mlgate.evidence.iac.model import (
 )
 from mlgate.evidence.iam import PolicyDocument, parse_policy
 from mlgate.evidence.workspace import Workspace
+from mlgate.parsers import load_json
 from mlgate.result import Location
 from mlgate.yamlload import Document, PathT, Pos
 
@@ -74,6 +75,15 @@ def _load_hcl(text: str, rel: str) -> dict[str, Any]:
         raise EvidenceError(f"is not valid HCL: {first}", path=rel,
                             line=line if isinstance(line, int) and line > 0 else None) from None
     return data if isinstance(data, dict) else {}
+
+
+def _refuse_redefined(root: Block, rel: str) -> None:
+    found = root.first_redefined()
+    if found is not None:
+        block, name, line = found
+        where = f" in {block.type} {' '.join(block.labels)}".rstrip() if block.type else ""
+        raise EvidenceError(f"'{name}' is set twice{where} (first at line {block.attrs[name]}): Terraform refuses "
+                            "this file, and which value counts would be a guess", path=rel, line=line)
 
 
 def _label(text: str) -> str:
@@ -158,6 +168,7 @@ class Module:
         text = self.ws.read_text(path)
         data = _load_hcl(text, rel)
         root = scan(text)
+        _refuse_redefined(root, rel)
         for kind, table in (("resource", self.resources), ("data", self.data)):
             for entry in data.get(kind) or []:
                 for rtype, by_name in (entry.items() if isinstance(entry, dict) else ()):
@@ -167,6 +178,12 @@ class Module:
                             continue
                         pos = root.find(kind, rtype_, rname_)
                         key = f"{rtype_}.{rname_}" if kind == "resource" else f"data.{rtype_}.{rname_}"
+                        if key in table:  # Terraform refuses a second block of the same address
+                            first = table[key].node
+                            here = [b for b in root.blocks.get(kind, []) if b.labels[:2] == (rtype_, rname_)]
+                            raise EvidenceError(f"{key} is defined twice ({first.rel}:{first.line} and here); "
+                                                "Terraform refuses this configuration",
+                                                path=rel, line=here[-1].line if here else None)
                         table[key] = _Resource(rtype_, rname_, _Node(body, pos, rel, pos.line if pos else 1))
         for entry in data.get("variable") or []:
             for vname, body in (entry.items() if isinstance(entry, dict) else ()):
@@ -191,6 +208,7 @@ class Module:
         text = self.ws.read_text(path)
         data = _load_hcl(text, rel)
         root = scan(text)
+        _refuse_redefined(root, rel)
         for name, raw in data.items():
             if not name.startswith("__"):
                 self.tfvars[name] = (raw, Location(rel, root.attrs.get(name, 1)))
@@ -740,7 +758,7 @@ def _policy_doc(m: Module, node: _Node, attr: str, name: str) -> PolicyDocument:
 
 def _from_json(text: str, rel: str, at: Location, name: str) -> PolicyDocument:
     try:
-        data = json.loads(text)
+        data = load_json(text)
     except json.JSONDecodeError as exc:
         raise EvidenceError(f"the policy of {name} is not JSON: {exc.msg}", path=at.path, line=at.line) from None
     # A JSON string written inline has no lines of its own: every statement is located at the attribute.

