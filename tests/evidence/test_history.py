@@ -1,0 +1,221 @@
+"""The history index (mlgate.evidence.history): once a run has asked GitRepo enough history questions, it answers
+from one `git log` read into memory. Every answer must be git's own: each is compared here with the git command
+GitRepo would otherwise run, on a linear history full of awkward changes and on one with merges."""
+
+from __future__ import annotations
+
+import subprocess
+
+import pytest
+
+from mlgate.evidence.git import HISTORY_AFTER, GitRepo
+from mlgate.evidence.history import LOG_OPTIONS, History, Unanswered
+from tests.conftest import Repo
+
+RELS = ["", "train", "train/", "train2", "train.py", "moved", "a b", "odd\nname.txt", "ünï.txt", "README.md",
+        "nothing", "train/deep"]
+
+
+def _linear(repo: Repo) -> list[str]:
+    """A linear history: renames, deletions, an empty commit, a mode change, names with spaces, newlines and
+    accents, and paths that share a prefix (train, train2, train.py)."""
+    shas = []
+    repo.write("README.md", "v1\n")
+    repo.write("train/a.py", "a = 1\n")
+    repo.write("train2/b.py", "b = 1\n")
+    repo.write("a b/c.txt", "c\n")
+    repo.write("train.py", "print()\n")
+    shas.append(repo.commit("initial"))
+    repo.write("train/a.py", "a = 2\n")
+    shas.append(repo.commit("tune a"))
+    shas.append(repo.commit("empty"))
+    repo.git("mv", "train/a.py", "moved.py")
+    shas.append(repo.commit("move a out of train"))
+    repo.write("odd\nname.txt", "odd\n")
+    repo.write("ünï.txt", "ü\n")
+    shas.append(repo.commit("odd names   "))  # a subject with trailing spaces: `git log -1` output is stripped
+    (repo.root / "train2" / "b.py").unlink()
+    shas.append(repo.commit("drop train2"))
+    (repo.root / "train.py").chmod(0o755)
+    shas.append(repo.commit("mode change only"))
+    repo.write("train/deep/x.py", "x = 1\n")
+    shas.append(repo.commit("deep"))
+    for i in range(HISTORY_AFTER):
+        repo.write("README.md", f"v{i + 2}\n")
+        shas.append(repo.commit(f"readme {i}"))
+    return shas
+
+
+def _git_lines(repo: Repo, *args: str) -> list[str]:
+    out = subprocess.run(["git", *args], cwd=repo.root, capture_output=True, check=True).stdout.decode()
+    return [line for line in out.splitlines() if line]
+
+
+def _spec(rel: str, top: bool = True) -> str:
+    if not rel:
+        return ":(top)"
+    return f":(top,literal){rel}" if top else f":(literal){rel}"
+
+
+def _indexed(repo: Repo, shas: list[str]) -> GitRepo:
+    """A GitRepo that has asked enough questions to read the history into memory."""
+    git = GitRepo(repo.root)
+    for sha in shas[: HISTORY_AFTER + 1]:
+        git.count_commits_since(sha)
+    assert git._history is not None
+    return git
+
+
+def test_a_run_with_few_history_questions_never_reads_the_history(repo: Repo) -> None:
+    shas = _linear(repo)
+    git = GitRepo(repo.root)
+    for sha in shas[:HISTORY_AFTER]:
+        git.count_commits_since(sha)
+    assert git._history is None
+
+
+def test_the_index_answers_as_git_does_on_a_linear_history(repo: Repo) -> None:
+    shas = _linear(repo)
+    git = _indexed(repo, shas)
+    assert git._history is not None and git._history.linear
+    head = shas[-1]
+    for base in shas:
+        assert git.count_commits_since(base) == int(_git_lines(repo, "rev-list", "--count", f"{base}..HEAD")[0])
+        assert git.commit_info(base) == GitRepo(repo.root).commit_info(base)
+        for rel in RELS:
+            touching = [c.sha for c in git.commits_touching(base, [rel])]
+            assert touching == _git_lines(repo, "log", "--reverse", "--format=%H", f"{base}..HEAD", "--",
+                                          _spec(rel)), (base, rel)
+            assert git.changed_under(base, [rel]) == sorted(
+                p for p in subprocess.run(["git", "diff", "--name-only", "--no-renames", "-z", base, "HEAD", "--",
+                                           _spec(rel)], cwd=repo.root, capture_output=True, check=True)
+                .stdout.decode().split("\0") if p), (base, rel)
+            if rel:
+                last = git.last_change_before(base, rel)
+                expected = _git_lines(repo, "log", "-1", "--format=%H", base, "--", _spec(rel, top=False))
+                assert ([last.sha] if last else []) == expected, (base, rel)
+                assert [c.sha for c in git.changes_between(base, rel)] == _git_lines(
+                    repo, "log", "--reverse", "--format=%H", f"{base}..HEAD", "--", _spec(rel, top=False))
+    for older in shas[::3]:
+        for newer in shas[::4]:
+            expected = subprocess.run(["git", "merge-base", "--is-ancestor", older, newer], cwd=repo.root).returncode
+            assert git.commit_is_ancestor(older, newer) is (expected == 0), (older, newer)
+    assert git.last_change("README.md") is not None and git.last_change("README.md").sha == head  # type: ignore[union-attr]
+    assert git.commit_info(shas[4]).subject == "odd names"  # type: ignore[union-attr]
+
+
+def _merges(repo: Repo) -> list[str]:
+    """main and a side branch, merged twice, both touching train/."""
+    shas = [repo.commit("root")]
+    repo.write("train/a.py", "a = 1\n")
+    shas.append(repo.commit("train"))
+    repo.git("checkout", "-q", "-b", "side")
+    repo.write("train/side.py", "s = 1\n")
+    shas.append(repo.commit("side change"))
+    repo.git("checkout", "-q", "main")
+    repo.write("README.md", "main\n")
+    shas.append(repo.commit("main change"))
+    repo.git("merge", "-q", "--no-ff", "-m", "merge side", "side")
+    shas.append(repo.git("rev-parse", "HEAD"))
+    repo.git("checkout", "-q", "side")
+    repo.write("train/side.py", "s = 2\n")
+    shas.append(repo.commit("side again"))
+    repo.git("checkout", "-q", "main")
+    repo.git("merge", "-q", "--no-ff", "-m", "merge side again", "side")
+    shas.append(repo.git("rev-parse", "HEAD"))
+    for i in range(HISTORY_AFTER):
+        repo.write("notes.md", f"{i}\n")
+        shas.append(repo.commit(f"notes {i}"))
+    return shas
+
+
+def test_with_merges_the_index_counts_and_git_answers_the_rest(repo: Repo) -> None:
+    shas = _merges(repo)
+    git = _indexed(repo, shas)
+    assert git._history is not None and not git._history.linear
+    with pytest.raises(Unanswered):
+        git._history.touching(shas[1], ["train"])
+    for base in shas:
+        assert git.count_commits_since(base) == int(_git_lines(repo, "rev-list", "--count", f"{base}..HEAD")[0])
+        assert [c.sha for c in git.commits_touching(base, ["train"])] == _git_lines(
+            repo, "log", "--reverse", "--format=%H", f"{base}..HEAD", "--", ":(top,literal)train")
+        for other in shas:
+            expected = subprocess.run(["git", "merge-base", "--is-ancestor", base, other], cwd=repo.root).returncode
+            assert git.commit_is_ancestor(base, other) is (expected == 0), (base, other)
+    last = git.last_change("train/side.py")
+    assert last is not None and last.sha == _git_lines(repo, "log", "-1", "--format=%H", "--", "train/side.py")[0]
+
+
+def test_a_commit_the_index_does_not_hold_goes_to_git(repo: Repo) -> None:
+    shas = _linear(repo)
+    repo.git("checkout", "-q", "-b", "elsewhere", shas[2])
+    repo.write("other.txt", "x\n")
+    elsewhere = repo.commit("not on main")
+    repo.git("checkout", "-q", "main")
+    git = _indexed(repo, shas)
+    assert git._history is not None and not git._history.contains(elsewhere)
+    assert git.commit_is_ancestor(elsewhere, "HEAD") is False
+    assert git.resolve_commit(elsewhere) == elsewhere
+    assert git.count_commits_since(elsewhere) == int(_git_lines(repo, "rev-list", "--count", f"{elsewhere}..HEAD")[0])
+
+
+def test_parse_reads_headers_and_files_whatever_their_names() -> None:
+    out = ("/" + "a" * 40 + "\0" + "b" * 40 + "\0" + "100\0subject\0\n\nstarts with a newline\0plain\0"
+           "/" + "b" * 40 + "\0\0" + "90\0\0/" + "c" * 40 + "\0\0" + "80\0root\0\nfile\0")
+    history = History.parse(out)
+    assert [c.sha[0] for c in history.commits] == ["a", "b", "c"]
+    assert history.changed == [("\nstarts with a newline", "plain"), (), ("file",)]
+    assert history.parents == [("b" * 40,), (), ()]
+    assert [c.subject for c in history.commits] == ["subject", "", "root"]
+
+
+def _window(repo: Repo, count: int) -> History:
+    """The index of the newest `count` commits, as GitRepo reads it when the history is longer than its window."""
+    options = [o for o in LOG_OPTIONS if not o.startswith("--max-count")]
+    out = subprocess.run(["git", "log", *options, f"--max-count={count}", "HEAD"], cwd=repo.root,
+                         capture_output=True, check=True).stdout.decode("utf-8", "surrogateescape")
+    return History.parse(out)
+
+
+def test_a_window_of_the_newest_commits_answers_exactly_or_not_at_all(repo: Repo) -> None:
+    shas = _linear(repo)
+    history = _window(repo, 6)
+    assert history.linear and not history.complete and len(history.commits) == 6
+    answered = unanswered = 0
+    for base in shas[::2]:
+        expected_count = int(_git_lines(repo, "rev-list", "--count", f"{base}..HEAD")[0])
+        try:
+            assert history.count_since(base) == expected_count
+            assert history.is_ancestor(base, "HEAD")
+        except Unanswered:
+            assert not history.contains(base)
+        for rel in ("train", "train.py", "README.md", "moved.py", "nothing"):
+            try:
+                touching = [c.sha for c in history.touching(base, [rel])]
+                answered += 1
+            except Unanswered:
+                assert not history.contains(base)
+                unanswered += 1
+            else:
+                assert touching == _git_lines(repo, "log", "--reverse", "--format=%H", f"{base}..HEAD", "--",
+                                              _spec(rel)), (base, rel)
+            expected = _git_lines(repo, "log", "-1", "--format=%H", base, "--", _spec(rel, top=False))
+            try:
+                last = history.last_change(base, rel)
+            except Unanswered:  # not in the window, or changed only before it
+                assert not history.contains(base) or not expected or not history.contains(expected[0])
+            else:
+                assert ([last.sha] if last else []) == expected, (base, rel)
+    assert answered and unanswered
+
+
+def test_a_window_of_a_history_with_merges_answers_only_for_head(repo: Repo) -> None:
+    shas = _merges(repo)
+    history = _window(repo, len(shas) - 3)
+    assert not history.linear and not history.complete
+    inside = [s for s in shas if history.contains(s)]  # oldest first
+    assert all(history.is_ancestor(s, "HEAD") for s in inside)
+    with pytest.raises(Unanswered):  # a count needs the whole graph
+        history.count_since(inside[0])
+    with pytest.raises(Unanswered):  # and so does ancestry below HEAD
+        history.is_ancestor(inside[0], inside[1])
