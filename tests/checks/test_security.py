@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from mlgate.iam.suggest import suggest_for_spec_file
-from mlgate.result import Location
+from mlgate.result import Location, RuleResult
 from tests.conftest import Repo, messages
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -454,3 +454,83 @@ def test_sec001_warns_when_the_infrastructure_role_cannot_be_read(repo: Repo) ->
     result = repo.rule("SEC001")
     assert result.status == "warn", messages(result)
     assert "the execution role of Model cannot be analysed from the infrastructure code" in messages(result)
+
+
+
+CFN_ROLE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  ScorerRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Service: sagemaker.amazonaws.com}
+            Action: sts:AssumeRole
+      ManagedPolicyArns:
+        - !Sub arn:${AWS::Partition}:iam::aws:policy/AmazonSageMakerFullAccess
+      Policies:
+        - PolicyName: data
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action: "s3:*"
+                Resource: "*"
+"""
+
+TF_ROLE = """
+resource "aws_iam_role" "scorer" {
+  name               = "scorer"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "sagemaker.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+}
+
+resource "aws_iam_role_policy" "scorer" {
+  name = "scorer"
+  role = aws_iam_role.scorer.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect   = "Allow"
+      Action   = ["iam:PassRole"]
+      Resource = "*"
+    }]
+  })
+}
+"""
+
+
+def _problems(result: RuleResult) -> list[str]:
+    return [f"{f.location.path}:{f.location.line}: {f.message}" for f in result.findings
+            if f.status == "fail" and f.location]
+
+
+def test_sec001_on_a_cloudformation_role_with_inline_and_managed_policies(repo: Repo) -> None:
+    repo.write("deploy/stack.yaml", CFN_ROLE)
+    repo.write("mlgate.yaml", "version: 1\nserving: {pattern: realtime, endpoint: scorer}\nsecurity:\n"
+                              "  execution_role:\n    cloudformation: deploy/stack.yaml#ScorerRole\n")
+    result = repo.rule("SEC001")
+    assert result.status == "fail"
+    problems = _problems(result)
+    # the managed policy (attached at line 12) makes escalation reachable; the inline s3:* statement is at line 19
+    assert any(p.startswith("deploy/stack.yaml:12: [critical] the role can escalate its privileges") for p in problems)
+    assert any(p.startswith("deploy/stack.yaml:19: [high] statement 1 grants the wildcard s3:*") for p in problems)
+    assert any(p.startswith("deploy/stack.yaml:12: [high] the AWS managed policy AmazonSageMakerFullAccess")
+               for p in problems)
+    assert "1 critical, 5 high findings" in problems[0]
+
+
+def test_sec001_on_a_terraform_role(repo: Repo) -> None:
+    repo.write("deploy/tf/main.tf", TF_ROLE)
+    repo.write("mlgate.yaml", "version: 1\nserving: {pattern: realtime, endpoint: scorer}\nsecurity:\n"
+                              "  execution_role:\n    terraform: deploy/tf#aws_iam_role.scorer\n")
+    result = repo.rule("SEC001")
+    assert result.status == "fail"
+    problems = _problems(result)
+    assert any(p.startswith("deploy/tf/main.tf:12: [critical] statement 1 grants privilege escalation on "
+                            "Resource \"*\": iam:PassRole with no iam:PassedToService condition") for p in problems)
