@@ -12,7 +12,6 @@ never run) for logging calls that write the raw request or a PII field.
 from __future__ import annotations
 
 import ast
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -160,7 +159,6 @@ _CAPTURE: PathT = ("monitoring", "capture")
 _KMS_KEY = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key/[\w-]+|alias/[\w/+=.@-]+)"
                       r"|alias/[\w/+=.@-]+|(?:mrk-)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
                       r"|mrk-[0-9a-f]{32}")
-_SKIP_DIRS = frozenset({".git", "__pycache__", ".venv", "venv", "node_modules", "site-packages", "build", "dist"})
 MAX_FILES = 500
 
 
@@ -373,7 +371,6 @@ def scan_logging(rel: str, text: str, raw_names: re.Pattern[str], fields: set[st
 
 
 def _python_files(ctx: CheckContext, paths: list[str]) -> Iterator[Finding | Path]:
-    root = ctx.workspace.root.resolve()
     count = 0
     for i, written in enumerate(paths):
         target = ctx.resolve(written)
@@ -381,17 +378,7 @@ def _python_files(ctx: CheckContext, paths: list[str]) -> Iterator[Finding | Pat
             yield ctx.fail(f"serving.code_paths names {ctx.workspace.rel(target)}, which does not exist",
                            at=("serving", "code_paths", i), fix="list the inference code's files or directories")
             continue
-        if target.is_file():
-            candidates = [target] if target.suffix == ".py" else []
-        else:
-            candidates = []
-            for folder, dirs, files in os.walk(target):
-                dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
-                candidates += [Path(folder) / f for f in sorted(files) if f.endswith(".py")]
-        for path in candidates:
-            resolved = path.resolve()
-            if resolved != root and root not in resolved.parents:
-                continue  # a symlink that leads out of the repository
+        for path in ctx.workspace.python_files(target):
             count += 1
             if count > MAX_FILES:
                 yield ctx.warn(f"more than {MAX_FILES} Python files under serving.code_paths; only the first "

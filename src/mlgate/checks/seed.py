@@ -15,7 +15,6 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,8 +35,6 @@ from mlgate.yamlload import PathT
 
 _AT_SEED: PathT = ("provenance", "seed")
 _AT_PATHS: PathT = ("provenance", "code", "paths")
-_SKIP_DIRS = {".git", "__pycache__", ".venv", "venv", "env", "node_modules", "site-packages", ".tox", ".nox",
-              ".mypy_cache", ".pytest_cache", ".ruff_cache", "build", "dist"}
 _LIST = 6  # calls shown in a pass message before "and N more"
 _EXAMPLE = "seed:\n  value: 1234\n  source: train/config.yaml#training.seed"
 
@@ -119,7 +116,6 @@ def _compare(ctx: CheckContext, value: int | None, found: SeedValue, rel: str, k
 
 def _python_files(ctx: CheckContext, roots: list[tuple[int, str]], limit: int) -> Iterator[Finding | Path]:
     """The Python files under code.paths (yields findings for paths that do not exist), at most `limit`."""
-    root = ctx.workspace.root.resolve()
     count = 0
     for i, written in roots:
         target = ctx.resolve(written)
@@ -127,17 +123,7 @@ def _python_files(ctx: CheckContext, roots: list[tuple[int, str]], limit: int) -
             yield ctx.warn(f"code path {ctx.workspace.rel(target)} does not exist, so it cannot be scanned for "
                            "seeding calls", at=(*_AT_PATHS, i), fix="list the directories that hold the training code")
             continue
-        if target.is_file():
-            candidates: list[Path] = [target] if target.suffix == ".py" else []
-        else:
-            candidates = []
-            for folder, dirs, files in os.walk(target):
-                dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS and not d.startswith("."))
-                candidates += [Path(folder) / f for f in sorted(files) if f.endswith(".py")]
-        for path in candidates:
-            resolved = path.resolve()
-            if resolved != root and root not in resolved.parents:
-                continue  # a symlink that leads out of the repository
+        for path in ctx.workspace.python_files(target):
             count += 1
             if count > limit:
                 yield ctx.warn(f"more than {limit} Python files under code.paths; only the first {limit} were "

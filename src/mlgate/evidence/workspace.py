@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
@@ -61,3 +62,22 @@ class Workspace:
             except YamlError as exc:
                 raise EvidenceError(exc.message, path=self.rel(path), line=exc.line) from None
         return self._yaml[path]
+
+    def python_files(self, target: Path) -> list[Path]:
+        """The Python files at `target`: the file itself, or the files below a directory in sorted order,
+        skipping tooling directories (discover.SKIP_DIRS), hidden ones, virtualenvs and links that lead out of
+        the repository."""
+        from mlgate.discover import SKIP_DIRS
+
+        if target.is_file():
+            candidates = [target] if target.suffix == ".py" else []
+        else:
+            candidates = []
+            for folder, dirs, files in os.walk(target):
+                here = Path(folder)
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")
+                                 and not (here / d / "pyvenv.cfg").exists())
+                candidates += [here / f for f in sorted(files) if f.endswith(".py")]
+        root = self.root.resolve()
+        return [p for p in candidates if root in p.resolve().parents]
+
