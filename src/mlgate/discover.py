@@ -47,3 +47,14 @@ def load_specs(path: str) -> list[LoadedSpec]:
     searched = (target if target.is_dir() else target.parent).resolve()
     fallback_root = find_repo_root(searched) or searched
     return [load_spec(s, root=find_repo_root(s.resolve().parent) or fallback_root) for s in specs]
+
+
+def load_one_spec(path: Path) -> LoadedSpec:
+    """The one spec at `path` (a spec file, or a directory holding exactly one), loaded. Raises UsageError."""
+    from mlgate.errors import UsageError
+
+    loaded = load_specs(str(path))
+    if len(loaded) > 1:
+        raise UsageError(f"{len(loaded)} specs found below {path}; name one",
+                         hint=", ".join(s.file.relative_to(path.resolve()).as_posix() for s in loaded[:5]))
+    return loaded[0]

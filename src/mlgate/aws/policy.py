@@ -126,20 +126,6 @@ def build(spec: Spec) -> AwsPolicy:
 
 def policy_for_spec_file(path: Path) -> AwsPolicy:
     """`mlgate aws-policy PATH`: the policy for one spec (a file, or a directory holding exactly one)."""
-    from mlgate.discover import find_specs
-    from mlgate.errors import UsageError
-    from mlgate.paths import find_repo_root
-    from mlgate.spec.load import load_spec
+    from mlgate.discover import load_one_spec
 
-    if not path.exists():
-        raise UsageError(f"{path}: no such file or directory")
-    if path.is_dir():
-        specs = find_specs(path)
-        if not specs:
-            raise UsageError(f"no mlgate.yaml found in {path.resolve()} or below")
-        if len(specs) > 1:
-            raise UsageError(f"{len(specs)} specs found below {path}; name one",
-                             hint=", ".join(s.relative_to(path).as_posix() for s in specs[:5]))
-        path = specs[0]
-    root = find_repo_root(path.resolve().parent) or path.resolve().parent
-    return build(load_spec(path, root=root).spec)
+    return build(load_one_spec(path).spec)

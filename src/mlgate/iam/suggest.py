@@ -241,27 +241,12 @@ def suggest_for_spec_file(path: Path) -> Suggestion:
     """`mlgate iam-policy PATH`: the suggestion for one spec (a file, or a directory holding exactly one), with
     SEC001's `metric_namespaces` parameter as the team's config sets it."""
     from mlgate.config import load_config
-    from mlgate.discover import find_specs
-    from mlgate.errors import UsageError
-    from mlgate.paths import find_repo_root
+    from mlgate.discover import load_one_spec
+    from mlgate.engine import rule_params
     from mlgate.registry import load_registry
-    from mlgate.spec.load import load_spec
 
-    if not path.exists():
-        raise UsageError(f"{path}: no such file or directory")
-    if path.is_dir():
-        specs = find_specs(path)
-        if not specs:
-            raise UsageError(f"no mlgate.yaml found in {path.resolve()} or below")
-        if len(specs) > 1:
-            raise UsageError(f"{len(specs)} specs found below {path}; name one",
-                             hint=", ".join(s.relative_to(path).as_posix() for s in specs[:5]))
-        path = specs[0]
-    root = find_repo_root(path.resolve().parent) or path.resolve().parent
-    loaded = load_spec(path, root=root)
-    params: dict[str, Any] = {}
-    rule = load_registry(root).get("SEC001")
-    if rule is not None:
-        params = {**rule.params, **load_config(root).settings.params.get("SEC001", {})}
+    loaded = load_one_spec(path)
+    rule = load_registry(loaded.root).get("SEC001")
+    params: dict[str, Any] = rule_params(rule, load_config(loaded.root)) if rule is not None else {}
     namespaces = params.get("metric_namespaces") or list(METRIC_NAMESPACES)
     return suggest(loaded.spec, [str(n) for n in namespaces])
