@@ -39,12 +39,22 @@ def hooks(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return dest
 
 
+def lock_constraints(dest: Path) -> Path:
+    """requirements/dev.lock as a pip constraints file (names and versions, markers kept, hashes dropped): the
+    hook's virtualenv gets the locked versions of mlgate's dependencies, not whatever the registry serves today."""
+    pins = re.findall(r"^([A-Za-z0-9_.\-]+==[^ \\\n]+(?: ; [^\\\n]+)?)", (ROOT / "requirements/dev.lock").read_text(),
+                      flags=re.MULTILINE)
+    assert len(pins) > 20, "requirements/dev.lock lists too few pins"
+    dest.write_text("".join(f"{pin.strip()}\n" for pin in pins))
+    return dest
+
+
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     home = tmp_path_factory.mktemp("pre-commit-home")
     return {**os.environ, **GIT_ENV, "HOME": str(home), "PRE_COMMIT_HOME": str(home / "cache"),
             "VIRTUALENV_OVERRIDE_APP_DATA": str(home / "virtualenv"), "MLGATE_TODAY": TODAY.isoformat(),
-            "NO_COLOR": "1"}
+            "NO_COLOR": "1", "PIP_CONSTRAINT": str(lock_constraints(home / "constraints.txt"))}
 
 
 def try_repo(target: Path, hook: str, hooks: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
