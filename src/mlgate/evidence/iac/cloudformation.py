@@ -481,8 +481,10 @@ def _model(t: Template, rid: str) -> SageMakerModel:
         containers.append(primary)
     multi = any(c.get("Mode") == "MultiModel" for c in containers)
     vpc = t.loc((*p, "VpcConfig")) if t.raw((*p, "VpcConfig")) is not None else None
+    first: PathT = (*p, "PrimaryContainer") if isinstance(primary, dict) else (*p, "Containers", 0)
     return SageMakerModel(rid, t.value((*p, "ModelName")), t.value((*p, "ExecutionRoleArn")),
-                          t.value((*p, "EnableNetworkIsolation")), vpc, multi, t.loc(("Resources", rid)))
+                          t.value((*p, "EnableNetworkIsolation")), vpc, multi, t.loc(("Resources", rid)),
+                          image=t.value((*first, "Image")), model_data=t.value((*first, "ModelDataUrl")))
 
 
 def _alarm(t: Template, rid: str) -> CloudWatchAlarm:

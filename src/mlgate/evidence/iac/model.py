@@ -185,6 +185,8 @@ class SageMakerModel:
     vpc: Location | None  # where VpcConfig is written, when it is
     multi_model: bool
     at: Location
+    image: Value | None = None  # the (first) container's Image
+    model_data: Value | None = None  # the (first) container's ModelDataUrl
 
 
 @dataclass(frozen=True)

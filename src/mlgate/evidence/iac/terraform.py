@@ -611,8 +611,11 @@ def _model(m: Module, r: _Resource) -> SageMakerModel:
     containers = n.blocks("primary_container") + n.blocks("container")
     multi = any((v := m.attr(c, "mode")) is not None and v.known and v.value == "MultiModel" for c in containers)
     vpc = n.block("vpc_config")
+    first = containers[0] if containers else None
     return SageMakerModel(r.address, _name(m, n), m.attr(n, "execution_role_arn"),
-                          m.attr(n, "enable_network_isolation"), vpc.loc() if vpc else None, multi, n.loc())
+                          m.attr(n, "enable_network_isolation"), vpc.loc() if vpc else None, multi, n.loc(),
+                          image=m.attr(first, "image") if first else None,
+                          model_data=m.attr(first, "model_data_url") if first else None)
 
 
 def _alarm(m: Module, r: _Resource) -> CloudWatchAlarm:
