@@ -16,6 +16,7 @@ from mlgate import __version__
 from mlgate.aws import AwsSettings
 from mlgate.checks import CheckContext
 from mlgate.config import Config
+from mlgate.deployment import ResolvedDeployment, resolve
 from mlgate.errors import EvidenceError, UsageError
 from mlgate.evidence.workspace import Workspace
 from mlgate.registry import Registry, resolve_check
@@ -32,7 +33,7 @@ from mlgate.result import (
     worst_status,
 )
 from mlgate.spec.load import LoadedSpec
-from mlgate.spec.models import LARGEST_NUMBER, SMALLEST_NUMBER
+from mlgate.spec.models import LARGEST_NUMBER, SMALLEST_NUMBER, Spec
 
 if TYPE_CHECKING:
     from mlgate.aws.online import Online
@@ -114,7 +115,8 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
     for loaded in specs:
         _validate_waivers(loaded, registry)
         workspace = workspaces.setdefault(loaded.root, Workspace(loaded.root))
-        results = [_run_rule(rule, loaded, workspace, config, options.today, online) for rule in rules]
+        resolved = resolve(loaded, workspace)
+        results = [_run_rule(rule, loaded, workspace, config, options.today, online, resolved) for rule in rules]
         waivers = _apply_waivers(loaded, results, config, options.today)
         for result in results:
             result.blocking = _blocks(result, fail_on)
@@ -126,7 +128,9 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
             waivers=waivers,
             spec_location=Location(loaded.rel, pos.line),
             provenance=_provenance(loaded, workspace),
-            cost=_cost(loaded, registry, config),
+            cost=_cost(resolved.spec, registry, config),
+            facts=[f.to_json() for f in resolved.facts.values()],
+            verified=resolved.counts(),
         ))
     return Report(deployments, fail_on, __version__, rules)
 
@@ -144,9 +148,10 @@ def rule_params(rule: RuleInfo, config: Config) -> dict[str, Any]:
 
 
 def _run_rule(rule: RuleInfo, loaded: LoadedSpec, workspace: Workspace, config: Config,
-              today: dt.date, online: Online | None = None) -> RuleResult:
+              today: dt.date, online: Online | None = None,
+              resolved: ResolvedDeployment | None = None) -> RuleResult:
     params = rule_params(rule, config)
-    ctx = CheckContext(loaded, workspace, rule, params, today)
+    ctx = CheckContext(loaded, workspace, rule, params, today, resolved)
     spec_loc = ctx.at(())
     try:
         check = resolve_check(rule.check)
@@ -219,9 +224,9 @@ def _apply_waivers(loaded: LoadedSpec, results: list[RuleResult], config: Config
     return states
 
 
-def _cost(loaded: LoadedSpec, registry: Registry, config: Config) -> dict[str, Any] | None:
-    """The serving cost estimate the reports show, priced with SRV001's parameters (region, prices...)."""
-    serving = loaded.spec.serving
+def _cost(spec: Spec, registry: Registry, config: Config) -> dict[str, Any] | None:
+    """The serving cost estimate the reports show (of what will be deployed), priced with SRV001's parameters."""
+    serving = spec.serving
     if serving is None or serving.traffic is None:
         return None
     from mlgate.cost import PriceError, monthly_costs, usd
@@ -229,7 +234,7 @@ def _cost(loaded: LoadedSpec, registry: Registry, config: Config) -> dict[str, A
     pricing_rule = registry.get("SRV001")
     params = rule_params(pricing_rule, config) if pricing_rule else {}
     try:
-        view = monthly_costs(loaded.spec, params)
+        view = monthly_costs(spec, params)
     except PriceError as exc:
         return {"error": str(exc)}
 

@@ -107,6 +107,9 @@ class Deployment:
     provenance: dict[str, Any] = field(default_factory=dict)
     # monthly cost of the declared serving pattern beside the cheapest that fits (None without serving/traffic)
     cost: dict[str, Any] | None = None
+    # the judged facts with their origins (deployment.Fact.to_json), and how many were verified from the code
+    facts: list[dict[str, Any]] = field(default_factory=list)
+    verified: dict[str, int] = field(default_factory=dict)
 
     @property
     def ready(self) -> bool:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mlgate.deployment.model import ResolvedDeployment
 from mlgate.evidence.workspace import Workspace
 from mlgate.result import Finding, Location, RuleInfo, Status
 from mlgate.spec.load import LoadedSpec
@@ -30,9 +31,25 @@ class CheckContext:
     params: dict[str, Any]
     # "today" comes from the run (MLGATE_TODAY can fix it), so reports stay reproducible
     today: dt.date = field(default_factory=dt.date.today)
+    # the spec and its infrastructure code resolved into what will be deployed (None: the spec as written)
+    resolved: ResolvedDeployment | None = None
+
+    @property
+    def judges_claims(self) -> bool:
+        """The IAC rules compare the spec as written with the code; every other rule judges the deployment."""
+        return self.rule.section == "infrastructure" or self.resolved is None
 
     @property
     def spec(self) -> Spec:
+        """What the rule judges: the deployment (the spec with the code's facts in place), or for the IAC rules
+        the spec as written."""
+        if self.judges_claims or self.resolved is None:
+            return self.loaded.spec
+        return self.resolved.spec
+
+    @property
+    def claimed(self) -> Spec:
+        """The spec as the team wrote it."""
         return self.loaded.spec
 
     @property
@@ -47,7 +64,12 @@ class CheckContext:
         return self.loaded.base
 
     def at(self, path: PathT) -> Location:
-        """The location of a spec field (or of its nearest written ancestor, when the field is missing)."""
+        """The location of a spec field (or of its nearest written ancestor, when the field is missing); for a
+        fact the infrastructure code decided, the place in the code."""
+        if not self.judges_claims and self.resolved is not None:
+            found = self.resolved.location(path)
+            if found is not None:
+                return found
         pos = self.loaded.pos(path)
         return Location(self.loaded.rel, pos.line, pos.column)
 

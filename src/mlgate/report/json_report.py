@@ -42,7 +42,10 @@ def deployment_json(d: Deployment) -> dict[str, Any]:
             "results": [result_json(r) for r in d.results],
             "waivers": [waiver_json(w) for w in d.waivers],
             "provenance": d.provenance,
-            "cost": d.cost}
+            "cost": d.cost,
+            # where each judged fact came from: the infrastructure code, the spec, or known only at deploy time
+            "facts": d.facts,
+            "verified": d.verified}
 
 
 def report_json(report: Report) -> dict[str, Any]:

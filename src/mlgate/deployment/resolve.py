@@ -1,0 +1,326 @@
+"""Resolve a spec and the infrastructure code it names into one `ResolvedDeployment` (see model.py).
+
+Every fact the code states goes into the judged spec with its origin; where the spec states the same fact and
+disagrees, the code's value is judged (it is what will be deployed) and the spec's is kept as the claim, which the
+IAC rules report with both locations. A value the code computes at deploy time never replaces the spec's: the
+spec's value is judged and the fact says it is unconfirmed, with the reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from mlgate.deployment.model import Fact, ResolvedDeployment
+from mlgate.errors import EvidenceError
+from mlgate.evidence.iac import infrastructure, model_of, select_endpoint
+from mlgate.evidence.iac.model import EndpointConfig, Infrastructure, Value, Variant, show
+from mlgate.evidence.workspace import Workspace
+from mlgate.result import Location
+from mlgate.spec.load import LoadedSpec
+from mlgate.spec.models import Spec
+from mlgate.yamlload import PathT
+
+
+@dataclass
+class _Site:
+    """What the IaC readers need to find the spec's infrastructure: the spec, its directory, the workspace."""
+
+    spec: Spec
+    base: Path
+    workspace: Workspace
+
+    def resolve(self, relative: str) -> Path:
+        return self.workspace.resolve(self.base, relative)
+
+
+def named(variants: list[Variant], name: str | None) -> Variant | None:
+    if not name:
+        return None
+    for variant in variants:
+        if variant.name is not None and variant.name.known and show(variant.name.value) == name:
+            return variant
+    return None
+
+
+def serving_variant(spec: Spec, config: EndpointConfig) -> tuple[Variant | None, str]:
+    """The production variant that serves the model this spec deploys, and how it was chosen."""
+    rollout = spec.rollout
+    canary = rollout.canary.variant if rollout and rollout.canary else None
+    previous = rollout.previous.variant if rollout and rollout.previous else None
+    found = named(config.variants, canary)
+    if found is not None:
+        return found, "the canary variant"
+    if len(config.variants) == 1:
+        return config.variants[0], "the only production variant"
+    others = [v for v in config.variants if named([v], previous) is None]
+    if len(others) == 1:
+        return others[0], "the production variant that is not rollout.previous"
+    return None, ""
+
+
+def new_model_variant(spec: Spec, config: EndpointConfig) -> Variant | None:
+    """The variant that runs the new model: the canary, else the shadow (the shadow phase), else the serving one."""
+    rollout = spec.rollout
+    canary = rollout.canary.variant if rollout and rollout.canary else None
+    shadow = rollout.shadow.variant if rollout and rollout.shadow else None
+    found = named(config.variants, canary) or named(config.shadow_variants, canary) \
+        or named(config.shadow_variants, shadow)
+    if found is None and len(config.shadow_variants) == 1:
+        found = config.shadow_variants[0]
+    return found or serving_variant(spec, config)[0]
+
+
+def iac_pattern(config: EndpointConfig) -> Value | None:
+    if config.async_inference is not None:
+        return Value("async", config.async_inference.at)
+    for variant in config.variants:
+        if variant.serverless is not None:
+            return Value("serverless", variant.serverless.at)
+        if variant.serverless_unknown:
+            return Value(None, variant.at, unknown=variant.serverless_unknown, placeholder="realtime or serverless")
+    if config.variants and not config.unknown:
+        return Value("realtime", config.variants[0].at)
+    return None
+
+
+@dataclass
+class _Collector:
+    loaded: LoadedSpec
+    data: dict[str, Any]  # the spec as written, to be completed with the code's facts
+    facts: dict[PathT, Fact]
+
+    def put(self, path: PathT, code: Value | None, *, convert: Callable[[Any], Any] = lambda v: v) -> None:
+        """The code's value of `path` (None: the code does not state it)."""
+        if code is None:
+            return
+        written = self._get(path)
+        claimed_at = self._spec_at(path) if written is not None else None
+        if not code.known:
+            if written is not None and claimed_at is not None:
+                self.facts[path] = Fact(path, written, "spec", claimed_at, via=code.source,
+                                        unknown=f"{code.text} at {code.where()}: {code.unknown}")
+            else:
+                self.facts[path] = Fact(path, None, "code", code.at, unknown=f"{code.text}: {code.unknown}")
+            return
+        try:
+            value = convert(code.value)
+        except (TypeError, ValueError):
+            return
+        if written is not None and _same(written, value):
+            self.facts[path] = Fact(path, written, "spec+code", claimed_at or code.at, via=code.source)
+            return
+        self.facts[path] = Fact(path, value, "code", code.at, via=code.source,
+                                claimed=written, claimed_at=claimed_at)
+        self._set(path, value)
+
+    def spec_only(self, paths: list[PathT]) -> None:
+        """Facts the spec states and no code speaks to: taken from the spec alone."""
+        for path in paths:
+            if path not in self.facts and (value := self._get(path)) is not None:
+                self.facts[path] = Fact(path, value, "spec", self._spec_at(path) or Location(self.loaded.rel))
+
+    def _spec_at(self, path: PathT) -> Location | None:
+        if not self.loaded.doc.exists(path):
+            return None
+        pos = self.loaded.pos(path)
+        return Location(self.loaded.rel, pos.line, pos.column)
+
+    def _get(self, path: PathT) -> Any:
+        node: Any = self.data
+        for key in path:
+            if not isinstance(node, dict) or node.get(key) is None:
+                return None
+            node = node[key]
+        return node
+
+    def _set(self, path: PathT, value: Any) -> None:
+        node = self.data
+        for key in path[:-1]:
+            if not isinstance(node.get(key), dict):
+                node[key] = {}
+            node = node[key]
+        node[str(path[-1])] = value
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b or str(a).lower() == str(b).lower()
+    try:
+        return float(a) == float(b)
+    except (TypeError, ValueError):
+        pass
+    if isinstance(a, list) and isinstance(b, list):
+        return sorted(map(str, a)) == sorted(map(str, b))
+    return str(a).rstrip("/") == str(b).rstrip("/")
+
+
+def _flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise ValueError(value)
+
+
+# The facts a team may leave to the code: counted as "from the spec alone" when the spec states them and no code
+# does.
+RESOLVABLE: list[PathT] = [
+    ("serving", "endpoint"), ("serving", "pattern"), ("serving", "instance_type"), ("serving", "instance_count"),
+    ("serving", "serverless", "memory_mb"), ("serving", "serverless", "max_concurrency"),
+    ("serving", "serverless", "provisioned_concurrency"), ("serving", "autoscaling", "min_instances"),
+    ("serving", "autoscaling", "max_instances"), ("serving", "image"), ("serving", "network_isolation"),
+    ("serving", "vpc"), ("monitoring", "capture", "enabled"), ("monitoring", "capture", "inputs"),
+    ("monitoring", "capture", "outputs"), ("monitoring", "capture", "sampling_percent"),
+    ("monitoring", "capture", "destination"), ("monitoring", "capture", "kms_key"),
+    ("rollout", "rollback_alarms"), ("rollout", "shadow", "variant"),
+]
+
+
+def resolve(loaded: LoadedSpec, workspace: Workspace) -> ResolvedDeployment:
+    """The deployment the spec and its infrastructure code describe. Never raises for unreadable code: the
+    deployment then holds the spec's facts and `problem` says why (IAC001 reports it with its location)."""
+    spec = loaded.spec
+    data = spec.model_dump(exclude_none=True)
+    out = _Collector(loaded, data, {})
+    resolved = ResolvedDeployment(spec)
+    infra: Infrastructure | None = None
+    if spec.infrastructure is not None:
+        site = _Site(spec, loaded.base, workspace)
+        try:
+            infra = infrastructure(site)  # type: ignore[arg-type]  # the readers need only these three
+        except EvidenceError as exc:
+            resolved.problem = exc.message
+        except OSError as exc:
+            resolved.problem = str(exc)
+    if infra is not None:
+        resolved.source = infra.files[0] if len(infra.files) == 1 else infra.origin
+        _from_code(spec, infra, out, resolved)
+    out.spec_only(RESOLVABLE)
+    resolved.facts = out.facts
+    resolved.spec = _validated(data, out.facts, spec)
+    return resolved
+
+
+def _validated(data: dict[str, Any], facts: dict[PathT, Fact], spec: Spec) -> Spec:
+    """The judged spec; a value from the code that the spec's type refuses is dropped (the IAC rules report it)."""
+    for _ in range(len(facts) + 1):
+        try:
+            return Spec.model_validate(data)
+        except ValidationError as exc:
+            bad = {tuple(err["loc"]) for err in exc.errors()}
+            dropped = False
+            for path, fact in list(facts.items()):
+                if fact.origin == "code" and any(b[:len(path)] == tuple(path) for b in bad):
+                    _restore(data, path, fact.claimed)
+                    del facts[path]
+                    dropped = True
+            if not dropped:
+                return spec
+    return spec
+
+
+def _restore(data: dict[str, Any], path: PathT, value: Any) -> None:
+    node = data
+    for key in path[:-1]:
+        node = node.setdefault(str(key), {})
+    if value is None:
+        node.pop(str(path[-1]), None)
+    else:
+        node[str(path[-1])] = value
+
+
+def _from_code(spec: Spec, infra: Infrastructure, out: _Collector, resolved: ResolvedDeployment) -> None:
+    selection = select_endpoint(infra, spec.serving.endpoint if spec.serving else None)
+    endpoint, config = selection.endpoint, selection.config
+    if endpoint is None:
+        resolved.problem = selection.problem
+        return
+    out.put(("serving", "endpoint"), endpoint.name)
+    if endpoint.rollback_alarms or endpoint.policy is not None:
+        alarms = endpoint.rollback_alarms
+        unknown = next((a for a in alarms if not a.known), None)
+        first = alarms[0].at if alarms else (endpoint.deployment_at or endpoint.at)
+        out.put(("rollout", "rollback_alarms"), unknown or Value([show(a.value) for a in alarms], first))
+    if config is None or config.unknown:
+        return
+    resolved.config_at = config.at
+    resolved.variants = [show(v.name.value) for v in config.variants if v.name is not None and v.name.known]
+    resolved.shadow_variants = [show(v.name.value) for v in config.shadow_variants
+                                if v.name is not None and v.name.known]
+    if any(v.name is None or not v.name.known for v in config.variants + config.shadow_variants):
+        resolved.variants = resolved.shadow_variants = None  # a name known only at deploy time: cannot tell
+    resolved.variant_locations = {show(v.name.value): v.at for v in config.variants + config.shadow_variants
+                                  if v.name is not None and v.name.known}
+    out.put(("serving", "pattern"), iac_pattern(config))
+    if len(config.shadow_variants) == 1 and config.shadow_variants[0].name is not None:
+        out.put(("rollout", "shadow", "variant"), config.shadow_variants[0].name)
+    variant, _ = serving_variant(spec, config)
+    if variant is not None:
+        if variant.serverless is None:
+            out.put(("serving", "instance_type"), variant.instance_type)
+            out.put(("serving", "instance_count"), variant.instance_count, convert=int)
+        else:
+            for field_ in ("memory_mb", "max_concurrency", "provisioned_concurrency"):
+                out.put(("serving", "serverless", field_), getattr(variant.serverless, field_), convert=int)
+        _autoscaling(infra, variant, out)
+    new = new_model_variant(spec, config)
+    model = model_of(infra, new) if new is not None else None
+    if model is not None:
+        out.put(("serving", "image"), model.image)
+        out.put(("serving", "network_isolation"), model.network_isolation, convert=_flag)
+        out.put(("serving", "vpc"), Value(model.vpc is not None, model.vpc or model.at,
+                                          source=None if model.vpc else "the model has no VpcConfig"))
+        if model.model_data is not None:
+            out.facts[("deployed", "model_data")] = _artifact_fact(model.model_data)
+    _capture(infra, config, out)
+
+
+def _artifact_fact(value: Value) -> Fact:
+    path: PathT = ("deployed", "model_data")
+    if not value.known:
+        return Fact(path, None, "code", value.at, unknown=f"{value.text}: {value.unknown}")
+    return Fact(path, show(value.value), "code", value.at, via=value.source)
+
+
+def _autoscaling(infra: Infrastructure, variant: Variant, out: _Collector) -> None:
+    if variant.name is None or not variant.name.known:
+        return
+    suffix = f"/variant/{show(variant.name.value)}"
+    for target in infra.targets:
+        rid = target.resource_id
+        text = show(rid.value) if rid is not None and rid.known else (rid.template or rid.text if rid else "")
+        if text.endswith(suffix):
+            out.put(("serving", "autoscaling", "min_instances"), target.min_capacity, convert=int)
+            out.put(("serving", "autoscaling", "max_instances"), target.max_capacity, convert=int)
+            return
+
+
+def _capture(infra: Infrastructure, config: EndpointConfig, out: _Collector) -> None:
+    base: PathT = ("monitoring", "capture")
+    if config.capture_unknown:
+        out.put((*base, "enabled"), Value(None, config.at, unknown=config.capture_unknown,
+                                          placeholder="${DataCaptureConfig}"))
+        return
+    capture = config.capture
+    if capture is None:
+        out.put((*base, "enabled"), Value(False, config.at, source="the endpoint config has no DataCaptureConfig"))
+        return
+    enabled = capture.enabled
+    if enabled is None:  # the API's default is enabled; the Terraform provider's is false
+        api = infra.kind != "terraform"
+        enabled = Value(api, capture.at, source="EnableCapture not written: " + (
+            "the API's default is enabled" if api else "the provider's default is false"))
+    out.put((*base, "enabled"), enabled, convert=_flag)
+    out.put((*base, "sampling_percent"), capture.sampling_percent, convert=float)
+    out.put((*base, "destination"), capture.destination)
+    out.put((*base, "kms_key"), capture.kms_key)
+    if capture.modes and all(m.known for m in capture.modes):
+        modes = {show(m.value) for m in capture.modes}
+        first = capture.modes[0].at
+        out.put((*base, "inputs"), Value(bool(modes & {"Input", "InputAndOutput"}), first))
+        out.put((*base, "outputs"), Value(bool(modes & {"Output", "InputAndOutput"}), first))
