@@ -140,7 +140,7 @@ class _Collector:
 
     def _set(self, path: PathT, value: Any) -> None:
         node = self.data
-        for key in path[:-1]:
+        for key in map(str, path[:-1]):
             if not isinstance(node.get(key), dict):
                 node[key] = {}
             node = node[key]
