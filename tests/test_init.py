@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from mlgate.deployment import resolve
+from mlgate.evidence.workspace import Workspace
 from mlgate.init import _scalar, draft, render
 from mlgate.spec.load import load_spec
 from mlgate.yamlload import parse_yaml
@@ -157,14 +159,20 @@ def test_realistic_repository_gives_a_spec_check_can_load(repo: Repo, cli) -> No
     assert prov["code"] == {"paths": ["train/"]}
     assert prov["data"] == [{"name": "labels", "uri": "data/labels.csv", "dvc": "data/labels.csv.dvc"}]
     assert data["model"] == {"name": "fraud-scorer"}
-    assert data["serving"] == {"pattern": "realtime", "endpoint": "fraud-scorer", "instance_type": "ml.c5.xlarge",
-                               "instance_count": 2}
-    assert data["rollout"]["shadow"] == {"variant": "fraud-v4-shadow"}
+    # lean: what the template states is read from it by `mlgate check`, not restated (issue 14)
+    assert data["serving"] == {"endpoint": "fraud-scorer"}
+    assert "shadow" not in data["rollout"] and "rollback_alarms" not in data["rollout"]
+    assert "# TODO shadow: shadow variant fraud-v4-shadow is in the code" in text
     assert data["rollout"]["canary"] == {"steps": [10, 100], "bake_time": "10m"}
-    assert data["rollout"]["rollback_alarms"] == ["fraud-scorer-p99-latency"]
-    assert data["monitoring"]["capture"] == {"enabled": True, "sampling_percent": 20, "inputs": True,
-                                             "outputs": True, "destination": "s3://acme-capture/fraud/",
-                                             "kms_key": "alias/capture"}
+    assert "capture" not in data["monitoring"]
+    assert "# TODO capture: capture is configured in the code" in text
+    resolved = resolve(load_spec(spec_file, root=repo.root), Workspace(repo.root))
+    assert resolved.spec.serving is not None and resolved.spec.serving.instance_type == "ml.c5.xlarge"
+    assert resolved.spec.serving.instance_count == 2 and resolved.spec.serving.pattern == "realtime"
+    assert resolved.spec.rollout is not None and resolved.spec.rollout.rollback_alarms == ["fraud-scorer-p99-latency"]
+    capture = resolved.spec.monitoring.capture if resolved.spec.monitoring else None
+    assert capture is not None and (capture.enabled, capture.sampling_percent, capture.destination) == (
+        True, 20, "s3://acme-capture/fraud/")
     assert data["monitoring"]["operational"]["alarms"] == [
         {"name": "fraud-scorer-p99-latency", "watches": "latency", "metric": "ModelLatency", "statistic": "p99",
          "threshold_ms": 150}]
@@ -306,8 +314,7 @@ resource "aws_sagemaker_endpoint" "main" {
     data = parse_yaml(render(draft(repo.root))).data
     assert data["security"] == {"execution_role": {"policy": "iam/role.json"}}
     assert data["infrastructure"] == {"terraform": "infra"}
-    assert data["serving"] == {"pattern": "realtime", "endpoint": "churn", "instance_type": "ml.m5.large",
-                               "instance_count": 3}
+    assert data["serving"] == {"endpoint": "churn"}  # the instance type and count stay in the Terraform
 
 
 def test_unreadable_template_is_noted_not_fatal(repo: Repo) -> None:
@@ -315,7 +322,8 @@ def test_unreadable_template_is_noted_not_fatal(repo: Repo) -> None:
     repo.commit()
     text = render(draft(repo.root))
     assert "# Note: deploy/endpoint.yaml could not be read" in text
-    assert parse_yaml(text).data["infrastructure"] == {"cloudformation": "deploy/endpoint.yaml"}
+    # never a reference `mlgate check` cannot use
+    assert "infrastructure" not in parse_yaml(text).data
 
 
 def test_crafted_names_stay_data(repo: Repo, cli) -> None:  # type: ignore[no-untyped-def]
@@ -357,3 +365,12 @@ def test_runbook_facts(repo: Repo, runbook: str, rollback: str | None, on_call: 
     assert ops.get("on_call") == on_call
     if rollback is None:
         assert "# TODO rollback: the rollback command, also written in docs/RUNBOOK.md" in text
+
+
+def test_cdk_without_synth_says_to_run_it(repo: Repo) -> None:
+    repo.write("cdk.json", '{"app": "python3 app.py"}\n')
+    repo.write("app.py", "import aws_cdk\n")
+    repo.commit()
+    text = render(draft(repo.root))
+    assert "run `cdk synth`" in text
+    assert "infrastructure" not in parse_yaml(text).data

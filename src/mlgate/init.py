@@ -338,7 +338,10 @@ def _runbook(repo: _Repo) -> _Runbook | None:
 
 def _templates(repo: _Repo) -> list[Path]:
     out = []
-    for path in repo.with_suffix(".yaml", ".yml", ".json", ".template"):
+    # the walk skips cdk.out (generated); beside a cdk.json, its synthesized templates are what deploys
+    synthesized = [t for p in repo.files if p.name == "cdk.json" and (p.parent / "cdk.out").is_dir()
+                   for t in sorted((p.parent / "cdk.out").glob("*.template.json"))]
+    for path in [*synthesized, *repo.with_suffix(".yaml", ".yml", ".json", ".template")]:
         if path.name in SPEC_NAMES:
             continue
         text = _read(path)
@@ -381,9 +384,14 @@ def _infrastructure(repo: _Repo, draft: Draft) -> tuple[Any, str | None, str | N
 
             return read_module(terraform_module(ws, tf[0])), None, repo.rel(tf[0])
     except (EvidenceError, YamlError) as exc:
+        # never a reference `mlgate check` cannot use: the file is named in the note, not in the spec
         where = cfn[0] if cfn else tf[0]
-        draft.notes.append(f"{repo.rel(where)} could not be read ({one_line(str(exc))}): its facts are left as TODO")
-        return None, repo.rel(cfn[0]) if cfn else None, repo.rel(tf[0]) if tf and not cfn else None
+        draft.notes.append(f"{repo.rel(where)} could not be read ({one_line(str(exc))}): it is not named in "
+                           "infrastructure:, and its facts are left as TODO")
+        return None, None, None
+    if any(p.name == "cdk.json" and not (p.parent / "cdk.out").is_dir() for p in repo.files):
+        draft.notes.append("cdk.json is here but no cdk.out: run `cdk synth` and name the synthesized template "
+                           "(cdk.out/<Stack>.template.json) in infrastructure.cloudformation")
     return None, None, None
 
 
@@ -444,27 +452,16 @@ def _serving(repo: _Repo, infra: Any, draft: Draft) -> tuple[Entry, Entry | None
         pattern = "serverless"
     else:
         pattern = "realtime"
-    fields.append(known("pattern", pattern, f"from {endpoint.id} in {where.rsplit(':', 1)[0]}"))
+    # lean: the pattern, sizes and serverless/async settings stay in the code, which `mlgate check` reads
     fields.append(known("endpoint", name, where) if name else
                   todo("endpoint", f"the endpoint's name ({endpoint.id} at {where} computes it at deploy time)"))
-    draft.found.append(f"SageMaker endpoint {name or endpoint.id} ({pattern}) at {where}")
-    if variant is not None and pattern != "serverless":
-        itype, count = _v(variant.instance_type), _num(variant.instance_count)
-        fields.append(known("instance_type", itype, _where(repo, variant.instance_type)) if itype else
-                      todo("instance_type", "the instance type (computed at deploy time in the code)"))
-        if count is not None:
-            fields.append(known("instance_count", count, _where(repo, variant.instance_count)))
-    if variant is not None and variant.serverless is not None:
-        sv = variant.serverless
-        fields.append(section("serverless", *[known(key, _num(val), _where(repo, val)) for key, val in
-                                              (("memory_mb", sv.memory_mb), ("max_concurrency", sv.max_concurrency),
-                                               ("provisioned_concurrency", sv.provisioned_concurrency))
-                                              if _num(val) is not None]))
+    draft.found.append(f"SageMaker endpoint {name or endpoint.id} ({pattern}) at {where}: its pattern, instance "
+                       "type and count, capture and rollback alarms are read from the code, not restated here")
+    if variant is not None and pattern != "serverless" and _v(variant.instance_type) is None:
+        draft.notes.append(f"the instance type of {endpoint.id} is computed at deploy time "
+                           f"({_where(repo, variant.instance_type) or 'not written'}): name the parameter file the "
+                           "deployment uses in infrastructure.parameters (or .tfvars in infrastructure.tfvars)")
     fields.append(traffic)
-    if config and config.async_inference and _num(config.async_inference.max_concurrent_invocations_per_instance):
-        value = config.async_inference.max_concurrent_invocations_per_instance
-        fields.append(section("async_inference", known("max_concurrent_invocations_per_instance", _num(value),
-                                                       _where(repo, value))))
     return section("serving", *fields), _rollout(repo, endpoint, config), _monitoring(repo, infra, config), name
 
 
@@ -472,9 +469,9 @@ def _rollout(repo: _Repo, endpoint: Any, config: Any) -> Entry | None:
     parts: list[Entry] = []
     shadow = config.shadow_variants[0] if config and config.shadow_variants else None
     if shadow is not None and _v(shadow.name):
-        parts.append(section("shadow", known("variant", _v(shadow.name), _where(repo, shadow.name)),
-                             todo("sampling_percent", "the share of live traffic the shadow scores, e.g. 100"),
-                             todo("duration", "how long the shadow runs before the canary, e.g. 3d")))
+        parts.append(todo("shadow", f"shadow variant {_v(shadow.name)} is in the code "
+                                    f"({_where(repo, shadow.name)}): add how long it runs and the share it scores",
+                          "shadow: {sampling_percent: 100, duration: 3d}"))
     policy = endpoint.policy
     kind = _v(policy.type) if policy else None
     size = policy.size if policy else None
@@ -497,29 +494,15 @@ def _rollout(repo: _Repo, endpoint: Any, config: Any) -> Entry | None:
                           "canary: {variant: model-v2, steps: [10, 50, 100], bake_time: 1h}"))
     parts.append(todo("previous", "the variant being replaced, kept warm for a rollback",
                       "previous: {variant: model-v1, keep_warm: true, min_instances: 1}"))
-    alarms = [_v(a) for a in endpoint.rollback_alarms if _v(a)]
-    if alarms:
-        parts.append(known("rollback_alarms", alarms, f"AutoRollbackConfiguration at {_where(repo, endpoint)}"))
     return section("rollout", *parts) if any(p.known for p in parts) else None
 
 
 def _monitoring(repo: _Repo, infra: Any, config: Any) -> Entry | None:
     parts: list[Entry] = []
     capture = config.capture if config else None
-    if capture is not None:
-        enabled = _v(capture.enabled)
-        modes = {str(_v(m)).lower() for m in capture.modes if _v(m)}
-        fields = [known("enabled", True if enabled is None else bool(enabled), _where(repo, capture))]
-        if _num(capture.sampling_percent) is not None:
-            fields.append(known("sampling_percent", _num(capture.sampling_percent),
-                                _where(repo, capture.sampling_percent)))
-        if modes:
-            fields += [known("inputs", "input" in modes), known("outputs", "output" in modes)]
-        for key, val in (("destination", capture.destination), ("kms_key", capture.kms_key)):
-            if _v(val):
-                fields.append(known(key, str(_v(val)), _where(repo, val)))
-        fields.append(todo("retention", "how long captured data is kept, e.g. 90d"))
-        parts.append(section("capture", *fields))
+    if capture is not None:  # on/off, sampling, modes, destination and key stay in the code
+        parts.append(todo("capture", f"capture is configured in the code ({_where(repo, capture)}): add how "
+                                     "long captured data is kept", "capture: {retention: 90d}"))
     alarms = []
     for alarm in infra.alarms:
         name, metric = _v(alarm.name), _v(alarm.metric)

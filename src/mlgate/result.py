@@ -36,12 +36,16 @@ class Finding:
     message: str
     location: Location | None = None
     remediation: str | None = None
+    # the other side of a disagreement (the spec line when the finding is at the code, or the reverse)
+    related: tuple[Location, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status, "message": self.message,
                                "location": self.location.to_json() if self.location else None}
         if self.remediation:
             out["remediation"] = self.remediation
+        if self.related:
+            out["related"] = [r.to_json() for r in self.related]
         return out
 
 

@@ -61,7 +61,9 @@ def test_spec_path_outside_the_repository(model: Model, cli: Cli, outside: Path,
     model.edit_spec(RUNBOOK, f'runbook: "{written.format(outside=outside)}"')
     outcome = check(cli, model.root)
     assert outcome.code == 2
-    assert outcome.err.startswith("mlgate: error: mlgate.yaml:113:3: operations.runbook: ")
+    line = next(n for n, text in enumerate((model.root / "mlgate.yaml").read_text().splitlines(), start=1)
+                if text.startswith("  runbook:"))
+    assert outcome.err.startswith(f"mlgate: error: mlgate.yaml:{line}:3: operations.runbook: ")
     assert expected in outcome.err
     _assert_secret_not_shown(outcome.err)
 

@@ -32,7 +32,7 @@ def _spec_with(model: Model, value: str) -> None:
     q = json.dumps
     model.edit_spec("  name: churn-predictor\n", f"  name: {q('churn' + value)}\n")
     model.edit_spec("variant: churn-v6\n", f"variant: {q('v6' + value)}\n")
-    model.edit_spec("rollback_alarms: [churn-predictor-5xx-rate,", f"rollback_alarms: [{q('alarm' + value)},")
+    model.edit_spec("      - name: churn-predictor-p99-latency\n", f"      - name: {q('alarm' + value)}\n")
     model.edit_spec("on_call: pagerduty:growth-ml-primary", f"on_call: {q('oncall' + value)}")
     model.edit_spec("    - name: account-events\n", f"    - name: {q('data' + value)}\n")
     with (model.root / "mlgate.yaml").open("a", encoding="utf-8") as fh:

@@ -81,18 +81,21 @@ class CheckContext:
     def resolve(self, relative: str) -> Path:
         return self.workspace.resolve(self.base, relative)
 
-    def _finding(self, status: Status, message: str, at: Where, fix: str | None) -> Finding:
+    def _finding(self, status: Status, message: str, at: Where, fix: str | None,
+                 related: tuple[Location, ...] = ()) -> Finding:
         location = self.at(at) if isinstance(at, tuple) else at
-        return Finding(status, message, location or self.at(()), fix)
+        return Finding(status, message, location or self.at(()), fix, related)
 
     def ok(self, message: str, at: Where = None) -> Finding:
         return self._finding("pass", message, at, None)
 
-    def fail(self, message: str, at: Where = None, fix: str | None = None) -> Finding:
-        return self._finding("fail", message, at, fix)
+    def fail(self, message: str, at: Where = None, fix: str | None = None,
+             related: tuple[Location, ...] = ()) -> Finding:
+        return self._finding("fail", message, at, fix, related)
 
-    def warn(self, message: str, at: Where = None, fix: str | None = None) -> Finding:
-        return self._finding("warn", message, at, fix)
+    def warn(self, message: str, at: Where = None, fix: str | None = None,
+             related: tuple[Location, ...] = ()) -> Finding:
+        return self._finding("warn", message, at, fix, related)
 
     def na(self, message: str, at: Where = None) -> Finding:
         return self._finding("n/a", message, at, None)

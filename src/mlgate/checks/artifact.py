@@ -24,6 +24,7 @@ from pathlib import PurePosixPath
 
 from mlgate.checks import CheckContext, Where
 from mlgate.checks.code import SHALLOW_FIX
+from mlgate.checks.deployed import deployed_artifact
 from mlgate.errors import EvidenceError
 from mlgate.evidence.lockfiles import LockFile, LockfileError, lock_kind, parse_lockfile
 from mlgate.evidence.workspace import LARGE_FILE_BYTES
@@ -54,7 +55,13 @@ NO_MANIFEST_FIX = ("write a manifest at the end of training: `mlgate manifest <a
 
 
 def registered(ctx: CheckContext) -> Iterator[Finding]:
-    """REP005: a manifest (or a SageMaker model package) links the artifact to what produced it, and agrees."""
+    """REP005: a manifest (or a SageMaker model package) links the artifact to what produced it, and agrees; and
+    the artifact the infrastructure code deploys is that one."""
+    yield from _recorded(ctx)
+    yield from deployed_artifact(ctx)
+
+
+def _recorded(ctx: CheckContext) -> Iterator[Finding]:
     prov = ctx.spec.provenance
     art = prov.artifact if prov else None
     if art is None or (not art.manifest and not art.model_package_arn):

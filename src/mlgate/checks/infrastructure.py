@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.checks import CheckContext
+from mlgate.deployment.resolve import new_model_variant
 from mlgate.evidence.iac import (
     Infrastructure,
     Selection,
@@ -137,9 +138,10 @@ class _Judge:
         if equal(spec, iac.value):
             self.agreed.append(f"{what} {_iac(iac)}")
             return
+        via = f" ({iac.source})" if iac.source else ""
         self.findings.append(self.ctx.fail(
-            f"{_dotted(at)} is {spec_text}, but the infrastructure code sets {what} to {_iac(iac)}", at=at,
-            fix=fix))
+            f"{_dotted(at)} is {spec_text}, but the infrastructure code sets {what} to {iac.text}{via}; the rules "
+            "judge the code's value, which is what will be deployed", at=at, fix=fix, related=(iac.at,)))
 
     def fail(self, message: str, at: PathT | Location, fix: str) -> None:
         self.findings.append(self.ctx.fail(message, at=at, fix=fix))
@@ -388,8 +390,16 @@ def _autoscaling(ctx: CheckContext, judge: _Judge, target: _Target, variant: Var
 
 def _model_facts(ctx: CheckContext, judge: _Judge, target: _Target, variant: Variant) -> None:
     spec_serving = ctx.spec.serving
+    if spec_serving is None:
+        return
+    new = new_model_variant(ctx.spec, target.config) if target.config is not None else None
+    new_model = model_of(target.infra, new) if new is not None else None
+    if new_model is not None:
+        judge.compare(f"model {new_model.id}'s container image", spec_serving.image, ("serving", "image"),
+                      new_model.image, fix="make serving.image and the model's container Image the same image "
+                                           "(by digest)")
     model = model_of(target.infra, variant)
-    if model is None or spec_serving is None:
+    if model is None:
         return
     judge.compare(f"model {model.id}'s EnableNetworkIsolation", spec_serving.network_isolation,
                   ("serving", "network_isolation"), model.network_isolation,

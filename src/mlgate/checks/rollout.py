@@ -126,6 +126,16 @@ def shadow(ctx: CheckContext) -> Iterator[Finding]:
     serving_endpoint = ctx.spec.serving.endpoint if ctx.spec.serving else None
     separate = bool(sh.endpoint) and sh.endpoint != serving_endpoint
     problems = 0
+    hosted = ctx.resolved.shadow_variants if ctx.resolved is not None else None
+    if sh.variant and not separate and hosted is not None and ctx.resolved is not None and sh.variant not in hosted:
+        problems += 1
+        listed = ", ".join(f"'{v}'" for v in hosted) or "none"
+        yield ctx.fail(f"rollout.shadow.variant is '{sh.variant}', but the endpoint config the infrastructure code "
+                       f"deploys ({ctx.resolved.source}) hosts shadow variants {listed}: the shadow the spec promises "
+                       "is not deployed", at=ctx.resolved.config_at or (*base, "variant"),
+                       related=(ctx.at((*base, "variant")),),
+                       fix="add the shadow variant to ShadowProductionVariants of the endpoint config, or fix "
+                           "rollout.shadow.variant")
 
     if pattern in _NO_SHADOW_VARIANT and not separate:
         problems += 1
@@ -365,6 +375,19 @@ def previous(ctx: CheckContext) -> Iterator[Finding]:
         yield ctx.fail(f"previous variant '{prev.variant}' is also the canary variant: rolling back must move "
                        "traffic to the model being replaced, not to the new one", at=(*base, "variant"),
                        fix="name the variant that serves traffic today in rollout.previous.variant")
+
+    deployed = ctx.resolved.variants if ctx.resolved is not None else None
+    if prev.variant and deployed is not None and ctx.resolved is not None and prev.variant not in deployed \
+            and (can is None or can.variant != prev.variant):
+        problems += 1
+        where = ctx.resolved.config_at
+        listed = ", ".join(f"'{v}'" for v in deployed) or "none"
+        yield ctx.fail(f"rollout.previous.variant is '{prev.variant}', but the endpoint config the infrastructure "
+                       f"code deploys ({ctx.resolved.source}) has production variants {listed}: the variant to roll "
+                       "back to is not deployed, so rolling back would need a redeploy",
+                       at=where or (*base, "variant"), related=(ctx.at((*base, "variant")),),
+                       fix="keep the previous variant in ProductionVariants beside the new one until the canary "
+                           "has reached 100 % and baked, or fix rollout.previous.variant")
 
     if prev.keep_warm is not True:
         problems += 1

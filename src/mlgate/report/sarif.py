@@ -128,6 +128,10 @@ def _result(d: Deployment, r: RuleResult, f: Finding, rule_index: int) -> dict[s
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(r.rule.id, d.spec, location.path, f.message)},
         "properties": {"deployment": d.spec, "status": r.status, "blocking": r.blocking},
     }
+    if f.related:
+        out["relatedLocations"] = [{"id": i, "physicalLocation": {
+            "artifactLocation": {"uri": quote(rel.path, safe="/"), "uriBaseId": "%SRCROOT%"},
+            "region": {"startLine": max(1, rel.line)}}} for i, rel in enumerate(f.related)]
     if r.status == "waived" and r.waiver:
         out["suppressions"] = [{"kind": "external", "status": "accepted",
                                 "justification": waiver_justification(r.waiver)}]

