@@ -57,6 +57,7 @@ class RuleInfo:
     params: dict[str, Any] = field(default_factory=dict)
     check: str = ""
     source: str = "built-in"
+    evidence: str | None = None  # what evidence satisfies the rule, when its file says
 
 
 @dataclass
