@@ -582,6 +582,7 @@ def _provenance_lines(d: Deployment, loaded: LoadedSpec, workspace: Workspace) -
     seed = p.get("seed")
     source = prov.seed.source if prov and prov.seed and prov.seed.source else None
     lines.append(f"{'seed':<11}{seed if seed is not None else '(not stated)'}{f' ({source})' if source else ''}")
+    lines += _evaluation_lines(d.evaluation)
     lines.append("")
     for r in d.results:
         problem = next((f.message for f in r.findings if f.status in ("fail", "error", "warn")), None)
@@ -599,6 +600,29 @@ def _provenance_lines(d: Deployment, loaded: LoadedSpec, workspace: Workspace) -
                      f"{'fail' if len(bad) != 1 else 'fails'}; `mlgate check {d.spec} --select REP` shows the fixes")
     else:
         lines.append(f"provenance verified: {span} hold")
+    return lines
+
+
+def _evaluation_lines(block: dict[str, Any] | None) -> list[str]:
+    """The evaluation block of the reports, candidate against production, as lines of `mlgate provenance`."""
+    if block is None:
+        return [f"{'evaluation':<11}(not stated)"]
+    lines = [f"{'evaluation':<11}{block.get('candidate') or '(no readable report)'}"
+             f" against {block.get('production') or '(no production compared)'}"]
+    if block.get("dataset"):
+        lines.append(f"{'':<11}on {block['dataset']}")
+    if block.get("note"):
+        lines.append(f"{'':<11}{block['note']}")
+
+    def number(value: Any) -> str:
+        return "-" if value is None else f"{value:.6g}"
+
+    for row in block.get("rows") or []:
+        name = f"{row['metric']} [{row['slice']}]" if row.get("slice") else str(row["metric"])
+        diff = f"{row['difference']:+.6g}" if row.get("difference") is not None else "-"
+        verdict = "pass" if row["verdict"] == "pass" else f"FAIL ({row.get('why')})"
+        lines.append(f"{'':<11}{name}: {number(row.get('candidate'))} vs {number(row.get('production'))} "
+                     f"({diff}): {verdict}")
     return lines
 
 

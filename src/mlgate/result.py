@@ -108,6 +108,8 @@ class Deployment:
     provenance: dict[str, Any] = field(default_factory=dict)
     # monthly cost of the declared serving pattern beside the cheapest that fits (None without serving/traffic)
     cost: dict[str, Any] | None = None
+    # candidate against production per metric and slice (None without an evaluation section)
+    evaluation: dict[str, Any] | None = None
 
     @property
     def ready(self) -> bool:

@@ -360,3 +360,28 @@ def test_manifest_cli_records_the_evaluation(repo: Repo, cli: Any) -> None:
     code, _, err = cli("manifest", "model.tar.gz", "--started", "2026-11-20T09:00:00Z", "--evaluation", "nope.json",
                        cwd=repo.root)
     assert code == 2 and "--evaluation nope.json: no such file" in err
+
+
+# -- the reports: the Markdown evaluation block, JSON and `mlgate provenance` ------------------------------------
+
+def test_reports_show_candidate_against_production(repo: Repo, cli: Any) -> None:
+    repo.write("eval/v4.json", plain({"auc": 0.88}, slices={"country=DE": {"auc": 0.9}}))
+    repo.write("eval/v3.json", plain({"auc": 0.91}, sha=OTHER_SHA, slices={"country=DE": {"auc": 0.89}}))
+    spec(repo, "eval/v4.json", production="{report: eval/v3.json}",
+         slices="[{name: 'country=DE|<b>x</b>', metrics: [{name: auc, minimum: 0.85}]}]")
+    repo.commit()
+    code, out, _ = cli("check", str(repo.root), "--format", "markdown", "--select", "EVL")
+    assert code == 1
+    block = out.split("#### Evaluation", 1)[1].split("#### Checklist", 1)[0]
+    assert "| auc \\(higher is better\\) | all | 0\\.88 | 0\\.91 | \\-0\\.03 | ≥ 0\\.85 | 0\\.01 | ❌ regression " \
+           "beyond tolerance |" in block
+    assert "<b>" not in block and "country\\=DE\\|" in block  # a slice name from the spec cannot add HTML or cells
+    code, out, _ = cli("check", str(repo.root), "--format", "json", "--select", "EVL")
+    rows = json.loads(out)["deployments"][0]["evaluation"]["rows"]
+    assert rows[0] == {"slice": None, "metric": "auc", "direction": "higher", "candidate": 0.88, "production": 0.91,
+                       "difference": -0.03, "minimum": 0.85, "tolerance": 0.01, "verdict": "fail",
+                       "why": "regression beyond tolerance"}
+    code, out, _ = cli("provenance", str(repo.root))
+    assert code == 0
+    assert "evaluation eval/v4.json against eval/v3.json" in out
+    assert "auc: 0.88 vs 0.91 (-0.03): FAIL (regression beyond tolerance)" in out

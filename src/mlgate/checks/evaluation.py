@@ -573,9 +573,9 @@ def _inherit(metric: EvaluationMetric, ev: Evaluation) -> EvaluationMetric:
 
 # -- the reports' evaluation block ------------------------------------------------------------------------------
 
-def table(ctx: CheckContext) -> dict[str, Any] | None:
-    """Candidate against production, per metric and slice, with the difference and the verdict, for the reports.
-    None when the spec has no evaluation section."""
+def table(ctx: CheckContext, slice_params: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Candidate against production, per metric and slice, with the difference and the verdict, for the reports
+    (`ctx.params` are EVL002's, `slice_params` EVL003's). None when the spec has no evaluation section."""
     ev = ctx.spec.evaluation
     if ev is None:
         return None
@@ -600,10 +600,10 @@ def table(ctx: CheckContext) -> dict[str, Any] | None:
         else:
             out["production"] = prod.scores.source
     for metric in ev.metrics:
-        out["rows"].append(_row(ctx, metric, None, cand, prod))
+        out["rows"].append(_row(ctx.params, metric, None, cand, prod))
     for piece in ev.slices:
         for metric in piece.metrics:
-            out["rows"].append(_row(ctx, _inherit(metric, ev), piece.name, cand, prod))
+            out["rows"].append(_row(slice_params or ctx.params, _inherit(metric, ev), piece.name, cand, prod))
     return out
 
 
@@ -615,13 +615,13 @@ def _quiet(gen: Generator[Finding, None, Any]) -> Any:
         return stop.value
 
 
-def _row(ctx: CheckContext, metric: EvaluationMetric, slice_name: str | None, cand: Scores,
+def _row(params: dict[str, Any], metric: EvaluationMetric, slice_name: str | None, cand: Scores,
          prod: Production | None) -> dict[str, Any]:
     name = metric.name or "?"
     c = cand.metric(name, slice_name)
     p = prod.scores.metric(name, slice_name) if prod else None
     bound, word = bound_text(metric)
-    allowed = tolerance(ctx.params, metric)
+    allowed = tolerance(params, metric)
     row: dict[str, Any] = {"slice": slice_name, "metric": name, "direction": direction(metric),
                            "candidate": c.value if c else None, "production": p.value if p else None,
                            "difference": round(c.value - p.value, 10) if c and p else None,

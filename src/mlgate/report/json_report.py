@@ -42,7 +42,8 @@ def deployment_json(d: Deployment) -> dict[str, Any]:
             "results": [result_json(r) for r in d.results],
             "waivers": [waiver_json(w) for w in d.waivers],
             "provenance": d.provenance,
-            "cost": d.cost}
+            "cost": d.cost,
+            "evaluation": d.evaluation}
 
 
 def report_json(report: Report) -> dict[str, Any]:
