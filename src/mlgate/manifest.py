@@ -617,12 +617,17 @@ def _evaluation_lines(block: dict[str, Any] | None) -> list[str]:
     def number(value: Any) -> str:
         return "-" if value is None else f"{value:.6g}"
 
+    passed = []  # one screen: the passes on one line, each problem on its own
     for row in block.get("rows") or []:
         name = f"{row['metric']} [{row['slice']}]" if row.get("slice") else str(row["metric"])
-        diff = f"{row['difference']:+.6g}" if row.get("difference") is not None else "-"
-        verdict = "pass" if row["verdict"] == "pass" else f"FAIL ({row.get('why')})"
-        lines.append(f"{'':<11}{name}: {number(row.get('candidate'))} vs {number(row.get('production'))} "
-                     f"({diff}): {verdict}")
+        diff = f" ({row['difference']:+.6g})" if row.get("difference") is not None else ""
+        if row["verdict"] == "pass":
+            passed.append(f"{name} {number(row.get('candidate'))}{diff}")
+        else:
+            lines.append(f"{'':<11}FAIL {name}: {number(row.get('candidate'))} vs {number(row.get('production'))}"
+                         f"{diff}: {row.get('why')}")
+    if passed:
+        lines.append(f"{'':<11}pass {', '.join(passed)}")
     return lines
 
 

@@ -384,4 +384,4 @@ def test_reports_show_candidate_against_production(repo: Repo, cli: Any) -> None
     code, out, _ = cli("provenance", str(repo.root))
     assert code == 0
     assert "evaluation eval/v4.json against eval/v3.json" in out
-    assert "auc: 0.88 vs 0.91 (-0.03): FAIL (regression beyond tolerance)" in out
+    assert "FAIL auc: 0.88 vs 0.91 (-0.03): regression beyond tolerance" in out
