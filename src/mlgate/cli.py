@@ -277,12 +277,14 @@ MANIFEST_EPILOG = """\
 examples:
   START=$(date -u +%FT%TZ); python train.py; mlgate manifest model.tar.gz --started "$START"
   mlgate manifest --sha256 <hex> --uri s3://bucket/model.tar.gz --started 2026-11-26T09:40:00Z
+  mlgate manifest model.tar.gz --started "$START" --evaluation evaluation/report.json
   mlgate manifest --schema                   the manifest's JSON Schema
 
 The manifest records the artifact's sha256, the datasets of the spec, the commit (HEAD unless --commit) and
 repository, the lockfile's sha256 as committed at that commit, the seed, the installed framework versions and
 the training times. It goes to --output, else to the spec's provenance.artifact.manifest. From Python:
-mlgate.manifest.write("model.tar.gz").
+mlgate.manifest.write("model.tar.gz"). With --evaluation, it also records the evaluation report's sha256 and
+metrics, which ties a report that does not name the artifact (a SageMaker model quality JSON) to it (EVL001).
 """
 
 
@@ -313,6 +315,9 @@ def _add_provenance_commands(sub: Any) -> None:
                           help="the repository URL (default: the spec's, else the origin remote)")
     manifest.add_argument("--model-package-arn", default=None, metavar="ARN",
                           help="the SageMaker model package the artifact was registered as")
+    manifest.add_argument("--evaluation", type=Path, default=None, metavar="REPORT",
+                          help="the artifact's evaluation report (SageMaker model quality JSON, plain JSON, or an "
+                               "MLflow run directory) to record with its sha256 and metrics")
     manifest.add_argument("--schema", action="store_true", help="print the manifest's JSON Schema and exit")
 
     provenance = sub.add_parser("provenance", help="show what data and code produced each model",
@@ -360,7 +365,7 @@ def _manifest(args: argparse.Namespace) -> int:
                      started=_time_arg("--started", args.started),
                      ended=_time_arg("--ended", args.ended) if args.ended else None, frameworks=frameworks,
                      detect=not args.no_detect, repository=args.repository,
-                     model_package_arn=args.model_package_arn)
+                     model_package_arn=args.model_package_arn, evaluation=args.evaluation)
     output = args.output or built.output
     if output is None:
         raise UsageError("no place to write the manifest: pass --output FILE or set provenance.artifact.manifest "
@@ -375,6 +380,9 @@ def _manifest(args: argparse.Namespace) -> int:
         print(f"  lockfile   {one_line(m.dependencies.lockfile)} sha256 {m.dependencies.sha256 or '(not committed)'}")
     print(f"  frameworks {', '.join(f'{k} {v}' for k, v in m.frameworks.items()) or '(none found)'}")
     print(f"  training   {m.training.started.isoformat()} to {m.training.ended.isoformat()}")
+    if m.evaluation:
+        scores = ", ".join(f"{k} {v:.6g}" for k, v in m.evaluation.metrics.items())
+        print(f"  evaluation {one_line(m.evaluation.report)} sha256 {m.evaluation.sha256}: {one_line(scores)}")
     for note in built.notes:
         print(f"mlgate: warning: {one_line(note)}", file=sys.stderr)
     updates = dict(built.spec_updates)

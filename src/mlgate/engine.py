@@ -131,6 +131,7 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
             cost=_cost(resolved.spec, registry, config),
             facts=[f.to_json() for f in resolved.facts.values()],
             verified=resolved.counts(),
+            evaluation=_evaluation(loaded, workspace, registry, config, options.today),
         ))
     return Report(deployments, fail_on, __version__, rules)
 
@@ -248,6 +249,25 @@ def _cost(spec: Spec, registry: Registry, config: Config) -> dict[str, Any] | No
     return {"declared": estimate(view.declared), "cheapest": estimate(view.cheapest),
             "ratio": round(view.ratio, 2) if view.ratio is not None and view.ratio != float("inf") else None,
             "assumptions": list(view.assumptions), "missing": list(view.missing)}
+
+
+def _evaluation(loaded: LoadedSpec, workspace: Workspace, registry: Registry, config: Config,
+                today: dt.date) -> dict[str, Any] | None:
+    """Candidate against production per metric and slice (the reports' evaluation block), judged with EVL002's and
+    EVL003's parameters; None for a spec without an evaluation section."""
+    if loaded.spec.evaluation is None:
+        return None
+    from mlgate.checks.evaluation import table
+
+    rule, slices_rule = registry.get("EVL002"), registry.get("EVL003")
+    if rule is None:
+        return None
+    ctx = CheckContext(loaded, workspace, rule, rule_params(rule, config), today)
+    try:
+        return table(ctx, rule_params(slices_rule, config) if slices_rule else ctx.params)
+    except EvidenceError as exc:
+        return {"candidate": None, "production": None, "dataset": None, "rows": [],
+                "note": f"the evaluation reports cannot be read: {exc}"}
 
 
 def _provenance(loaded: LoadedSpec, workspace: Workspace) -> dict[str, Any]:

@@ -26,6 +26,10 @@ file is JSON; its shape is the `Manifest` model below (`mlgate manifest --schema
   code.commit*, read from git (so a lockfile edited after training does not change it).
 - ``seed``: the seed training used. ``frameworks``: name -> version of the ML libraries installed where
   training ran. ``training``: ``started`` and ``ended``, ISO 8601 with a time zone (written in UTC).
+- ``evaluation`` (with ``--evaluation FILE``): the evaluation ``report`` (repository-relative), its ``format``,
+  the ``sha256`` of what was read (the file's bytes; for an MLflow run, see mlgate.evidence.evaluation), its
+  ``metrics`` and ``slices`` as numbers, and the evaluation ``dataset`` of the spec. It ties a report that does not
+  name the artifact (a SageMaker model quality JSON) to the artifact's sha256 (EVL001).
 """
 
 from __future__ import annotations
@@ -36,7 +40,7 @@ import json
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -110,6 +114,16 @@ class DependenciesRecord(_Record):
                                                                           "it was not committed there.")
 
 
+class EvaluationRecord(_Record):
+    report: str = Field(description="The evaluation report, repository-relative (a file or an MLflow run).")
+    format: Literal["sagemaker", "mlflow", "json"]
+    sha256: str = Field(pattern=SHA256_PATTERN, description="sha256 of the report as read (see "
+                                                            "mlgate.evidence.evaluation).")
+    metrics: dict[str, float] = Field(default_factory=dict)
+    slices: dict[str, dict[str, float]] = Field(default_factory=dict)
+    dataset: DatasetRecord | None = Field(None, description="The evaluation dataset of the spec.")
+
+
 class TrainingRecord(_Record):
     started: AwareDatetime
     ended: AwareDatetime
@@ -131,6 +145,7 @@ class Manifest(_Record):
     seed: int | None = None
     frameworks: dict[str, str] = Field(default_factory=dict, description="Installed version of each ML library.")
     training: TrainingRecord
+    evaluation: EvaluationRecord | None = Field(None, description="The evaluation report of this artifact.")
 
 
 def json_schema() -> dict[str, Any]:
@@ -306,8 +321,11 @@ class Built:
 def build(artifact: str | Path | None = None, *, spec: str | Path = "mlgate.yaml", sha256: str | None = None,
           uri: str | None = None, commit: str | None = None, started: dt.datetime | None = None,
           ended: dt.datetime | None = None, frameworks: Mapping[str, str] | None = None, detect: bool = True,
-          repository: str | None = None, model_package_arn: str | None = None) -> Built:
-    """Build the manifest of `artifact` (a local file, hashed) from the spec and the repository.
+          repository: str | None = None, model_package_arn: str | None = None,
+          evaluation: str | Path | None = None) -> Built:
+    """Build the manifest of `artifact` (a local file, hashed) from the spec and the repository; `evaluation` is
+    the artifact's evaluation report (a file or an MLflow run directory in the repository), recorded with its sha256
+    and metrics.
 
     Raises UsageError when the inputs cannot make a manifest (no spec, not a git repository, no artifact hash)."""
     from mlgate.evidence.workspace import Workspace
@@ -405,6 +423,7 @@ def build(artifact: str | Path | None = None, *, spec: str | Path = "mlgate.yaml
     end = utc(ended or dt.datetime.now(dt.UTC))
     if end < start:
         raise UsageError(f"training ended ({end.isoformat()}) before it started ({start.isoformat()})")
+    evaluated = _evaluation_record(workspace, loaded, Path(evaluation), where, notes) if evaluation else None
     model = loaded.spec.model
     manifest = Manifest(
         mlgate_manifest=1, generated_by=f"mlgate {__version__}", spec=loaded.rel,
@@ -413,7 +432,7 @@ def build(artifact: str | Path | None = None, *, spec: str | Path = "mlgate.yaml
         data=datasets,
         code=CodeRecord(commit=sha, repository=repo_url, paths=paths, uncommitted=uncommitted),
         dependencies=dependencies, seed=seed, frameworks=dict(sorted(found.items())),
-        training=TrainingRecord(started=start, ended=end),
+        training=TrainingRecord(started=start, ended=end), evaluation=evaluated,
     )
     output = workspace.resolve(loaded.base, art.manifest) if art and art.manifest else None
     updates = {}
@@ -424,6 +443,42 @@ def build(artifact: str | Path | None = None, *, spec: str | Path = "mlgate.yaml
     if not (art and art.uri):
         updates["provenance.artifact.uri"] = where
     return Built(manifest, output, spec_file, notes, updates)
+
+
+def _evaluation_record(workspace: Workspace, loaded: LoadedSpec, report: Path, artifact_uri: str,
+                       notes: list[str]) -> EvaluationRecord:
+    """The evaluation report, read as EVL001 reads it, for the manifest."""
+    from mlgate.evidence.evaluation import ReportError, read_in_tree
+    from mlgate.paths import PathEscape, confine
+
+    try:
+        path = confine(workspace.root, Path.cwd(), _relpath(report.absolute(), Path.cwd()))
+    except PathEscape:
+        raise UsageError(f"--evaluation {report}: the report must be inside the repository ({workspace.root})",
+                         hint="EVL001 reads it from there") from None
+    if not path.exists():
+        raise UsageError(f"--evaluation {report}: no such file or MLflow run directory")
+    spec_eval = loaded.spec.evaluation
+    fmt = spec_eval.format if spec_eval and spec_eval.format else None
+    try:
+        scores = read_in_tree(workspace, path, fmt, PurePosixPath(artifact_uri).name or None)
+    except ReportError as exc:
+        raise UsageError(f"--evaluation {report}: {exc.message}", line=exc.line) from None
+    except EvidenceError as exc:
+        raise UsageError(f"--evaluation {report}: {exc.message}") from None
+    notes.extend(scores.notes)
+    rel = workspace.rel(path)
+    written = confine(workspace.root, loaded.base, spec_eval.report) if spec_eval and spec_eval.report else None
+    if written != path:
+        notes.append(f"the spec's evaluation.report is not {rel}: set it, or EVL001 reads another report")
+    ds = spec_eval.dataset if spec_eval else None
+    dataset = DatasetRecord(name=ds.name, uri=ds.uri, **{k: getattr(ds, k) for k in PIN_FIELDS}) if ds else None
+    if dataset is None:
+        notes.append("the spec names no evaluation.dataset: the manifest cannot say what data the report scored")
+    return EvaluationRecord(report=rel, format=scores.format, sha256=scores.digest,  # type: ignore[arg-type]
+                            metrics={k: v.value for k, v in scores.metrics.items()},
+                            slices={n: {k: v.value for k, v in t.items()} for n, t in scores.slices.items()},
+                            dataset=dataset)
 
 
 def _repo_rel(workspace: Workspace, base: Path, written: str) -> str:
@@ -445,7 +500,7 @@ def write(artifact: str | Path | None = None, *, spec: str | Path = "mlgate.yaml
           sha256: str | None = None, uri: str | None = None, commit: str | None = None,
           started: dt.datetime | None = None, ended: dt.datetime | None = None,
           frameworks: Mapping[str, str] | None = None, detect: bool = True, repository: str | None = None,
-          model_package_arn: str | None = None) -> Path:
+          model_package_arn: str | None = None, evaluation: str | Path | None = None) -> Path:
     """Write the provenance manifest of `artifact` from a training script; returns the file written.
 
     `output` defaults to the spec's provenance.artifact.manifest. `started` defaults to when this module was
@@ -454,7 +509,8 @@ def write(artifact: str | Path | None = None, *, spec: str | Path = "mlgate.yaml
     (`ManifestWarning`) say what would make REP005 fail, such as training code that differs from the commit.
     """
     built = build(artifact, spec=spec, sha256=sha256, uri=uri, commit=commit, started=started, ended=ended,
-                  frameworks=frameworks, detect=detect, repository=repository, model_package_arn=model_package_arn)
+                  frameworks=frameworks, detect=detect, repository=repository, model_package_arn=model_package_arn,
+                  evaluation=evaluation)
     target = Path(output) if output is not None else built.output
     if target is None:
         raise UsageError("no place to write the manifest: pass output=... or set provenance.artifact.manifest")
@@ -526,6 +582,7 @@ def _provenance_lines(d: Deployment, loaded: LoadedSpec, workspace: Workspace) -
     seed = p.get("seed")
     source = prov.seed.source if prov and prov.seed and prov.seed.source else None
     lines.append(f"{'seed':<11}{seed if seed is not None else '(not stated)'}{f' ({source})' if source else ''}")
+    lines += _evaluation_lines(d.evaluation)
     lines.append("")
     for r in d.results:
         problem = next((f.message for f in r.findings if f.status in ("fail", "error", "warn")), None)
@@ -543,6 +600,34 @@ def _provenance_lines(d: Deployment, loaded: LoadedSpec, workspace: Workspace) -
                      f"{'fail' if len(bad) != 1 else 'fails'}; `mlgate check {d.spec} --select REP` shows the fixes")
     else:
         lines.append(f"provenance verified: {span} hold")
+    return lines
+
+
+def _evaluation_lines(block: dict[str, Any] | None) -> list[str]:
+    """The evaluation block of the reports, candidate against production, as lines of `mlgate provenance`."""
+    if block is None:
+        return [f"{'evaluation':<11}(not stated)"]
+    lines = [f"{'evaluation':<11}{block.get('candidate') or '(no readable report)'}"
+             f" against {block.get('production') or '(no production compared)'}"]
+    if block.get("dataset"):
+        lines.append(f"{'':<11}on {block['dataset']}")
+    if block.get("note"):
+        lines.append(f"{'':<11}{block['note']}")
+
+    def number(value: Any) -> str:
+        return "-" if value is None else f"{value:.6g}"
+
+    passed = []  # one screen: the passes on one line, each problem on its own
+    for row in block.get("rows") or []:
+        name = f"{row['metric']} [{row['slice']}]" if row.get("slice") else str(row["metric"])
+        diff = f" ({row['difference']:+.6g})" if row.get("difference") is not None else ""
+        if row["verdict"] == "pass":
+            passed.append(f"{name} {number(row.get('candidate'))}{diff}")
+        else:
+            lines.append(f"{'':<11}FAIL {name}: {number(row.get('candidate'))} vs {number(row.get('production'))}"
+                         f"{diff}: {row.get('why')}")
+    if passed:
+        lines.append(f"{'':<11}pass {', '.join(passed)}")
     return lines
 
 

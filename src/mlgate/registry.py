@@ -18,7 +18,8 @@ from mlgate.yamlload import YamlError, load_yaml_file, parse_yaml
 
 ENTRY_POINT_GROUP = "mlgate.checks"
 DOCS_BASE = "https://github.com/mlgate/mlgate/blob/main/docs/rules.md"
-SECTIONS = ("reproducibility", "serving", "rollout", "monitoring", "operations", "security", "infrastructure")
+SECTIONS = ("reproducibility", "evaluation", "serving", "rollout", "monitoring", "operations", "security",
+            "infrastructure")
 _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*[0-9]{3}$")
 
 
@@ -33,6 +34,7 @@ class RuleFile(BaseModel):
     severity: Literal["error", "warning", "note"] = "error"
     rationale: str
     remediation: str
+    evidence: str | None = None  # what evidence satisfies the rule (explain and docs/rules.md show it)
     params: dict[str, Any] = Field(default_factory=dict)
     check: str
     docs: str | None = None
@@ -73,7 +75,8 @@ def _to_info(data: Any, origin: str, line_of: Any = None) -> RuleInfo:
     docs = parsed.docs or f"{DOCS_BASE}#{parsed.id.lower()}"
     return RuleInfo(id=parsed.id, title=parsed.title.strip(), section=parsed.section, severity=parsed.severity,
                     rationale=" ".join(parsed.rationale.split()), remediation=" ".join(parsed.remediation.split()),
-                    docs=docs, params=dict(parsed.params), check=parsed.check, source=origin)
+                    docs=docs, params=dict(parsed.params), check=parsed.check, source=origin,
+                    evidence=" ".join(parsed.evidence.split()) if parsed.evidence else None)
 
 
 def load_registry(root: Path | None = None) -> Registry:

@@ -61,6 +61,7 @@ class RuleInfo:
     params: dict[str, Any] = field(default_factory=dict)
     check: str = ""
     source: str = "built-in"
+    evidence: str | None = None  # what evidence satisfies the rule, when its file says
 
 
 @dataclass
@@ -114,6 +115,8 @@ class Deployment:
     # the judged facts with their origins (deployment.Fact.to_json), and how many were verified from the code
     facts: list[dict[str, Any]] = field(default_factory=list)
     verified: dict[str, int] = field(default_factory=dict)
+    # candidate against production per metric and slice (None without an evaluation section)
+    evaluation: dict[str, Any] | None = None
 
     @property
     def ready(self) -> bool:

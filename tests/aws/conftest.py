@@ -86,6 +86,10 @@ class Account:
     previous_instances: int = 2
     canary_weight: float = 5.0
     role_policy: dict[str, Any] = field(default_factory=dict)
+    # EVL002: the production model (v6) registered as a model package with this model quality report as its
+    # ModelMetrics, and these CustomerMetadataProperties; None: v6 is a plain model, not from a package
+    production_metrics: dict[str, Any] | None = None
+    production_properties: dict[str, str] = field(default_factory=dict)
 
     def data(self) -> str:
         """The versioned training data; returns its VersionId (before the spec is written, which pins it)."""
@@ -127,9 +131,12 @@ class Account:
                                                          "Resource": "*"}]}))
             iam.attach_role_policy(RoleName=ROLE, PolicyArn=broad["Policy"]["Arn"])
         for version in ("v6", "v7"):
+            container = {"Image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/churn",
+                         "ModelDataUrl": f"s3://acme-ml-models/churn/{version}/model.tar.gz"}
+            if version == "v6" and self.production_metrics is not None:
+                container = {"ModelPackageName": self._production_package()}
             sm.create_model(ModelName=f"churn-predictor-{version}", ExecutionRoleArn=role,
-                            PrimaryContainer={"Image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/churn",
-                                              "ModelDataUrl": f"s3://acme-ml-models/churn/{version}/model.tar.gz"})
+                            PrimaryContainer=container)
         sm.create_endpoint_config(
             EndpointConfigName="churn-predictor-v7-canary",
             ProductionVariants=[
@@ -159,6 +166,24 @@ class Account:
                 AlarmActions=[f"arn:aws:sns:{REGION}:{ACCOUNT}:growth-ml-pager"], **extra)
 
 
+    def _production_package(self) -> str:
+        """v6's model package, its model quality statistics in S3 as the Model Registry's ModelMetrics."""
+        body = json.dumps(self.production_metrics).encode()
+        client("s3").put_object(Bucket="acme-ml-models", Key="churn/v6/evaluation.json", Body=body)
+        sm = client("sagemaker")
+        sm.create_model_package_group(ModelPackageGroupName="churn-predictor-v6")
+        created = sm.create_model_package(
+            ModelPackageGroupName="churn-predictor-v6", ModelApprovalStatus="Approved",
+            CustomerMetadataProperties=self.production_properties or {"model_version": "v6"},
+            ModelMetrics={"ModelQuality": {"Statistics": {"ContentType": "application/json",
+                                                          "S3Uri": "s3://acme-ml-models/churn/v6/evaluation.json"}}},
+            InferenceSpecification={"Containers": [{"Image": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/churn",
+                                                    "ModelDataUrl": "s3://acme-ml-models/churn/v6/model.tar.gz"}],
+                                    "SupportedContentTypes": ["text/csv"],
+                                    "SupportedResponseMIMETypes": ["text/csv"]})
+        return str(created["ModelPackageArn"])
+
+
 def _set(text: str, pattern: str, value: str) -> str:
     new, count = re.subn(pattern, lambda m: m.group(1) + value, text, count=1, flags=re.MULTILINE)
     assert count == 1, pattern
@@ -184,6 +209,9 @@ def churn(tmp_path: Path, aws_env: str) -> tuple[Repo, Account]:
     spec = _set(spec, r"^(    sha256: ).*$", account.artifact_sha256)
     spec = _set(spec, r"^(    manifest: .*)$", f"\n    model_package_arn: {PACKAGE_ARN}")
     spec_file.write_text(spec, encoding="utf-8")
+    report = repo.root / "evaluation/churn-predictor-v7.json"  # the evaluation names the artifact moto holds
+    report.write_text(re.sub(r"[0-9a-f]{64}", account.artifact_sha256, report.read_text(encoding="utf-8")),
+                      encoding="utf-8")
     write(spec=spec_file, sha256=account.artifact_sha256, commit=account.commit,
           frameworks={"numpy": "2.1.3", "pandas": "2.2.3", "scikit-learn": "1.5.2"}, detect=False)
     repo.commit("record the training commit, the data version and the artifact's manifest")

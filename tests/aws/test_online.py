@@ -130,6 +130,7 @@ def test_every_operation_mlgate_sends_is_read_only_and_listed(churn: tuple[Repo,
                                                                recorded: list[tuple[str, str]]) -> None:
     repo, account = churn
     account.broad_role = True  # a customer managed policy: GetPolicy and GetPolicyVersion are sent too
+    account.production_metrics = model_quality(auc=0.87)  # EVL002 reads the package's ModelMetrics (GetObject)
     account.build()
     start = len(recorded)
     check(cli, repo)
@@ -282,3 +283,51 @@ def test_wrong_account_is_an_error_not_a_failure(churn: tuple[Repo, Account], cl
         assert f"the AWS credentials are for account {ACCOUNT}, but serving.account is 999999999999" in texts(
             results[rule], "error")
 
+
+
+HOLDOUT = {"uri": "s3://acme-ml-data/churn/holdout/2026-10/holdout.parquet",
+           "version": "Hq7Lm2xR0bN4sT9vC1wE6yU3iO8pA5dF"}
+
+
+def model_quality(auc: float) -> dict[str, Any]:
+    """A SageMaker model quality report, as an evaluation step registers it."""
+    return {"binary_classification_metrics": {"auc": {"value": auc, "standard_deviation": 0.002},
+                                              "recall": {"value": 0.71, "standard_deviation": "NaN"},
+                                              "confusion_matrix": {"0": {"0": 90, "1": 3}, "1": {"0": 2, "1": 5}}}}
+
+
+def test_moto_stores_model_metrics_and_evl002_compares_with_them(churn: tuple[Repo, Account], cli: Cli) -> None:
+    repo, account = churn
+    account.production_metrics = model_quality(auc=0.881)  # v7 scores 0.874: worse by 0.007 > 0.005
+    account.production_properties = {"evaluation_dataset_uri": HOLDOUT["uri"],
+                                     "evaluation_dataset_version": HOLDOUT["version"]}
+    account.build()
+    code, results, _ = check(cli, repo, *NO_SCHEDULES)
+    assert code == 1
+    assert results["EVL002"]["status"] == "fail"
+    assert "auc: candidate 0.874 (evaluation/churn-predictor-v7.json) against production 0.881 (model package " \
+           f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:model-package/churn-predictor-v6/1 ModelMetrics " \
+           "s3://acme-ml-models/churn/v6/evaluation.json), higher is better: worse by 0.007, more than the " \
+           "tolerance 0.005" in texts(results["EVL002"], "fail")
+    assert "recall: candidate 0.712" in texts(results["EVL002"], "pass")  # within 0.01 of 0.71
+    failing = {r for r, res in results.items() if res["status"] not in ("pass", "n/a")}
+    assert failing == {"EVL002"}
+
+
+def test_model_metrics_on_unstated_data_are_not_compared(churn: tuple[Repo, Account], cli: Cli) -> None:
+    repo, account = churn
+    account.production_metrics = model_quality(auc=0.99)
+    account.build()
+    _, results, _ = check(cli, repo, *NO_SCHEDULES)
+    assert results["EVL002"]["status"] == "error"
+    assert "does not say what data it was computed on" in texts(results["EVL002"], "error")
+    assert "0.99" not in texts(results["EVL002"])
+
+
+def test_a_production_model_without_a_package_is_na_online(churn: tuple[Repo, Account], cli: Cli) -> None:
+    repo, account = churn
+    account.build()
+    _, results, _ = check(cli, repo, *NO_SCHEDULES)
+    assert results["EVL002"]["status"] == "pass"  # the offline comparison
+    assert "runs model churn-predictor-v6, which was not created from a model package" in texts(results["EVL002"],
+                                                                                                "n/a")

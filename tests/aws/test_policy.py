@@ -63,6 +63,9 @@ def test_passes_sec001_without_a_blocking_finding(churn: tuple[Repo, Account], c
                     f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:model/*",
                     f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:monitoring-schedule/*",
                     f"arn:aws:iam::{ACCOUNT}:policy/*",
+                    # EVL002: the production model's package and its ModelMetrics object, named only in the account
+                    f"arn:aws:sagemaker:eu-west-1:{ACCOUNT}:model-package/*",
+                    "arn:aws:s3:::acme-ml-models/*",
                     "*"}  # ListMonitoringSchedules takes no resource ARN
     assert "named only in the account" in notes
 

@@ -95,6 +95,17 @@ def build(spec: Spec) -> AwsPolicy:
         notes.append("the endpoint config and the models behind the endpoint are named only in the account: "
                      "DescribeEndpointConfig and DescribeModel are granted on every endpoint config and model of the "
                      f"account in {region}; narrow them to the names once deployed")
+        if spec.evaluation and spec.evaluation.metrics:
+            policy.add("ReadProductionModelMetrics", ["sagemaker:DescribeModelPackage"],
+                       [f"{sm}:model-package/*"])
+            where = f"arn:aws:s3:::{art_obj.bucket}/*" if art_obj is not None else None
+            if where:  # model quality reports are registered beside the model artifacts, as a rule
+                policy.add("ReadProductionModelMetricsReport", ["s3:GetObject"], [where])
+            notes.append("EVL002 reads the ModelMetrics of the model package the production variant serves, named "
+                         "only in the account: DescribeModelPackage is granted on the account's model packages, and "
+                         + (f"s3:GetObject on the artifact bucket's objects ({where}); grant the statistics object "
+                            "instead if it is stored elsewhere" if where else
+                            "s3:GetObject on the statistics object must be added (no S3 artifact names its bucket)"))
         monitoring = spec.monitoring
         if monitoring and (monitoring.data_drift or monitoring.prediction_drift):
             policy.add("ListMonitoringSchedules", ["sagemaker:ListMonitoringSchedules"], ["*"])

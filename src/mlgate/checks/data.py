@@ -85,11 +85,18 @@ def pinned(ctx: CheckContext) -> Iterator[Finding]:
                        fix="list every training dataset under provenance.data with its uri and a pin, e.g. "
                            "`- {name: transactions, uri: s3://bucket/key.parquet, version: <S3 VersionId>}`")
         return
+    for i, ds in enumerate(prov.data):
+        yield from dataset_pinned(ctx, ds, ("provenance", "data", i))
+
+
+def dataset_pinned(ctx: CheckContext, ds: Dataset, at: PathT, label: str | None = None) -> Iterator[Finding]:
+    """The findings of one dataset's pin, against the spec path `at` where the dataset is written (REP001 runs it
+    on every training dataset, EVL001 on the evaluation dataset). Floating names: the built-in ones and the rule's
+    `extra_floating_refs` parameter."""
     extra = ctx.params.get("extra_floating_refs") or []
     names = [*DEFAULT_FLOATING, *(extra if isinstance(extra, list) else [])]
     floating = frozenset(str(n).strip().lower() for n in names)
-    for i, ds in enumerate(prov.data):
-        yield from _DatasetCheck(ctx, i, ds, floating).run()
+    yield from _DatasetCheck(ctx, at, ds, floating, label).run()
 
 
 @dataclass
@@ -102,18 +109,20 @@ class _Entry:
 
 
 class _DatasetCheck:
-    def __init__(self, ctx: CheckContext, index: int, ds: Dataset, floating: frozenset[str]) -> None:
+    def __init__(self, ctx: CheckContext, base: PathT, ds: Dataset, floating: frozenset[str],
+                 label: str | None = None) -> None:
         self.ctx = ctx
-        self.index = index
+        self.base = base  # the spec path of the dataset
         self.ds = ds
         self.floating = floating
         self.judged = False  # a pin was found good, bad or doubtful
-        self.label = f"dataset '{ds.name}'" if ds.name else f"provenance.data[{index}]"
+        self.label = label or (f"dataset '{ds.name}'" if ds.name else ".".join(
+            f"[{k}]" if isinstance(k, int) else k for k in base).replace(".[", "["))
 
     # -- helpers ------------------------------------------------------------------------------------------------
 
     def at(self, *keys: str | int) -> PathT:
-        return ("provenance", "data", self.index, *keys)
+        return (*self.base, *keys)
 
     def ok(self, message: str, at: Where) -> Finding:
         self.judged = True

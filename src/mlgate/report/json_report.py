@@ -45,7 +45,8 @@ def deployment_json(d: Deployment) -> dict[str, Any]:
             "cost": d.cost,
             # where each judged fact came from: the infrastructure code, the spec, or known only at deploy time
             "facts": d.facts,
-            "verified": d.verified}
+            "verified": d.verified,
+            "evaluation": d.evaluation}
 
 
 def report_json(report: Report) -> dict[str, Any]:

@@ -71,6 +71,7 @@ class _Deployment:
     waivers: list[dict[str, Any]]
     provenance: dict[str, Any]
     cost: dict[str, Any] | None
+    evaluation: dict[str, Any] | None  # the evaluation block: rows of text cells, escaped by the template
 
 
 def render(report: Report, **_: Any) -> str:
@@ -123,7 +124,34 @@ def _deployment(d: Deployment) -> _Deployment:
     verdict = "READY" if d.ready else f"NOT READY ({_plural(blocking, 'blocking rule')})"
     return _Deployment(d, Md(MARK["pass"] if d.ready else MARK["fail"]), Md(verdict), _counts_line(counts),
                        summary, totals, list(sections.values()), [waiver_json(w) for w in d.waivers],
-                       d.provenance, d.cost)
+                       d.provenance, d.cost, _evaluation(d.evaluation))
+
+
+def _number(value: Any, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    return f"{value:+.6g}" if signed else f"{value:.6g}"
+
+
+def _evaluation(block: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The evaluation block's rows as text: candidate, production, difference, bound, tolerance, verdict."""
+    if block is None:
+        return None
+    rows = []
+    for row in block.get("rows") or []:
+        if row.get("minimum") is not None:
+            bound = f"≥ {_number(row['minimum'])}"
+        elif row.get("maximum") is not None:
+            bound = f"≤ {_number(row['maximum'])}"
+        else:
+            bound = "—"
+        verdict = Md(MARK["pass"] if row["verdict"] == "pass" else MARK["fail"])
+        rows.append({"metric": f"{row['metric']} ({row['direction']} is better)", "slice": row.get("slice"),
+                     "candidate": _number(row.get("candidate")), "production": _number(row.get("production")),
+                     "difference": _number(row.get("difference"), signed=True), "bound": bound,
+                     "tolerance": _number(row.get("tolerance")), "mark": verdict,
+                     "verdict": row.get("why") or "pass"})
+    return {**block, "rows": rows}
 
 
 def _row(section: _Section) -> list[int]:

@@ -66,6 +66,19 @@ def path_fields(spec: Spec) -> Iterator[tuple[PathT, str]]:
                 yield ("provenance", "artifact", "manifest"), prov.artifact.manifest
             if prov.artifact.uri and is_local(prov.artifact.uri):
                 yield ("provenance", "artifact", "uri"), prov.artifact.uri
+    evaluation = spec.evaluation
+    if evaluation:
+        if evaluation.report:
+            yield ("evaluation", "report"), evaluation.report
+        for key in ("uri", "dvc", "manifest"):
+            value = getattr(evaluation.dataset, key) if evaluation.dataset else None
+            if value and (key != "uri" or is_local(value)):
+                yield ("evaluation", "dataset", key), value
+        production = evaluation.production
+        for key in ("report", "manifest"):
+            value = getattr(production, key) if production else None
+            if value:
+                yield ("evaluation", "production", key), value
     if spec.monitoring and spec.monitoring.data_drift and spec.monitoring.data_drift.baseline:
         baseline = spec.monitoring.data_drift.baseline
         if is_local(baseline):

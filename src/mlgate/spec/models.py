@@ -276,6 +276,42 @@ class Infrastructure(_Node):
     terraform: str | None = None
 
 
+class EvaluationMetric(_Node):
+    name: str | None = Field(None, description="The metric as the report names it (auc, f1, rmse, ...).")
+    direction: Literal["higher", "lower"] | None = Field(None, description="Which way is better (default: higher).")
+    minimum: float | None = Field(None, description="direction: higher: the least acceptable value.")
+    maximum: float | None = Field(None, description="direction: lower: the largest acceptable value.")
+    tolerance: float | None = Field(None, description="EVL002/EVL003: how much worse than the production model "
+                                                      "is accepted, in the metric's units (default: the rule's "
+                                                      "default_tolerance, 0).")
+
+
+class EvaluationSlice(_Node):
+    name: str | None = Field(None, description="The slice as the report names it, e.g. country=DE.")
+    metrics: list[EvaluationMetric] = Field(default_factory=list)
+
+
+class ProductionEvaluation(_Node):
+    report: str | None = Field(None, description="The evaluation report of the model being replaced (default: "
+                                                 "evaluation.report, read at `commit`).")
+    format: Literal["sagemaker", "mlflow", "json"] | None = None
+    manifest: str | None = Field(None, description="Its provenance manifest, when the report does not say which "
+                                                   "data it was computed on.")
+    commit: Text | None = Field(None, description="Read the report (and manifest) as committed at this revision: "
+                                                  "the release of the production model, e.g. a tag.")
+
+
+class Evaluation(_Node):
+    report: str | None = Field(None, description="The candidate's evaluation report: a SageMaker model quality "
+                                                 "JSON, a plain JSON, or an MLflow run directory.")
+    format: Literal["sagemaker", "mlflow", "json"] | None = Field(None, description="Default: detected.")
+    dataset: Dataset | None = Field(None, description="The held-out data, pinned like a training dataset.")
+    metrics: list[EvaluationMetric] = Field(default_factory=list)
+    slices: list[EvaluationSlice] = Field(default_factory=list)
+    production: ProductionEvaluation | None = Field(None, description="The evaluation of the model this one "
+                                                                      "replaces, for EVL002 and EVL003.")
+
+
 class Waiver(_Node):
     # Every field is optional here so an incomplete waiver is reported by the engine (it does not waive)
     # instead of making the whole spec unusable.
@@ -293,6 +329,7 @@ class Spec(_Node):
     version: Literal[1] = Field(description="Spec format version; 1 is the only one.")
     model: Model | None = None
     provenance: Provenance | None = None
+    evaluation: Evaluation | None = None
     serving: Serving | None = None
     rollout: Rollout | None = None
     monitoring: Monitoring | None = None
