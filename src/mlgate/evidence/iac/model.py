@@ -1,4 +1,5 @@
-"""What the infrastructure code deploys, whatever wrote it: CloudFormation (YAML, JSON, CDK output) or Terraform.
+"""What the infrastructure code deploys, whatever wrote it: CloudFormation (YAML, JSON, CDK output), Terraform or a
+Python deploy script (boto3, the SageMaker Python SDK).
 
 Each reader turns its source into these records; the checks only ever see them. Every fact is a `Value` that keeps
 its file:line. A value the code computes at deploy time (a parameter without a default, `!ImportValue`, a condition,
@@ -13,7 +14,7 @@ from typing import Any, Literal
 
 from mlgate.result import Location
 
-Kind = Literal["cloudformation", "terraform"]
+Kind = Literal["cloudformation", "terraform", "script"]
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,8 @@ class SageMakerModel:
     vpc: Location | None  # where VpcConfig is written, when it is
     multi_model: bool
     at: Location
+    image: Value | None = None  # the (first) container's image; read from deploy scripts
+    model_data: Value | None = None  # the (first) container's model artifact; read from deploy scripts
 
 
 @dataclass(frozen=True)
