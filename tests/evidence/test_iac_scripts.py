@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from mlgate.evidence.iac.model import Infrastructure, Value
 from mlgate.evidence.iac.scripts import read_scripts
 from mlgate.evidence.workspace import Workspace
 from tests.conftest import Repo
+from tests.hostile.support import PYTHON
 
 # -- scripts a team writes -------------------------------------------------------------------------------------------
 
@@ -127,7 +129,7 @@ def create_endpoint():
                 },
                 "TerminationWaitInSeconds": 600,
             },
-            "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "churn-5xx"}]},
+            "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": name} for name in ROLLBACK_ALARMS]},
         },
     )
     cloudwatch.put_metric_alarm(
@@ -338,7 +340,9 @@ def test_boto3_model_config_endpoint_alarm_and_scaling(repo: Repo) -> None:
     assert policy.size is not None and policy.size.value is not None and policy.size.value.value == 10
     assert policy.wait_s is not None and policy.wait_s.value == 3600
     assert policy.termination_wait_s is not None and policy.termination_wait_s.value == 600
-    assert [a.value for a in endpoint.rollback_alarms] == ["churn-5xx"]
+    # a comprehension over a constant list; `name` is also the for loop's variable in the same function
+    assert [a.value for a in endpoint.rollback_alarms] == ["churn-5xx", "churn-p99-latency"]
+    assert at(endpoint.rollback_alarms[1]) == ("deploy/deploy_endpoint.py", line(BOTO3_DEPLOY, '{"AlarmName": name}'))
 
     (alarm,) = infra.alarms
     assert alarm.metric is not None and alarm.metric.value == "Invocation5XXErrors"
@@ -469,6 +473,7 @@ def test_known_values_come_from_literals_and_constants(repo: Repo) -> None:
     first = config.variants[0]
     assert first.instance_type is not None and first.instance_type.value == "ml.m5.xlarge"
     assert at(first.instance_type) == ("values.py", line(VALUES, '"InstanceType": SETTINGS["instance_type"]'))
+    assert first.instance_type.source == f"SETTINGS['instance_type'], values.py:{line(VALUES, 'SETTINGS =')}"
     assert first.instance_count is not None and first.instance_count.value == 6
     assert config.capture is not None and config.capture.destination is not None
     assert config.capture.destination.value == "s3://acme-capture/scorer/"
@@ -528,6 +533,31 @@ def test_a_script_that_is_not_python_is_an_error_with_its_line(repo: Repo) -> No
     assert caught.value.path == "deploy/deploy.py"
     assert caught.value.line == line(script, "endpoint_name=ENDPOINT_NAME")
     assert "is not valid Python" in caught.value.message
+
+
+@pytest.mark.parametrize("name", sorted(PYTHON))
+def test_hostile_python_is_an_evidence_error_or_nothing(repo: Repo, name: str) -> None:
+    """Source nested deeper than Python parses, a NUL byte, code that would run if imported: read, never run."""
+    repo.write("deploy.py", PYTHON[name])
+    repo.commit()
+    try:
+        infra = read_scripts(Workspace(repo.root), [repo.root / "deploy.py"])
+    except EvidenceError as exc:
+        assert exc.path == "deploy.py"
+        assert exc.message.startswith(("is not valid Python", "cannot be read as Python", "is a binary file"))
+    else:
+        assert infra.endpoints == []
+    assert not (repo.root / "PWNED").exists()
+
+
+def test_names_that_double_each_other_stay_fast(repo: Repo) -> None:
+    chain = "\n".join(f"N{i} = N{i - 1} + N{i - 1}" for i in range(1, 200))
+    script = f'N0 = "x"\n{chain}\nimport boto3\nboto3.client("sagemaker").create_endpoint(EndpointName=N199)\n'
+    started = time.monotonic()
+    (endpoint,) = read(repo, ("deploy.py", script)).endpoints
+    assert time.monotonic() - started < 5
+    assert endpoint.name is not None and not endpoint.name.known
+    assert "too deeply to follow" in (endpoint.name.unknown or "")
 
 
 def test_a_script_outside_the_repository_is_refused(repo: Repo, tmp_path: Path) -> None:

@@ -15,12 +15,12 @@ import ast
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from mlgate.errors import EvidenceError
 from mlgate.evidence.iac.model import Value, show
 from mlgate.result import Location
 
 _MAX_DEPTH = 20
 _SHOWN = 60  # characters of an expression a placeholder shows
+_MAX_ITEMS = 100  # elements of a list a comprehension is followed through
 _CONVERSIONS: dict[int, Any] = {ord("r"): repr, ord("a"): ascii, ord("s"): str}  # f"{x!r}" ...
 _MUTATORS = {"update", "append", "extend", "insert", "pop", "setdefault", "clear", "remove", "popitem"}
 
@@ -30,6 +30,7 @@ class Binding:
     value: ast.expr | None  # the assigned expression; None when the name is bound another way
     line: int
     how: str | None = None  # "a for loop", "an import" ...: how the name is bound when not by `name = value`
+    scope: Scope | None = None  # where `value` is evaluated, when not the scope that binds the name
 
 
 @dataclass(eq=False)
@@ -64,12 +65,11 @@ Struct = dict[str, Ref] | list[Ref]
 
 
 def parse(rel: str, text: str) -> ast.Module:
+    """The module's tree; SyntaxError when it is not Python (ValueError, e.g. a NUL byte, becomes one too)."""
     try:
         return ast.parse(text, filename=rel)
-    except SyntaxError as exc:
-        raise EvidenceError(f"is not valid Python: {exc.msg}", path=rel, line=exc.lineno) from None
-    except (ValueError, RecursionError, MemoryError) as exc:
-        raise EvidenceError(f"cannot be parsed as Python: {exc}", path=rel) from None
+    except ValueError as exc:
+        raise SyntaxError(str(exc)) from None
 
 
 def short(node: ast.AST) -> str:
@@ -97,11 +97,9 @@ class Script:
         self.star: list[str] = []  # modules imported with *
         self.calls: list[tuple[ast.Call, Scope]] = []
         self._mutations: list[tuple[str, Scope, int]] = []
-        try:
-            for stmt in self.tree.body:
-                self._visit(stmt, self.module)
-        except RecursionError:
-            raise EvidenceError("nests too deeply to read", path=rel) from None
+        for stmt in self.tree.body:
+            self._visit(stmt, self.module)
+        self._memo: dict[tuple[int, int], Value] = {}  # a followed name's value, by (expression, scope)
         for name, scope, line in self._mutations:
             found = self._find(name, scope)
             if found is not None:
@@ -238,7 +236,7 @@ class Script:
             return None, unknown(at, f"changed in place after it is assigned to {name} ({self.rel}:"
                                       f"{owner.mutated[name]}), so its content is known only when the script runs",
                                   f"${{var:{name}}}")
-        return Ref(binding.value, owner), None
+        return Ref(binding.value, binding.scope or owner), None
 
     def qual(self, node: ast.expr) -> str | None:
         """The dotted name an expression stands for through the imports: `sm.model.Model` -> sagemaker.model.Model."""
@@ -267,7 +265,10 @@ class Script:
             if ref is None:
                 assert why is not None
                 return why
-            inner = self.value(ref.node, ref.scope, depth + 1)
+            key = (id(ref.node), id(ref.scope))
+            if key not in self._memo:  # a chain of names that each use the last twice stays linear
+                self._memo[key] = self.value(ref.node, ref.scope, depth + 1)
+            inner = self._memo[key]
             source = inner.source or f"the value of {node.id}, {self.rel}:{ref.node.lineno}"
             return replace(inner, at=at, source=source)
         if isinstance(node, ast.JoinedStr):
@@ -365,7 +366,8 @@ class Script:
             if element is None:
                 return self._computed(node, f"{short(node.value)} has no entry {key.text} ({self.where(node)})")
             inner = self.value(element.node, element.scope, depth + 1)
-            return replace(inner, at=at)
+            source = inner.source or f"{short(node)}, {self.rel}:{element.node.lineno}"
+            return replace(inner, at=at, source=source)
         if why is not None:
             return unknown(at, why, f"${{expr:{short(node)}}}")
         return self._computed(node, key.unknown if not key.known else None)
@@ -513,6 +515,8 @@ class Script:
                 else:
                     items.append(Ref(written, scope))
             return items, None
+        if isinstance(node, ast.ListComp):
+            return self._comprehension(node, scope, depth)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict" \
                 and self._find("dict", scope) is None:
             result: dict[str, Ref] = {}
@@ -553,6 +557,24 @@ class Script:
         if found.known:
             return None, f"not a dict or list ({short(node)}, {self.where(node)})"
         return None, found.unknown
+
+    def _comprehension(self, node: ast.ListComp, scope: Scope, depth: int) -> tuple[Struct | None, str | None]:
+        """`[{"AlarmName": a} for a in ALARMS]`: one `for` over a list the script writes, without conditions."""
+        computed = f"computed by the script when it runs (`{short(node)}`, {self.where(node)})"
+        if len(node.generators) != 1 or node.generators[0].ifs or node.generators[0].is_async \
+                or not isinstance(node.generators[0].target, ast.Name):
+            return None, computed
+        loop = node.generators[0]
+        assert isinstance(loop.target, ast.Name)
+        items, why = self.struct(loop.iter, scope, depth + 1)
+        if not isinstance(items, list) or len(items) > _MAX_ITEMS:
+            return None, why or computed
+        out: list[Ref] = []
+        for item in items:
+            each = Scope("a comprehension", scope)
+            each.bind(loop.target.id, Binding(item.node, loop.target.lineno, scope=item.scope))
+            out.append(Ref(node.elt, each))
+        return out, None
 
     # -- calls and their arguments ----------------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ import ast
 from dataclasses import replace
 from pathlib import Path
 
+from mlgate.errors import EvidenceError
 from mlgate.evidence.iac.model import (
     AsyncInference,
     Capture,
@@ -40,6 +41,7 @@ from mlgate.evidence.iac.model import (
 )
 from mlgate.evidence.iac.pyscan import Call, Ref, Scope, Script, is_none, short, unknown
 from mlgate.evidence.workspace import Workspace
+from mlgate.parsers import nesting_limit, too_deep
 
 # The SDK's own names: `variant_name` defaults to AllTraffic (sagemaker-python-sdk, src/sagemaker/model.py,
 # Model.deploy: "variant_name (str): The VariantName of this production variant (default: 'AllTraffic')").
@@ -83,8 +85,18 @@ def read_scripts(ws: Workspace, paths: list[Path]) -> Infrastructure:
     rels = [ws.rel(p) for p in paths]
     infra = Infrastructure("script", rels[0] if len(rels) == 1 else f"{len(rels)} scripts")
     for path, rel in zip(paths, rels, strict=True):
-        infra.merge(_Reader(Script(rel, ws.read_text(path))).read())
+        try:
+            infra.merge(_read(rel, ws.read_text(path)))
+        except SyntaxError as exc:
+            if exc.lineno is None:  # nested deeper than Python reads, a NUL byte ...
+                raise EvidenceError(f"cannot be read as Python: {exc.msg}", path=rel) from None
+            raise EvidenceError(f"is not valid Python: {exc.msg}", path=rel, line=exc.lineno) from None
     return infra
+
+
+@nesting_limit(too_deep)
+def _read(rel: str, text: str) -> Infrastructure:
+    return _Reader(Script(rel, text)).read()
 
 
 class _Reader:
