@@ -287,6 +287,35 @@ ocr.deploy(
     assert found is not None and found.value == 4
 
 
+def test_the_sdk_defaults_are_stated_with_their_source(repo: Repo) -> None:
+    """What the SDK sends for an argument the script leaves out: its documented default, said to be one."""
+    script = '''\
+from sagemaker import Model
+from sagemaker.model_monitor import DataCaptureConfig
+from sagemaker.serverless import ServerlessInferenceConfig
+
+model = Model(image_uri="img@sha256:00", model_data="s3://b/m.tar.gz", role="arn:aws:iam::1:role/r")
+model.deploy(1, "ml.m5.large", endpoint_name="captured", data_capture_config=DataCaptureConfig(enable_capture=True))
+model.deploy(endpoint_name="lean", serverless_inference_config=ServerlessInferenceConfig())
+'''
+    infra = read(repo, ("deploy.py", script))
+    captured = select_endpoint(infra, "captured").config
+    assert captured is not None and captured.capture is not None
+    sampling = captured.capture.sampling_percent
+    assert sampling is not None and sampling.value == 20
+    assert sampling.source == "sampling_percentage not written: the SageMaker Python SDK's default is 20"
+    assert [m.value for m in captured.capture.modes] == ["Input", "Output"]
+    destination = captured.capture.destination
+    assert destination is not None and not destination.known
+    assert destination.text == "s3://${sdk:default_bucket}/model-monitor/data-capture"
+    lean = select_endpoint(infra, "lean").config
+    assert lean is not None
+    serverless = lean.variants[0].serverless
+    assert serverless is not None and serverless.memory_mb is not None and serverless.max_concurrency is not None
+    assert (serverless.memory_mb.value, serverless.max_concurrency.value) == (2048, 5)
+    assert serverless.provisioned_concurrency is None
+
+
 def test_an_estimator_deploy_has_no_model_data_before_training(repo: Repo) -> None:
     script = '''\
 from sagemaker.sklearn.estimator import SKLearn
@@ -627,6 +656,16 @@ def test_check_a_script_that_captures_less_than_the_spec_says(cli, repo: Repo) -
     assert (f"monitoring.capture.sampling_percent is 20, but the infrastructure code sets "
             f"DataCaptureConfig.InitialSamplingPercentage to 5 (deploy/deploy.py:"
             f"{line(script, 'sampling_percentage=5')})") in messages(found["IAC003"])
+
+
+def test_check_the_sdk_default_sampling_against_the_spec(cli, repo: Repo) -> None:  # type: ignore[no-untyped-def]
+    script = SDK_DEPLOY.replace("        sampling_percentage=20,\n", "")
+    code, found = results(cli, repo, spec=SPEC.replace("sampling_percent: 20", "sampling_percent: 100"),
+                          script=script)
+    assert code == 1
+    assert ("monitoring.capture.sampling_percent is 100, but the infrastructure code sets DataCaptureConfig."
+            f"InitialSamplingPercentage to 20 (deploy/deploy.py:{line(script, 'capture = DataCaptureConfig(')}; "
+            "sampling_percentage not written: the SageMaker Python SDK's default is 20)") in messages(found["IAC003"])
 
 
 def test_check_an_environment_value_is_a_warning_with_the_reason(cli, repo: Repo) -> None:  # type: ignore[no-untyped-def]

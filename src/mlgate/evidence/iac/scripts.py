@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from mlgate.errors import EvidenceError
 from mlgate.evidence.iac.model import (
@@ -42,12 +43,16 @@ from mlgate.evidence.iac.model import (
 from mlgate.evidence.iac.pyscan import Call, Ref, Scope, Script, is_none, short, unknown
 from mlgate.evidence.workspace import Workspace
 from mlgate.parsers import nesting_limit, too_deep
+from mlgate.result import Location
 
 # The SDK's own names: `variant_name` defaults to AllTraffic (sagemaker-python-sdk, src/sagemaker/model.py,
 # Model.deploy: "variant_name (str): The VariantName of this production variant (default: 'AllTraffic')").
 _SDK_VARIANT = "AllTraffic"
 # DataCaptureConfig.API_MAPPING (src/sagemaker/model_monitor/data_capture_config.py): the SDK's capture options
-# become the API's CaptureMode values.
+# become the API's CaptureMode values. Its defaults, used below when an argument is not written, come from the same
+# signatures: DataCaptureConfig(sampling_percentage=20, capture_options=["REQUEST", "RESPONSE"], destination in the
+# session's default bucket) and ServerlessInferenceConfig(memory_size_in_mb=2048, max_concurrency=5)
+# (src/sagemaker/serverless/serverless_inference_config.py).
 _CAPTURE_MODES = {"REQUEST": "Input", "RESPONSE": "Output"}
 
 # Positional parameters of the SDK classes and methods read here (sagemaker-python-sdk v2 signatures).
@@ -415,8 +420,10 @@ class _Reader:
             return None, f"its serverless_inference_config is {why}" if why else None
         s = self.s
         name = _POSITIONAL["ServerlessInferenceConfig"]
-        return Serverless(s.arg(made, "memory_size_in_mb", name), s.arg(made, "max_concurrency", name),
-                          s.arg(made, "provisioned_concurrency", name), s.loc(made.node)), None
+        at = s.loc(made.node)
+        return Serverless(s.arg(made, "memory_size_in_mb", name) or _sdk_default(at, "memory_size_in_mb", 2048),
+                          s.arg(made, "max_concurrency", name) or _sdk_default(at, "max_concurrency", 5),
+                          s.arg(made, "provisioned_concurrency", name), at), None
 
     def _sdk_capture(self, call: Call, config: EndpointConfig) -> None:
         made, why = self._sdk_object(call, "data_capture_config", "DataCaptureConfig")
@@ -438,9 +445,17 @@ class _Reader:
                 modes.append(mode)
             if not isinstance(data, list):
                 modes.append(unknown(s.loc(written.node), why_options or "not a list", "${expr:capture_options}"))
-        config.capture = Capture(s.arg(made, "enable_capture", name), s.arg(made, "sampling_percentage", name),
-                                 s.arg(made, "destination_s3_uri", name), s.arg(made, "kms_key_id", name),
-                                 tuple(modes), s.loc(made.node))
+        at = s.loc(made.node)
+        if written is None or is_none(written):
+            modes = [replace(_sdk_default(at, "capture_options", api), source="capture_options not written: the "
+                             "SageMaker Python SDK captures REQUEST and RESPONSE") for api in ("Input", "Output")]
+        destination = s.arg(made, "destination_s3_uri", name) or unknown(
+            at, "destination_s3_uri not written: the SageMaker Python SDK writes to model-monitor/data-capture in the "
+                "session's default bucket, known when the script runs", "s3://${sdk:default_bucket}/model-monitor/"
+                                                                         "data-capture")
+        sampling = s.arg(made, "sampling_percentage", name) or _sdk_default(at, "sampling_percentage", 20)
+        config.capture = Capture(s.arg(made, "enable_capture", name), sampling, destination,
+                                 s.arg(made, "kms_key_id", name), tuple(modes), at)
 
     def _sdk_async(self, call: Call, config: EndpointConfig) -> None:
         made, why = self._sdk_object(call, "async_inference_config", "AsyncInferenceConfig")
@@ -465,6 +480,12 @@ class _Reader:
             config.variants = [replace(v, model=_link(v.model, [(m.id, m.name) for m in infra.models]))
                                for v in config.variants]
         return infra
+
+
+def _sdk_default(at: Location, argument: str, value: Any) -> Value:
+    """What the SDK sends for an argument the script does not write (its signature's default)."""
+    return Value(value, at, template=show(value),
+                 source=f"{argument} not written: the SageMaker Python SDK's default is {show(value)}")
 
 
 def _link(value: Value | None, candidates: list[tuple[str, Value | None]]) -> Value | None:
