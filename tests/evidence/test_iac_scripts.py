@@ -714,6 +714,15 @@ def test_check_a_lean_spec_takes_the_facts_from_the_script(cli, repo: Repo) -> N
            f"production variant)'s InstanceType to ml.c5.xlarge (deploy/deploy.py:{where}" in text
 
 
+def test_check_a_script_path_outside_the_repository_is_a_usage_error(cli, repo: Repo) -> None:  # type: ignore[no-untyped-def]
+    spec = SPEC.replace("    - deploy/deploy.py\n", "    - deploy/deploy.py\n    - ../../etc/deploy.py\n")
+    repo.write("mlgate.yaml", spec)
+    repo.commit()
+    code, _, err = cli("check", "--select", IAC, cwd=repo.root)
+    assert code == 2
+    assert f"mlgate.yaml:{line(spec, '../../etc/deploy.py')}" in err and "infrastructure.scripts.1" in err
+
+
 def test_check_the_schema_documents_the_field(cli, repo: Repo) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = cli("schema")
     assert code == 0
