@@ -94,6 +94,9 @@ def _iac(value: Value) -> str:
 
 
 def _unknown_fix(kind: str) -> str:
+    if kind == "script":
+        return ("write the value in the deploy script as a literal or a module-level constant (not read from the "
+                "environment or the command line), so that what will be deployed can be checked before it is")
     if kind == "terraform":
         return ("write the value in the Terraform code, give the variable a default, or set it in "
                 "terraform.tfvars, so that what will be deployed can be checked before it is")
@@ -181,9 +184,15 @@ class _Target:
 def _load(ctx: CheckContext) -> tuple[Infrastructure | None, list[Finding]]:
     paths = infrastructure_paths(ctx)
     if not paths:
-        return None, [ctx.na("the spec names no infrastructure code (infrastructure.cloudformation or "
-                             "infrastructure.terraform), so there is nothing to cross-check", at=("infrastructure",))]
-    missing = [ctx.fail(f"infrastructure.{kind} names {written}, which does not exist", at=("infrastructure", kind),
+        return None, [ctx.na("the spec names no infrastructure code (infrastructure.cloudformation, "
+                             "infrastructure.terraform or infrastructure.scripts), so there is nothing to cross-check",
+                             at=("infrastructure",))]
+    scripts = ctx.spec.infrastructure.scripts if ctx.spec.infrastructure else []
+    missing = [ctx.fail(f"infrastructure.scripts names {written}, which does not exist",
+                        at=("infrastructure", "scripts", scripts.index(written)),
+                        fix="point it at the Python script that deploys the endpoint (boto3 or the SageMaker SDK)")
+               if kind == "script" else
+               ctx.fail(f"infrastructure.{kind} names {written}, which does not exist", at=("infrastructure", kind),
                         fix="point it at the CloudFormation template (YAML or JSON, or cdk.out/*.template.json) "
                             "or the Terraform directory that creates the endpoint")
                for kind, written, path in paths if not path.exists()]
@@ -848,9 +857,9 @@ def _capture(ctx: CheckContext, judge: _Judge, target: _Target, config: Endpoint
                            "CaptureOptions Input and Output) to the endpoint config")
         return
     # EnableCapture unwritten: the API's default is enabled; Terraform's provider defaults enable_capture to false.
-    default = Value(target.kind == "cloudformation", capture.at,
-                    source="EnableCapture not written: " + ("the API's default is enabled" if target.kind ==
-                                                            "cloudformation" else "the provider's default is false"))
+    default = Value(target.kind != "terraform", capture.at,
+                    source="EnableCapture not written: " + ("the API's default is enabled" if target.kind !=
+                                                            "terraform" else "the provider's default is false"))
     judge.compare("DataCaptureConfig.EnableCapture", spec.enabled if spec else None, (*base, "enabled"),
                   capture.enabled, default=default, fix="make monitoring.capture.enabled and EnableCapture the same")
     judge.compare("DataCaptureConfig.InitialSamplingPercentage", spec.sampling_percent if spec else None,

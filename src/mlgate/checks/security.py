@@ -78,7 +78,7 @@ def _role_from_infrastructure(ctx: CheckContext) -> tuple[list[PolicyDocument], 
     found = model_execution_role(ctx)
     if found is None:
         return [], []
-    if found.ref is not None:
+    if found.ref is not None and found.kind != "script":  # a script names its role by ARN: no ref
         return role_policies_from_iac(ctx, found.ref, found.kind), []
     return [], [ctx.warn(f"the execution role of {found.model} cannot be analysed from the infrastructure code: "
                          f"{found.unknown}", at=found.at,

@@ -96,6 +96,8 @@ def path_fields(spec: Spec) -> Iterator[tuple[PathT, str]]:
             value = getattr(spec.infrastructure, key)
             if value:
                 yield ("infrastructure", key), value
+        for i, script in enumerate(spec.infrastructure.scripts):
+            yield ("infrastructure", "scripts", i), script
 
 
 def load_spec(file: Path, *, root: Path | None = None) -> LoadedSpec:

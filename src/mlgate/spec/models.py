@@ -274,6 +274,8 @@ class Security(_Node):
 class Infrastructure(_Node):
     cloudformation: str | None = None
     terraform: str | None = None
+    scripts: list[str] = Field(default_factory=list, description="Python deploy scripts that create the endpoint "
+                               "with boto3 or the SageMaker Python SDK; read with `ast`, never run.")
 
 
 class EvaluationMetric(_Node):

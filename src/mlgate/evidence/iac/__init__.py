@@ -1,4 +1,5 @@
-"""Infrastructure code as evidence: the CloudFormation, CDK output or Terraform that creates the endpoint.
+"""Infrastructure code as evidence: the CloudFormation, CDK output, Terraform or deploy scripts that create the
+endpoint.
 
 `infrastructure(ctx)` reads what `infrastructure:` in the spec names (each file once per run, shared by the rules)
 into one `Infrastructure` (see model.py); `select_endpoint` finds the spec's endpoint and its endpoint config in
@@ -110,6 +111,7 @@ def infrastructure_paths(ctx: CheckContext) -> list[tuple[Kind, str, Path]]:
         written = getattr(infra, kind)
         if written:
             out.append((kind, written, ctx.resolve(written)))
+    out += [("script", written, ctx.resolve(written)) for written in infra.scripts]
     return out
 
 
@@ -132,6 +134,10 @@ def _read(ws: Workspace, kind: Kind, path: Path) -> Infrastructure:
             for t in templates(ws, path):
                 out.merge(read_template(t))
             return out
+        if kind == "script":
+            from mlgate.evidence.iac.scripts import read_scripts
+
+            return read_scripts(ws, [path])
         from mlgate.evidence.iac.terraform import read_module
 
         return read_module(terraform_module(ws, path))
@@ -153,8 +159,8 @@ class Selection:
 def select_endpoint(infra: Infrastructure, name: str | None) -> Selection:
     endpoints = infra.endpoints
     if not endpoints:
-        return Selection(None, None, "", problem="defines no SageMaker endpoint (AWS::SageMaker::Endpoint or "
-                                                 "aws_sagemaker_endpoint)")
+        return Selection(None, None, "", problem="defines no SageMaker endpoint (AWS::SageMaker::Endpoint, "
+                                                 "aws_sagemaker_endpoint, create_endpoint or .deploy)")
     chosen: Endpoint | None = None
     how = ""
     if name:

@@ -1,4 +1,5 @@
-"""What the infrastructure code deploys, whatever wrote it: CloudFormation (YAML, JSON, CDK output) or Terraform.
+"""What the infrastructure code deploys, whatever wrote it: CloudFormation (YAML, JSON, CDK output), Terraform or a
+Python deploy script (boto3, the SageMaker Python SDK).
 
 Each reader turns its source into these records; the checks only ever see them. Every fact is a `Value` that keeps
 its file:line. A value the code computes at deploy time (a parameter without a default, `!ImportValue`, a condition,
@@ -13,7 +14,7 @@ from typing import Any, Literal
 
 from mlgate.result import Location
 
-Kind = Literal["cloudformation", "terraform"]
+Kind = Literal["cloudformation", "terraform", "script"]
 
 
 @dataclass(frozen=True)
