@@ -11,11 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from mlgate.deployment import resolve
 from mlgate.errors import EvidenceError
 from mlgate.evidence.iac import select_endpoint
 from mlgate.evidence.iac.model import Infrastructure, Value
 from mlgate.evidence.iac.scripts import read_scripts
 from mlgate.evidence.workspace import Workspace
+from mlgate.spec.load import load_spec
 from tests.conftest import Repo
 from tests.hostile.support import PYTHON
 
@@ -653,9 +655,16 @@ def test_check_a_script_that_captures_less_than_the_spec_says(cli, repo: Repo) -
     code, found = results(cli, repo, script=script)
     assert code == 1
     assert found["IAC003"]["status"] == "fail"
-    assert (f"monitoring.capture.sampling_percent is 20, but the infrastructure code sets "
-            f"DataCaptureConfig.InitialSamplingPercentage to 5 (deploy/deploy.py:"
-            f"{line(script, 'sampling_percentage=5')})") in messages(found["IAC003"])
+    (finding,) = [f for f in found["IAC003"]["findings"] if f["status"] == "fail"]
+    assert finding["message"].startswith("monitoring.capture.sampling_percent is 20, but the infrastructure code "
+                                         "sets DataCaptureConfig.InitialSamplingPercentage to 5;")
+    # the script's line is the disagreement's related location (SARIF relatedLocations)
+    assert finding["related"] == [{"path": "deploy/deploy.py", "line": line(script, "sampling_percentage=5")}]
+    # and the judged deployment holds the script's 5 %, with its line
+    loaded = load_spec(repo.root / "mlgate.yaml", root=repo.root)
+    fact = resolve(loaded, Workspace(repo.root)).fact(("monitoring", "capture", "sampling_percent"))
+    assert fact is not None and (fact.value, fact.origin, fact.claimed) == (5, "code", 20)
+    assert (fact.at.path, fact.at.line) == ("deploy/deploy.py", line(script, "sampling_percentage=5"))
 
 
 def test_check_the_sdk_default_sampling_against_the_spec(cli, repo: Repo) -> None:  # type: ignore[no-untyped-def]
@@ -664,8 +673,10 @@ def test_check_the_sdk_default_sampling_against_the_spec(cli, repo: Repo) -> Non
                           script=script)
     assert code == 1
     assert ("monitoring.capture.sampling_percent is 100, but the infrastructure code sets DataCaptureConfig."
-            f"InitialSamplingPercentage to 20 (deploy/deploy.py:{line(script, 'capture = DataCaptureConfig(')}; "
-            "sampling_percentage not written: the SageMaker Python SDK's default is 20)") in messages(found["IAC003"])
+            "InitialSamplingPercentage to 20 (sampling_percentage not written: the SageMaker Python SDK's default is "
+            "20)") in messages(found["IAC003"])
+    (finding,) = [f for f in found["IAC003"]["findings"] if f["status"] == "fail"]
+    assert finding["related"] == [{"path": "deploy/deploy.py", "line": line(script, "capture = DataCaptureConfig(")}]
 
 
 def test_check_an_environment_value_is_a_warning_with_the_reason(cli, repo: Repo) -> None:  # type: ignore[no-untyped-def]
