@@ -274,6 +274,12 @@ class Security(_Node):
 class Infrastructure(_Node):
     cloudformation: str | None = None
     terraform: str | None = None
+    parameters: str | list[str] | None = Field(
+        None, description="The CloudFormation parameter files the template is deployed with (a later file wins): "
+                          "CLI JSON [{ParameterKey, ParameterValue}], {\"Parameters\": {...}}, or Key=Value lines.")
+    tfvars: str | list[str] | None = Field(
+        None, description="Terraform .tfvars files passed with -var-file, read after terraform.tfvars and "
+                          "*.auto.tfvars (a later file wins).")
 
 
 class Waiver(_Node):
