@@ -169,14 +169,13 @@ def infrastructure(ctx: CheckContext) -> Infrastructure | None:
     """Everything the spec's infrastructure code deploys (None when the spec names none). Raises EvidenceError
     for a file that cannot be read; the caller checks first that the named paths exist."""
     found: Infrastructure | None = None
+    kinds: tuple[Kind, ...] = ("cloudformation", "terraform")
+    values = {kind: deploy_values(ctx, kind) for kind in kinds}  # every named file is checked, used or not
     for kind, _, path in infrastructure_paths(ctx):
-        part = _read(ctx.workspace, kind, path, deploy_values(ctx, kind))
+        part = _read(ctx.workspace, kind, path, values[kind])
         if found is None:
             found = Infrastructure(part.kind, part.origin)
         found.merge(part)
-    if found is None:
-        for kind in ("cloudformation", "terraform"):
-            deploy_values(ctx, kind)  # values named for no code are an error, not silently ignored
     return found
 
 
