@@ -9,8 +9,13 @@ import json
 
 import pytest
 
+from mlgate.checks import CheckContext
+from mlgate.evidence.iac import Infrastructure, infrastructure
+from mlgate.evidence.workspace import Workspace
+from mlgate.registry import load_registry
 from mlgate.result import RuleResult
-from tests.conftest import Repo, messages
+from mlgate.spec.load import load_spec
+from tests.conftest import TODAY, Repo, messages
 
 STACK = """\
 Parameters:
@@ -74,6 +79,15 @@ PARAMETER_FILES = {
 def _spec(infrastructure: str, serving: str = "") -> str:
     return (f"version: 1\nserving:\n  pattern: realtime\n{serving}"
             f"infrastructure:\n{infrastructure}")
+
+
+def _infrastructure(repo: Repo) -> Infrastructure:
+    """What the spec's infrastructure code deploys, read as the IAC rules read it."""
+    loaded = load_spec(repo.root / "mlgate.yaml", root=repo.root)
+    ctx = CheckContext(loaded, Workspace(repo.root), load_registry(None).rules["IAC001"], {}, TODAY)
+    found = infrastructure(ctx)
+    assert found is not None
+    return found
 
 
 def _finding(result: RuleResult, fragment: str) -> str:
@@ -271,21 +285,11 @@ def test_conditions_over_parameter_values_are_decided(repo: Repo, stage: str, se
 
 
 def test_a_resource_whose_condition_is_false_is_not_created(repo: Repo) -> None:
-    from mlgate.checks import CheckContext
-    from mlgate.evidence.iac import infrastructure
-    from mlgate.evidence.workspace import Workspace
-    from mlgate.registry import load_registry
-    from mlgate.spec.load import load_spec
-    from tests.conftest import TODAY
-
     repo.write("deploy/stack.yaml", STAGED)
     for stage, alarms, capture in (("prod", [], 50), ("staging", ["StagingAlarm"], None)):
         repo.write("deploy/p.params", f"StageName={stage}\n")
         repo.write("mlgate.yaml", _spec("  cloudformation: deploy/stack.yaml\n  parameters: deploy/p.params\n"))
-        loaded = load_spec(repo.root / "mlgate.yaml", root=repo.root)
-        ctx = CheckContext(loaded, Workspace(repo.root), load_registry(None).rules["IAC001"], {}, TODAY)
-        infra = infrastructure(ctx)
-        assert infra is not None
+        infra = _infrastructure(repo)
         assert [a.id for a in infra.alarms] == alarms
         assert [a.condition for a in infra.alarms] == [None] * len(alarms)  # decided: no longer "maybe"
         config = infra.configs[0]
@@ -609,3 +613,42 @@ def test_a_serverless_file_without_resources_deploys_no_endpoint(repo: Repo) -> 
     result = repo.rule("IAC001")
     assert result.status == "fail"
     assert "defines no SageMaker endpoint" in messages(result)
+
+
+# -- inputs built to make the readers work hard ------------------------------------------------------------------------
+
+def test_serverless_variables_that_repeat_or_refer_to_themselves_stay_fast_and_unknown(repo: Repo) -> None:
+    import time
+
+    # each level repeats the next one ten times: resolved naively, 10**10 look-ups
+    custom = "\n".join(f"  v{i}: \"{('${self:custom.v' + str(i + 1) + '}') * 10}\"" for i in range(10))
+    repo.write("serverless.yml", SERVERLESS.replace("custom:\n", f"custom:\n{custom}\n  v10: x\n  loop: "
+                                                    "${self:custom.loop}\n").replace(
+        "ModelName: m", "ModelName: ${self:custom.v0}").replace(
+        "InitialInstanceCount: ${self:custom.instanceCount}", "InitialInstanceCount: ${self:custom.loop}"))
+    repo.write("mlgate.yaml", _spec("  cloudformation: serverless.yml\n", "  instance_count: 2\n"))
+    repo.commit()
+    start = time.perf_counter()
+    result = repo.rule("IAC001")
+    assert time.perf_counter() - start < 2
+    assert "${self:custom.loop} refers to itself" in messages(result)
+    model = _infrastructure(repo).configs[0].variants[0].model
+    assert model is not None and model.unknown is not None and "grows past 64 KiB" in model.unknown
+
+
+def test_local_modules_that_fan_out_are_read_up_to_a_bound(repo: Repo) -> None:
+    import time
+
+    # every level calls the next one eight times, eight levels deep: 8**8 module reads if nothing bounds them
+    for level in range(8):
+        calls = "".join(f'module "m{i}" {{\n  source = "../l{level + 1}"\n}}\n' for i in range(8))
+        repo.write(f"tf/l{level}/main.tf", calls)
+    repo.write("tf/l8/main.tf", 'resource "aws_sagemaker_endpoint" "e" {\n  name = "scorer"\n'
+                                '  endpoint_config_name = "c"\n}\n')
+    repo.write("mlgate.yaml", _spec("  terraform: tf/l0\n", "  endpoint: scorer\n"))
+    repo.commit()
+    start = time.perf_counter()
+    infra = _infrastructure(repo)
+    assert time.perf_counter() - start < 5
+    assert len(infra.files) == 65  # the root and 64 modules
+    assert any("calls more than 64 local modules; the rest are not read" in g.what for g in infra.gaps)

@@ -22,6 +22,7 @@ from mlgate.result import Location
 from mlgate.yamlload import Document, PathT, Pos
 
 _MAX_DEPTH = 10
+_MAX_TEXT = 64 * 1024  # a value built from variables that repeat variables could grow exponentially
 # A framework variable starts with its source: `self:`, `opt:`, `cf(us-east-1):`, `file(...)` ... (CloudFormation's
 # `${AWS::Region}` has a capitalised source and a double colon; `${Bucket}` has none).
 _SOURCE = re.compile(r"^\s*(?:(self|opt|env|ssm|sls|aws|cf|s3|param|git)(?:\([^)]*\))?:|(file|strToBool)\()")
@@ -46,6 +47,7 @@ class Variables:
     def __init__(self, rel: str, doc: Document) -> None:
         self.rel = rel
         self.doc = doc
+        self._resolved: dict[str, tuple[Any, str | None, str | None]] = {}  # each variable resolved once
 
     @staticmethod
     def used(text: Any) -> bool:
@@ -75,15 +77,25 @@ class Variables:
             parts.append(show(found))
             if source:
                 sources.append(source)
+            if sum(map(len, parts)) > _MAX_TEXT:
+                return Value(None, at, unknown=f"'{text[:60]}' grows past {_MAX_TEXT // 1024} KiB when its variables "
+                             "are filled in", template=text, placeholder=f"${{Sub:{text[:60]}}}")
         parts.append(text[pos:])
         joined = "".join(parts)
         return Value(joined, at, template=joined, source="; ".join(sources) or None)
 
     def _resolve(self, inner: str, depth: int) -> tuple[Any, str | None, str | None]:
-        """(value, where it came from, None), or (None, None, why it is unknown)."""
+        """(value, where it came from, None), or (None, None, why it is unknown). Memoised, so variables that
+        repeat others cannot multiply the work; a variable met again while it is resolved refers to itself."""
+        if inner not in self._resolved:
+            self._resolved[inner] = (None, None, f"${{{inner.strip()}}} refers to itself")
+            self._resolved[inner] = self._lookup(inner, depth)
+        return self._resolved[inner]
+
+    def _lookup(self, inner: str, depth: int) -> tuple[Any, str | None, str | None]:
         shown = f"${{{inner.strip()}}}"
         if depth > _MAX_DEPTH:
-            return None, None, f"{shown} refers to itself, or nests too deep to follow"
+            return None, None, f"{shown} nests too deep to follow"
         if "${" in inner:
             return None, None, f"{shown} nests another variable, which mlgate does not resolve"
         expr, fallback = _split_fallback(inner)

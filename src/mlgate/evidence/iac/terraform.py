@@ -54,6 +54,7 @@ from mlgate.yamlload import Document, PathT, Pos
 
 _MAX_DEPTH = 20
 _MAX_MODULES = 8  # local modules calling local modules: deeper than this is a gap
+_MAX_MODULE_READS = 64  # module blocks read from one root, in all (fan-out must not multiply the work)
 # Arguments of a module block that are Terraform's, not the module's variables.
 _MODULE_META = {"source", "version", "count", "for_each", "providers", "depends_on"}
 _REFERENCE = re.compile(r"[A-Za-z_][\w-]*(?:\[[^\]\[]*\]|\.[A-Za-z_][\w-]*|\.\d+)*")
@@ -155,6 +156,7 @@ class _Call:
     prefix: str  # `module.x.`, or `module.a.module.x.` for a module called by a called module
     inputs: dict[str, Value]
     chain: tuple[Path, ...]  # the directories being read, from the root: a module calling one of them is a cycle
+    budget: list[int]  # module blocks the whole read may still follow (shared from the root down)
 
 
 class Module:
@@ -167,6 +169,7 @@ class Module:
         self.rel = workspace.rel(directory)
         self.call = call
         self.prefix = call.prefix if call is not None else ""
+        self._budget = call.budget if call is not None else [_MAX_MODULE_READS]
         self.outputs: dict[str, _Node] = {}
         self._children: dict[str, Module | str] = {}
         self.files: list[str] = []
@@ -430,6 +433,9 @@ class Module:
             return f"its source {text} is not a directory"
         if directory in chain:
             return f"its source {text} is a module already being read (the modules call each other)"
+        if self._budget[0] <= 0:
+            return f"the configuration calls more than {_MAX_MODULE_READS} local modules; the rest are not read"
+        self._budget[0] -= 1
         inputs: dict[str, Value] = {}
         for arg in node.body:
             if arg in _MODULE_META or arg == _BLOCK:
@@ -438,7 +444,7 @@ class Module:
             if value is not None:  # null: the module's default applies
                 inputs[arg] = value
         return Module(self.ws, directory, call=_Call(name, f"{self.prefix}module.{name}.", inputs,
-                                                     (*chain, directory)))
+                                                     (*chain, directory), self._budget))
 
     def _variable(self, name: str, at: Location, depth: int) -> Value:
         placeholder = "${var." + name + "}"
