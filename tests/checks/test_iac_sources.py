@@ -257,6 +257,18 @@ Resources:
     Properties:
       EndpointName: !Sub scorer-${StageName}
       EndpointConfigName: !GetAtt EndpointConfig.EndpointConfigName
+      DeploymentConfig:
+        !If
+          - IsNotProd
+          - !Ref AWS::NoValue
+          - !If
+              - IsProd
+              - BlueGreenUpdatePolicy:
+                  TrafficRoutingConfiguration:
+                    Type: CANARY
+                    CanarySize: {Type: CAPACITY_PERCENT, Value: 10}
+                    WaitIntervalInSeconds: 600
+              - !Ref AWS::NoValue
   StagingAlarm:
     Type: AWS::CloudWatch::Alarm
     Condition: IsNotProd
@@ -296,6 +308,14 @@ def test_a_resource_whose_condition_is_false_is_not_created(repo: Repo) -> None:
         got = config.capture.sampling_percent.value if config.capture and config.capture.sampling_percent else None
         assert got == capture
         assert config.unknown is None and config.capture_unknown is None
+        endpoint = infra.endpoints[0]
+        assert endpoint.deployment_unknown is None
+        policy = endpoint.policy  # an If inside the branch an If takes is decided too
+        if stage == "prod":
+            assert policy is not None and policy.type is not None and policy.type.value == "CANARY"
+            assert policy.wait_s is not None and (policy.wait_s.value, policy.wait_s.at.line) == (600, 39)
+        else:
+            assert policy is None
 
 
 # -- SEC001: parameters inside the role's policies (issue #18, item 4) -----------------------------------------------

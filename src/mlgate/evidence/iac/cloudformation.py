@@ -151,8 +151,8 @@ class Template:
         node: Any = self.data
         real: list[Any] = []
         for i, key in enumerate(path):
-            if isinstance(node, dict) and len(node) == 1 and "Fn::If" in node and key != "Fn::If" \
-                    and (branch := self._branch(node["Fn::If"])) is not None:
+            while isinstance(node, dict) and len(node) == 1 and "Fn::If" in node and key != "Fn::If" \
+                    and (branch := self._branch(node["Fn::If"])) is not None:  # an If in a branch: step again
                 node = node["Fn::If"][branch]
                 real += ["Fn::If", branch]
             found = (isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)) or (
