@@ -457,8 +457,9 @@ def test_a_registry_module_is_a_gap_not_a_guess(repo: Repo) -> None:
     result = repo.rule("IAC001")
     assert result.status == "warn"
     assert "defines no SageMaker endpoint" in result.findings[0].message
-    assert "module endpoint (source aws-ia/sagemaker-endpoint/aws) is not read: the resources it creates are " \
-           "unknown (deploy/tf/main.tf:1)" in result.findings[0].message
+    assert "module endpoint (source aws-ia/sagemaker-endpoint/aws) is not read: mlgate follows local modules (./ or " \
+           "../) only, not a registry, git or URL source; the resources it creates are unknown (deploy/tf/main.tf:1)" \
+           in result.findings[0].message
 
 
 UNKNOWN_CFN = """\

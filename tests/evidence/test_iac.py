@@ -103,7 +103,7 @@ def _template(text: str = TEMPLATE) -> Template:
         ("SubEscape", "${Literal}-4", None, "${Literal}-4"),
         ("JoinKnown", "a-4", None, "a-4"),
         ("JoinUnknown", None, "pseudo parameter AWS::Partition", "${Sub:arn:${AWS::Partition}:s3:::b}"),
-        ("If", None, "chosen by condition IsProd, which mlgate does not decide", "${If:IsProd}"),
+        ("If", None, "chosen by condition IsProd, which the template does not define", "${If:IsProd}"),
         ("Import", None, "imported from another stack's export shared-name", "${ImportValue:shared-name}"),
         ("MapKnown", "img-prod", None, "img-prod"),
         ("MapUnknown", None, "Fn::FindInMap looks up ${Ref:AWS::Region}", "${FindInMap:Images/${Ref:AWS::Region}/Uri}"),

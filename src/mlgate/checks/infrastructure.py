@@ -99,9 +99,10 @@ def _unknown_fix(kind: str) -> str:
                 "environment or the command line), so that what will be deployed can be checked before it is")
     if kind == "terraform":
         return ("write the value in the Terraform code, give the variable a default, or set it in "
-                "terraform.tfvars, so that what will be deployed can be checked before it is")
-    return "write the value in the template, or give the parameter a Default, so that what will be deployed " \
-           "can be checked before it is"
+                "terraform.tfvars or a file named in infrastructure.tfvars, so that what will be deployed can be "
+                "checked before it is")
+    return "write the value in the template, give the parameter a Default, or name the parameter file the stack " \
+           "is deployed with in infrastructure.parameters, so that what will be deployed can be checked before it is"
 
 
 @dataclass

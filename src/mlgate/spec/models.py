@@ -276,6 +276,12 @@ class Infrastructure(_Node):
     terraform: str | None = None
     scripts: list[str] = Field(default_factory=list, description="Python deploy scripts that create the endpoint "
                                "with boto3 or the SageMaker Python SDK; read with `ast`, never run.")
+    parameters: str | list[str] | None = Field(
+        None, description="The CloudFormation parameter files the template is deployed with (a later file wins): "
+                          "CLI JSON [{ParameterKey, ParameterValue}], {\"Parameters\": {...}}, or Key=Value lines.")
+    tfvars: str | list[str] | None = Field(
+        None, description="Terraform .tfvars files passed with -var-file, read after terraform.tfvars and "
+                          "*.auto.tfvars (a later file wins).")
 
 
 class EvaluationMetric(_Node):

@@ -2,8 +2,10 @@
 endpoint.
 
 `infrastructure(ctx)` reads what `infrastructure:` in the spec names (each file once per run, shared by the rules)
-into one `Infrastructure` (see model.py); `select_endpoint` finds the spec's endpoint and its endpoint config in
-it. For SEC001, `role_policies_from_iac` reads a role's policies out of a template or a Terraform directory, and
+into one `Infrastructure` (see model.py), with the values the team deploys with: CloudFormation parameter files
+(`infrastructure.parameters`, see parameters.py) and Terraform `-var-file`s (`infrastructure.tfvars`).
+`select_endpoint` finds the spec's endpoint and its endpoint config in it. For SEC001, `role_policies_from_iac`
+reads a role's policies out of a template or a Terraform directory (with the same deploy-time values), and
 `model_execution_role` says which role the infrastructure gives the model.
 """
 
@@ -29,8 +31,8 @@ if TYPE_CHECKING:
     from mlgate.checks import CheckContext
 
 __all__ = ["Endpoint", "EndpointConfig", "ExecutionRole", "Infrastructure", "Selection", "Value", "Variant",
-           "infrastructure", "infrastructure_paths", "model_execution_role", "role_policies_from_iac",
-           "select_endpoint"]
+           "deploy_values", "deployed_templates", "infrastructure", "infrastructure_paths", "model_execution_role",
+           "role_policies_from_iac", "select_endpoint"]
 
 _CACHE: weakref.WeakKeyDictionary[Workspace, dict[tuple[str, Path], Any]] = weakref.WeakKeyDictionary()
 _TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template")
@@ -64,6 +66,11 @@ def _parse_template(ws: Workspace, path: Path) -> Template:
             doc = Document(load_json(text), {(): Pos(1, 1)})
         except json.JSONDecodeError as err:
             raise EvidenceError(f"is not valid JSON: {err.msg}", path=rel, line=err.lineno) from None
+    data = doc.data
+    if isinstance(data, dict) and "Resources" not in data and "service" in data and "provider" in data:
+        from mlgate.evidence.iac.serverless import read_serverless  # a Serverless Framework file (serverless.yml)
+
+        return read_serverless(rel, doc)
     return Template(rel, doc)
 
 
@@ -87,15 +94,34 @@ def templates(ws: Workspace, path: Path) -> list[Template]:
     return result
 
 
+def deployed_templates(ws: Workspace, path: Path, parameters: tuple[Path, ...] = ()) -> list[Template]:
+    """The templates at `path` bound to the parameter files they are deployed with (a later file wins). Raises
+    EvidenceError for a parameter file that cannot be read, or that sets a parameter no template declares."""
+    found = templates(ws, path)
+    if not parameters:
+        return found
+    from mlgate.evidence.iac.parameters import check_declared, read_parameters
+
+    given = read_parameters(ws, list(parameters))
+    declared = {name: spec if isinstance(spec, dict) else {} for t in found for name, spec in t.params.items()}
+    check_declared(given, declared, ws.rel(path))
+    return [t.bind(given) for t in found]
+
+
 # -- Terraform ----------------------------------------------------------------------------------------------------
 
-def terraform_module(ws: Workspace, path: Path) -> Any:
+def terraform_module(ws: Workspace, path: Path, var_files: tuple[Path, ...] = ()) -> Any:
+    """The Terraform root module at `path`, with `var_files` read after terraform.tfvars and *.auto.tfvars."""
     from mlgate.evidence.iac.terraform import Module
 
     if not path.is_dir():
         raise EvidenceError("is not a directory: name the Terraform directory (its *.tf files are read)",
                             path=ws.rel(path))
-    return _cached(ws, "terraform", path, lambda: Module(ws, path))
+    return _cached(ws, "terraform" + _key(var_files), path, lambda: Module(ws, path, list(var_files)))
+
+
+def _key(extra: tuple[Path, ...]) -> str:
+    return "".join(f"|{p}" for p in extra)
 
 
 # -- the spec's infrastructure --------------------------------------------------------------------------------------
@@ -115,23 +141,51 @@ def infrastructure_paths(ctx: CheckContext) -> list[tuple[Kind, str, Path]]:
     return out
 
 
+def deploy_values(ctx: CheckContext, kind: Kind) -> tuple[Path, ...]:
+    """The files that give the code its values at deploy time: `infrastructure.parameters` (CloudFormation) or
+    `infrastructure.tfvars` (Terraform), resolved against the spec. Raises EvidenceError, at the spec's line, for
+    a file that does not exist or one named for code the spec does not name."""
+    infra = ctx.spec.infrastructure
+    field = "parameters" if kind == "cloudformation" else "tfvars"
+    written = getattr(infra, field) if infra is not None else None
+    if not written:
+        return ()
+    listed = [written] if isinstance(written, str) else list(written)
+    spec = ctx.at(("infrastructure", field))
+    if infra is not None and not getattr(infra, kind):
+        code = "a CloudFormation template" if kind == "cloudformation" else "Terraform"
+        raise EvidenceError(f"infrastructure.{field} gives values to {code}, but the spec names no "
+                            f"infrastructure.{kind}", path=spec.path, line=spec.line)
+    out = []
+    for i, name in enumerate(listed):
+        path = ctx.resolve(name)
+        if not path.is_file():
+            at = ctx.at(("infrastructure", field) if isinstance(written, str) else ("infrastructure", field, i))
+            raise EvidenceError(f"infrastructure.{field} names {name}, which is not a file", path=at.path,
+                                line=at.line)
+        out.append(path)
+    return tuple(out)
+
+
 def infrastructure(ctx: CheckContext) -> Infrastructure | None:
     """Everything the spec's infrastructure code deploys (None when the spec names none). Raises EvidenceError
     for a file that cannot be read; the caller checks first that the named paths exist."""
     found: Infrastructure | None = None
+    kinds: tuple[Kind, ...] = ("cloudformation", "terraform")
+    values = {kind: deploy_values(ctx, kind) for kind in kinds}  # every named file is checked, used or not
     for kind, _, path in infrastructure_paths(ctx):
-        part = _read(ctx.workspace, kind, path)
+        part = _read(ctx.workspace, kind, path, values[kind])
         if found is None:
             found = Infrastructure(part.kind, part.origin)
         found.merge(part)
     return found
 
 
-def _read(ws: Workspace, kind: Kind, path: Path) -> Infrastructure:
+def _read(ws: Workspace, kind: Kind, path: Path, extra: tuple[Path, ...] = ()) -> Infrastructure:
     def load() -> Infrastructure:
         if kind == "cloudformation":
             out = Infrastructure("cloudformation", ws.rel(path))
-            for t in templates(ws, path):
+            for t in deployed_templates(ws, path, extra):
                 out.merge(read_template(t))
             return out
         if kind == "script":
@@ -140,8 +194,8 @@ def _read(ws: Workspace, kind: Kind, path: Path) -> Infrastructure:
             return read_scripts(ws, [path])
         from mlgate.evidence.iac.terraform import read_module
 
-        return read_module(terraform_module(ws, path))
-    result: Infrastructure = _cached(ws, f"{kind}-infra", path, load)
+        return read_module(terraform_module(ws, path, extra))
+    result: Infrastructure = _cached(ws, f"{kind}-infra{_key(extra)}", path, load)
     return result
 
 
@@ -221,7 +275,7 @@ def model_execution_role(ctx: CheckContext) -> ExecutionRole | None:
     for kind, written, path in infrastructure_paths(ctx):
         if not path.exists():
             continue
-        infra = _read(ctx.workspace, kind, path)
+        infra = _read(ctx.workspace, kind, path, deploy_values(ctx, kind))
         models = list(infra.models)
         selection = select_endpoint(infra, ctx.spec.serving.endpoint if ctx.spec.serving else None)
         if selection.config is not None:
@@ -258,10 +312,11 @@ def role_policies_from_iac(ctx: CheckContext, ref: str, kind: Literal["cloudform
     path = ctx.resolve(written)
     if not path.exists():
         raise EvidenceError(f"{written} does not exist", path=ctx.workspace.rel(path))
+    extra = _values_for(ctx, kind, path)
     if kind == "cloudformation":
         from mlgate.evidence.iac.cloudformation import role_ids, role_policies
 
-        found = templates(ctx.workspace, path)
+        found = deployed_templates(ctx.workspace, path, extra)
         roles = {rid: t for t in found for rid in role_ids(t)}
         role = role_id or _default_role(ctx, list(roles), lambda r: any(
             m.execution_role is not None and m.execution_role.ref == r
@@ -272,17 +327,27 @@ def role_policies_from_iac(ctx: CheckContext, ref: str, kind: Literal["cloudform
     from mlgate.evidence.iac.terraform import role_addresses
     from mlgate.evidence.iac.terraform import role_policies as tf_role_policies
 
-    module = terraform_module(ctx.workspace, path)
-    addresses = role_addresses(module)
-    infra = _read(ctx.workspace, "terraform", path)
-    if role_id and not role_id.startswith("aws_iam_role."):
+    root = terraform_module(ctx.workspace, path, extra)
+    owners = {a: m for m in (root, *root.children()) for a in role_addresses(m)}  # local modules' roles too
+    addresses = list(owners)
+    infra = _read(ctx.workspace, "terraform", path, extra)
+    if role_id and "aws_iam_role." not in role_id:
         role_id = f"aws_iam_role.{role_id}"
     role = role_id or _default_role(ctx, addresses, lambda r: any(
         m.execution_role is not None and m.execution_role.ref == r for m in infra.models))
     if role not in addresses:
         raise EvidenceError(_no_role(role, "aws_iam_role", addresses), path=ctx.workspace.rel(path))
-    docs: list[PolicyDocument] = tf_role_policies(module, role)
+    docs: list[PolicyDocument] = tf_role_policies(owners[role], role)
     return docs
+
+
+def _values_for(ctx: CheckContext, kind: Kind, path: Path) -> tuple[Path, ...]:
+    """The deploy-time values of the code at `path` when it is (or is inside) the spec's infrastructure code: a
+    role read for SEC001 is judged with the parameters it is deployed with, like the endpoint."""
+    for named_kind, _, named in infrastructure_paths(ctx):
+        if named_kind == kind and (path == named or named in path.parents):
+            return deploy_values(ctx, kind)
+    return ()
 
 
 def _default_role(ctx: CheckContext, roles: list[str], is_execution_role: Any) -> str:

@@ -2,18 +2,25 @@
 
 The template is loaded with the safe YAML loader in CloudFormation mode (`!Ref` becomes `{"Ref": ...}` and keeps
 its position), then every fact is evaluated as far as the template alone allows:
-- literals, `Ref` to a parameter with a `Default` (the value says it is the default), `Fn::Sub`/`Fn::Join` whose
-  parts are all known, `Fn::FindInMap` with known keys, `Fn::Select` from a written list, and the names of other
-  resources (`!GetAtt Config.EndpointConfigName`, `!Ref Alarm`) when those resources write them;
-- everything else is unknown with its reason and location: parameters without a default, pseudo parameters
-  (`AWS::Region`), `Fn::ImportValue`, conditions (`Fn::If` is never decided), generated names and ARNs.
+- literals, `Ref` to a parameter set in the parameter files the team deploys with (`infrastructure.parameters`,
+  see parameters.py) or else with a `Default` (the value says which), `Fn::Sub`/`Fn::Join` whose parts are all
+  known, `Fn::FindInMap` with known keys, `Fn::Select` from a written list, and the names of other resources
+  (`!GetAtt Config.EndpointConfigName`, `!Ref Alarm`) when those resources write them;
+- everything else is unknown with its reason and location: parameters neither set nor defaulted, parameters read
+  from SSM (`AWS::SSM::Parameter::Value<...>`: the file or default names the SSM parameter, not the value),
+  pseudo parameters (`AWS::Region`), `Fn::ImportValue`, generated names and ARNs, and conditions whose inputs are
+  not all known (a condition over known values, e.g. `!Equals [!Ref StageName, prod]` with StageName set in a
+  parameter file, is decided: `Fn::If` takes its branch and a resource whose condition is false is not created).
+A SAM template (`Transform: AWS::Serverless-2016-10-31`) is read the same way: the transform leaves SageMaker
+resources as written. A Serverless Framework file is read by serverless.py into a Template of its `resources:`.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import EvidenceError
 from mlgate.evidence.iac.model import (
@@ -38,6 +45,10 @@ from mlgate.evidence.iac.model import (
 from mlgate.evidence.iam import PolicyDocument, parse_policy
 from mlgate.result import Location
 from mlgate.yamlload import Document, PathT
+
+if TYPE_CHECKING:
+    from mlgate.evidence.iac.parameters import ParameterSet
+    from mlgate.evidence.iac.serverless import Variables
 
 _MAX_DEPTH = 20
 _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
@@ -72,23 +83,85 @@ class Template:
         self.params: dict[str, Any] = _mapping(data.get("Parameters"))
         self.mappings: dict[str, Any] = _mapping(data.get("Mappings"))
         self.resources: dict[str, Any] = {k: v for k, v in data["Resources"].items() if isinstance(v, dict)}
+        self.given: ParameterSet | None = None  # the parameter files the template is deployed with
+        self.variables: Variables | None = None  # a Serverless Framework file's ${...} variables
+        self.gaps: list[Gap] = []  # what the file holds but this reader does not read
+        self._decided: dict[str, bool | None] = {}
+
+    def bind(self, given: ParameterSet | None) -> Template:
+        """This template as deployed with the parameter files `given` (the loaded template is shared)."""
+        bound = copy.copy(self)
+        bound.given = given
+        bound._decided = {}
+        return bound
+
+    # -- conditions -------------------------------------------------------------------------------------------------
+
+    def decide(self, name: str, depth: int = 0) -> bool | None:
+        """Whether the condition `name` holds, when every value it compares is known; None otherwise."""
+        if name not in self._decided:
+            self._decided[name] = None  # a condition that refers to itself stays undecided
+            node = _mapping(self.data.get("Conditions")).get(name)
+            self._decided[name] = self._truth(node, ("Conditions", name), depth) if depth <= _MAX_DEPTH else None
+        return self._decided[name]
+
+    def _truth(self, node: Any, path: PathT, depth: int) -> bool | None:
+        if not (isinstance(node, dict) and len(node) == 1):
+            return None
+        key, arg = next(iter(node.items()))
+        sub = (*path, key)
+        if key == "Condition" and isinstance(arg, str):
+            return self.decide(arg, depth + 1)
+        if not isinstance(arg, list):
+            return None
+        if key == "Fn::Equals" and len(arg) == 2:
+            a, b = (self.eval(arg[i], (*sub, i), depth + 1) for i in (0, 1))
+            return show(a.value) == show(b.value) if a.known and b.known else None
+        if key == "Fn::Not" and len(arg) == 1:
+            inner = self._truth(arg[0], (*sub, 0), depth + 1)
+            return None if inner is None else not inner
+        if key in ("Fn::And", "Fn::Or"):
+            values = [self._truth(x, (*sub, i), depth + 1) for i, x in enumerate(arg)]
+            decisive: bool = key == "Fn::Or"  # the value that decides alone: any true for Or, any false for And
+            if decisive in values:
+                return decisive
+            return None if None in values else not decisive
+        return None
+
+    def _branch(self, arg: Any) -> int | None:
+        """The index (1 or 2) of the `Fn::If` branch a decided condition takes."""
+        if isinstance(arg, list) and len(arg) == 3 and isinstance(arg[0], str):
+            holds = self.decide(arg[0])
+            if holds is not None:
+                return 1 if holds else 2
+        return None
 
     # -- raw access -------------------------------------------------------------------------------------------------
 
     def loc(self, path: PathT) -> Location:
-        pos = self.doc.pos(path)
+        pos = self.doc.pos(self._walk(path)[1])
         return Location(self.rel, pos.line)
 
     def raw(self, path: PathT) -> Any:
+        return self._walk(path)[0]
+
+    def _walk(self, path: PathT) -> tuple[Any, PathT]:
+        """The node at `path` and where it is written: a decided `Fn::If` on the way is stepped through to the
+        branch it takes (`Properties: !If [IsProd, {...}, {...}]`), so readers need not know about it."""
         node: Any = self.data
-        for key in path:
-            if isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node):
-                node = node[key]
-                continue
-            if not (isinstance(node, dict) and key in node):
-                return None
+        real: list[Any] = []
+        for i, key in enumerate(path):
+            while isinstance(node, dict) and len(node) == 1 and "Fn::If" in node and key != "Fn::If" \
+                    and (branch := self._branch(node["Fn::If"])) is not None:  # an If in a branch: step again
+                node = node["Fn::If"][branch]
+                real += ["Fn::If", branch]
+            found = (isinstance(node, list) and isinstance(key, int) and 0 <= key < len(node)) or (
+                isinstance(node, dict) and key in node)
+            if not found:
+                return None, (*real, *path[i:])
             node = node[key]
-        return node
+            real.append(key)
+        return node, tuple(real)
 
     def rtype(self, rid: str) -> str:
         kind = self.resources.get(rid, {}).get("Type")
@@ -100,17 +173,31 @@ class Template:
                 yield rid
 
     def condition(self, rid: str) -> str | None:
+        """The condition the resource is created under, unless it is decided to hold."""
         cond = self.resources[rid].get("Condition")
-        return cond if isinstance(cond, str) else None
+        return cond if isinstance(cond, str) and self.decide(cond) is not True else None
+
+    def created(self, rid: str) -> bool:
+        """False for a resource whose condition is decided not to hold: the stack does not create it."""
+        cond = self.resources[rid].get("Condition")
+        return not (isinstance(cond, str) and self.decide(cond) is False)
 
     def struct(self, path: PathT) -> tuple[Any, str | None]:
         """A mapping or list at `path`: (node, None); (None, why) when an intrinsic function computes it; (None,
         None) when it is absent or `AWS::NoValue`."""
         node = self.raw(path)
+        if self.variables is not None and self.variables.used(node):
+            value = self.variables.value(node, self.loc(path))
+            if not value.known:
+                return None, f"{value.unknown} ({self.rel}:{value.at.line})"
+            return value.value, None
         if isinstance(node, dict) and len(node) == 1:
             key, arg = next(iter(node.items()))
             if key == "Ref" and arg == _NO_VALUE:
                 return None, None
+            branch = self._branch(arg) if key == "Fn::If" else None
+            if branch is not None:
+                return self.struct((*path, key, branch))
             if key == "Fn::If":
                 cond = arg[0] if isinstance(arg, list) and arg and isinstance(arg[0], str) else "?"
                 return None, f"chosen by condition {cond} ({self.rel}:{self.loc((*path, key)).line})"
@@ -136,6 +223,10 @@ class Template:
         node = self.raw(path)
         if node is None or (isinstance(node, dict) and node == {"Ref": _NO_VALUE}):
             return None
+        if isinstance(node, dict) and len(node) == 1 and "Fn::If" in node:
+            branch = self._branch(node["Fn::If"])
+            if branch is not None:
+                return self.value((*path, "Fn::If", branch))
         return self.eval(node, path, 0)
 
     def eval(self, node: Any, path: PathT, depth: int) -> Value:
@@ -156,9 +247,13 @@ class Template:
             if key == "Fn::Join":
                 return self._join(arg, sub, depth)
             if key == "Fn::If":
+                branch = self._branch(arg)
+                if branch is not None:
+                    return self.eval(arg[branch], (*sub, branch), depth + 1)
                 cond = arg[0] if isinstance(arg, list) and arg and isinstance(arg[0], str) else "?"
-                return _unknown(self.loc(sub), f"chosen by condition {cond}, which mlgate does not decide",
-                                f"${{If:{cond}}}")
+                why = "whose inputs are not all known before deployment" \
+                    if cond in _mapping(self.data.get("Conditions")) else "which the template does not define"
+                return _unknown(self.loc(sub), f"chosen by condition {cond}, {why}", f"${{If:{cond}}}")
             if key == "Fn::ImportValue":
                 name = self.eval(arg, sub, depth + 1)
                 return _unknown(self.loc(sub), f"imported from another stack's export {name.text}",
@@ -178,6 +273,8 @@ class Template:
                 return Value([v.value for v in values], at)
             first = next(v for v in values if not v.known)
             return _unknown(at, first.unknown or "", "[" + ", ".join(v.text for v in values) + "]")
+        if self.variables is not None and self.variables.used(node):
+            return self.variables.value(node, at)
         return Value(node, at, template=show(node))
 
     def plain(self, node: Any, path: PathT, depth: int = 0) -> Any:
@@ -194,15 +291,7 @@ class Template:
     def _ref(self, name: str, path: PathT, depth: int) -> Value:
         at = self.loc(path)
         if name in self.params:
-            param = self.params[name] if isinstance(self.params[name], dict) else {}
-            if "Default" in param:
-                default = _typed(param.get("Default"), param.get("Type"))
-                line = self.loc(("Parameters", name, "Default")).line
-                return Value(default, at, template=show(default),
-                             source=f"the default of parameter {name}, {self.rel}:{line}; a deployment may pass "
-                                    "another value")
-            return _unknown(at, f"parameter {name} has no default: its value is given at deploy time",
-                            f"${{Ref:{name}}}", template=f"${{{name}}}")
+            return self._parameter(name, at)
         if name.startswith("AWS::"):
             return _unknown(at, f"pseudo parameter {name} is known only at deploy time", f"${{Ref:{name}}}",
                             template=f"${{{name}}}")
@@ -214,6 +303,34 @@ class Template:
                             template=f"${{{name}}}", ref=name)
         return _unknown(at, f"Ref {name} names nothing in this template", f"${{Ref:{name}}}",
                         template=f"${{{name}}}")
+
+    def _parameter(self, name: str, at: Location) -> Value:
+        """A parameter's value: from the last parameter file that sets it, else its Default."""
+        param = self.params[name] if isinstance(self.params[name], dict) else {}
+        kind = param.get("Type")
+        placeholder, template = f"${{Ref:{name}}}", f"${{{name}}}"
+        given = self.given.get(name) if self.given is not None else None
+        if given is not None:
+            if given.unknown is not None or given.value is None:
+                return _unknown(at, f"parameter {name} {given.unknown} ({given.where()})", placeholder,
+                                template=template)
+            if isinstance(kind, str) and kind.startswith("AWS::SSM::Parameter::Value"):
+                return _unknown(at, f"parameter {name} is read from SSM parameter {given.value} ({given.where()}) "
+                                    "at deploy time", placeholder, template=template)
+            value = _typed(given.value, kind)
+            return Value(value, at, template=show(value), source=f"parameter {name} from {given.where()}")
+        unset = f" (not set in {self.given.named})" if self.given is not None and self.given.files else ""
+        if "Default" in param:
+            line = self.loc(("Parameters", name, "Default")).line
+            if isinstance(kind, str) and kind.startswith("AWS::SSM::Parameter::Value"):
+                return _unknown(at, f"parameter {name} is read from SSM parameter {show(param.get('Default'))} "
+                                    f"({self.rel}:{line}) at deploy time", placeholder, template=template)
+            default = _typed(param.get("Default"), kind)
+            later = "" if unset else "; a deployment may pass another value"
+            return Value(default, at, template=show(default),
+                         source=f"the default of parameter {name}, {self.rel}:{line}{unset}{later}")
+        return _unknown(at, f"parameter {name} has no default{unset}: its value is given at deploy time",
+                        placeholder, template=template)
 
     def _getatt(self, rid: str, attr: str, path: PathT, depth: int) -> Value:
         at = self.loc(path)
@@ -242,6 +359,12 @@ class Template:
             if isinstance(arg, list) and arg and isinstance(arg[0], str) else (None, {}))
         if text is None:
             return _unknown(at, "Fn::Sub is not a string or [string, variables]", "${Sub:?}")
+        if self.variables is not None and self.variables.used(text):
+            # the framework fills its own variables in before CloudFormation sees the Sub
+            filled = self.variables.value(text, at)
+            if not filled.known:
+                return _unknown(at, filled.unknown or "", f"${{Sub:{text}}}", template=text)
+            text = show(filled.value)
         parts: list[str] = []
         unknown: str | None = None
         ref: str | None = None
@@ -340,7 +463,8 @@ def _typed(default: Any, kind: Any) -> Any:
         except ValueError:
             return default
         return int(number) if number.is_integer() else number
-    if kind == "CommaDelimitedList" and isinstance(default, str):
+    if isinstance(kind, str) and (kind == "CommaDelimitedList" or kind.startswith("List<")) \
+            and isinstance(default, str):
         return [part.strip() for part in default.split(",")]
     return default
 
@@ -348,7 +472,7 @@ def _typed(default: Any, kind: Any) -> Any:
 # -- reading the SageMaker deployment ---------------------------------------------------------------------------------
 
 def read_template(t: Template) -> Infrastructure:
-    infra = Infrastructure("cloudformation", t.rel, files=[t.rel])
+    infra = Infrastructure("cloudformation", t.rel, files=[t.rel], gaps=list(t.gaps))
     transform = t.data.get("Transform")
     for name in transform if isinstance(transform, list) else [transform]:
         if isinstance(name, str) and not name.startswith("AWS::Serverless"):
@@ -356,6 +480,8 @@ def read_template(t: Template) -> Infrastructure:
                                   t.loc(("Transform",))))
     for rid in t.resources:
         kind = t.rtype(rid)
+        if not t.created(rid):
+            continue
         if kind == "AWS::SageMaker::Endpoint":
             infra.endpoints.append(_endpoint(t, rid))
         elif kind == "AWS::SageMaker::EndpointConfig":
@@ -599,7 +725,33 @@ def _policy(t: Template, path: PathT, name: str, location: Location) -> PolicyDo
     if why or data is None:
         raise EvidenceError(f"the policy document of {name} is {why or 'missing'}: mlgate cannot tell what it "
                             "grants", path=t.rel, line=t.loc(path).line)
-    return parse_policy(data, name=name, kind="cloudformation", rel=t.rel, doc=t.doc, at=path, location=location)
+    return parse_policy(_resolved(t, data, path, 0), name=name, kind="cloudformation", rel=t.rel, doc=t.doc, at=path,
+                        location=location)
+
+
+def _resolved(t: Template, node: Any, path: PathT, depth: int) -> Any:
+    """A policy with its parameters substituted as the stack is deployed (`!Ref P`, `${P}` in `!Sub`: the parameter
+    file's value, else the Default), so a `Default: "*"` counts as the wildcard it is. What stays unknown is left
+    to the IAM parser's placeholders (a Sub or Join keeps its template with the known parts filled in)."""
+    if depth > _MAX_DEPTH:
+        return node
+    if _intrinsic(node):
+        value = t.eval(node, path, depth + 1)
+        if value.known and (isinstance(value.value, str) or (
+                isinstance(value.value, list) and all(isinstance(v, str) for v in value.value))):
+            return value.value
+        if not value.known and next(iter(node)) in ("Fn::Sub", "Fn::Join") and value.template:
+            return value.template
+        return node
+    if isinstance(node, dict):
+        return {k: _resolved(t, v, (*path, k), depth + 1) for k, v in node.items()}
+    if isinstance(node, list):
+        out: list[Any] = []
+        for i, item in enumerate(node):
+            got = _resolved(t, item, (*path, i), depth + 1)
+            out.extend(got) if isinstance(got, list) and _intrinsic(item) else out.append(got)
+        return out
+    return node
 
 
 _MANAGED = re.compile(r"^arn:(?:aws|\$\{[^}]*\}):iam::aws:policy/(.+)$")

@@ -1,11 +1,15 @@
 """A Terraform directory (HCL, read with python-hcl2) as evidence.
 
 Every `*.tf` file of the directory is read (not sub-directories: a module is read only where a `module` block
-points, and a module from a registry or git is a gap, never guessed). Values are evaluated as far as the files
-alone allow: literals, `var.x` from `terraform.tfvars` / `*.auto.tfvars` (which Terraform loads by itself) or the
+points). A local module (`source = "./..."` or `"../..."`, inside the repository) is read with its inputs: its
+variables are the block's arguments, evaluated in the caller, and its resources join the caller's as
+`module.<name>.<address>`; a module from a registry, git or a URL is a gap, never guessed. Values are evaluated as
+far as the files alone allow: literals, `var.x` from `terraform.tfvars` / `*.auto.tfvars` (which Terraform loads by
+itself for the root module) and then the `-var-file`s of `infrastructure.tfvars` (a later file wins), or the
 variable's default, `local.x`, attributes other resources write (`aws_sagemaker_endpoint_configuration.main.name`)
 and templates whose parts are all known. Everything else is unknown with its reason: a variable without a default
-(given at plan time), an attribute known only after apply (`.arn`), a function call, a conditional, a module output.
+(given at plan time), an attribute known only after apply (`.arn`), a function call, a conditional, an output of
+a module that is not read.
 
 python-hcl2 gives no positions, so lines come from `hclscan`, which scans each file for its block headers and
 attributes; a value is located at its attribute's line (a block at its header's line).
@@ -49,6 +53,10 @@ from mlgate.result import Location
 from mlgate.yamlload import Document, PathT, Pos
 
 _MAX_DEPTH = 20
+_MAX_MODULES = 8  # local modules calling local modules: deeper than this is a gap
+_MAX_MODULE_READS = 64  # module blocks read from one root, in all (fan-out must not multiply the work)
+# Arguments of a module block that are Terraform's, not the module's variables.
+_MODULE_META = {"source", "version", "count", "for_each", "providers", "depends_on"}
 _REFERENCE = re.compile(r"[A-Za-z_][\w-]*(?:\[[^\]\[]*\]|\.[A-Za-z_][\w-]*|\.\d+)*")
 _INDEX = re.compile(r"\[[^\]\[]*\]")
 _BLOCK = "__is_block__"
@@ -133,19 +141,37 @@ class _Resource:
     type: str
     name: str
     node: _Node
+    module: str = ""  # `module.x.` for a resource of a called module
 
     @property
     def address(self) -> str:
-        return f"{self.type}.{self.name}"
+        return f"{self.module}{self.type}.{self.name}"
+
+
+@dataclass(frozen=True)
+class _Call:
+    """How a `module` block calls a local module: the arguments it passes, evaluated in the caller."""
+
+    name: str
+    prefix: str  # `module.x.`, or `module.a.module.x.` for a module called by a called module
+    inputs: dict[str, Value]
+    chain: tuple[Path, ...]  # the directories being read, from the root: a module calling one of them is a cycle
+    budget: list[int]  # module blocks the whole read may still follow (shared from the root down)
 
 
 class Module:
     """The .tf files of one directory, and the evaluation of their expressions."""
 
-    def __init__(self, workspace: Workspace, directory: Path) -> None:
+    def __init__(self, workspace: Workspace, directory: Path, var_files: list[Path] | None = None,
+                 call: _Call | None = None) -> None:
         self.ws = workspace
         self.dir = directory
         self.rel = workspace.rel(directory)
+        self.call = call
+        self.prefix = call.prefix if call is not None else ""
+        self._budget = call.budget if call is not None else [_MAX_MODULE_READS]
+        self.outputs: dict[str, _Node] = {}
+        self._children: dict[str, Module | str] = {}
         self.files: list[str] = []
         self.variables: dict[str, _Node] = {}
         self.tfvars: dict[str, tuple[Any, Location]] = {}
@@ -158,7 +184,9 @@ class Module:
             raise EvidenceError("has no Terraform files (*.tf)", path=self.rel)
         for path in files:
             self._read(path)
-        for path in [directory / "terraform.tfvars", *sorted(directory.glob("*.auto.tfvars"))]:
+        if call is not None:
+            return  # Terraform reads .tfvars files for the root module only: a called module gets its arguments
+        for path in [directory / "terraform.tfvars", *sorted(directory.glob("*.auto.tfvars")), *(var_files or [])]:
             if path.is_file():
                 self._read_tfvars(path)
 
@@ -184,7 +212,8 @@ class Module:
                             raise EvidenceError(f"{key} is defined twice ({first.rel}:{first.line} and here); "
                                                 "Terraform refuses this configuration",
                                                 path=rel, line=here[-1].line if here else None)
-                        table[key] = _Resource(rtype_, rname_, _Node(body, pos, rel, pos.line if pos else 1))
+                        table[key] = _Resource(rtype_, rname_, _Node(body, pos, rel, pos.line if pos else 1),
+                                               self.prefix)
         for entry in data.get("variable") or []:
             for vname, body in (entry.items() if isinstance(entry, dict) else ()):
                 pos = root.find("variable", _label(vname))
@@ -197,11 +226,12 @@ class Module:
                 if lname != _BLOCK:
                     line = pos.attrs.get(lname, pos.line) if pos else 1
                     self.locals[lname] = (raw, Location(rel, line))
-        for entry in data.get("module") or []:
-            for mname, body in (entry.items() if isinstance(entry, dict) else ()):
-                pos = root.find("module", _label(mname))
-                if isinstance(body, dict):
-                    self.modules[_label(mname)] = _Node(body, pos, rel, pos.line if pos else 1)
+        for kind, table_ in (("module", self.modules), ("output", self.outputs)):
+            for entry in data.get(kind) or []:
+                for mname, body in (entry.items() if isinstance(entry, dict) else ()):
+                    pos = root.find(kind, _label(mname))
+                    if isinstance(body, dict):
+                        table_[_label(mname)] = _Node(body, pos, rel, pos.line if pos else 1)
 
     def _read_tfvars(self, path: Path) -> None:
         rel = self.ws.rel(path)
@@ -329,7 +359,7 @@ class Module:
                              source=f"local.{steps[1]}, {where.path}:{where.line}")
             return _unknown(at, value.unknown or "", placeholder, template=value.template, ref=value.ref)
         if head == "module" and len(steps) >= 2:
-            return _unknown(at, f"{'.'.join(steps[:3])} is an output of module {steps[1]}", placeholder)
+            return self._output(steps, at, placeholder)
         if head in ("each", "count", "path", "self", "terraform"):
             return _unknown(at, f"{expr} is known only when Terraform evaluates the configuration", placeholder)
         table, key, rest = ((self.data, ".".join(steps[:3]), steps[3:]) if head == "data"
@@ -337,19 +367,94 @@ class Module:
         resource = table.get(key)
         if resource is None:
             return _unknown(at, f"{key} is not defined in {self.rel}", placeholder)
+        ref = self.prefix + key
         if not rest:
-            return _unknown(at, f"{key} is a whole resource", placeholder, ref=key)
+            return _unknown(at, f"{key} is a whole resource", placeholder, ref=ref)
         if rest[0] in resource.node.body and not isinstance(resource.node.body[rest[0]], list):
             value = self.eval(resource.node.body[rest[0]], resource.node.loc(rest[0]), depth + 1)
             value = self._walk(value, rest[1:], at, placeholder)
             if value.known:
-                return Value(value.value, at, template=show(value.value), ref=key,
+                return Value(value.value, at, template=show(value.value), ref=ref,
                              source=f"{rest[0]} of {key}, {resource.node.rel}:{resource.node.loc(rest[0]).line}")
-            return _unknown(at, value.unknown or "", placeholder, template=value.template, ref=key)
-        return _unknown(at, f"{key}.{'.'.join(rest)} is known only after apply", placeholder, ref=key)
+            return _unknown(at, value.unknown or "", placeholder, template=value.template, ref=ref)
+        return _unknown(at, f"{key}.{'.'.join(rest)} is known only after apply", placeholder, ref=ref)
+
+    def _output(self, steps: list[str], at: Location, placeholder: str) -> Value:
+        """`module.x.name`: the output `name` of a local module, evaluated in that module."""
+        child = self.child(steps[1])
+        output = child.outputs.get(steps[2]) if isinstance(child, Module) and len(steps) >= 3 else None
+        if not isinstance(child, Module) or output is None:
+            return _unknown(at, f"{'.'.join(steps[:3])} is an output of module {steps[1]}"
+                                f"{', which is not read: ' + child if isinstance(child, str) else ''}", placeholder)
+        value = child.attr(output, "value")
+        if value is None:
+            return _unknown(at, f"output {steps[2]} of module {steps[1]} has no value", placeholder)
+        value = self._walk(value, steps[3:], at, placeholder)
+        where = f"output {steps[2]} of module {steps[1]}, {output.rel}:{output.loc('value').line}"
+        if value.known:
+            return Value(value.value, at, template=show(value.value), ref=value.ref, source=where)
+        return _unknown(at, f"{value.unknown} ({where})", placeholder, ref=value.ref)
+
+    # -- local modules ------------------------------------------------------------------------------------------------
+
+    def child(self, name: str) -> Module | str:
+        """The local module a `module` block calls, read with the block's arguments; or why it is not read."""
+        if name not in self._children:
+            self._children[name] = self._call(name)
+        return self._children[name]
+
+    def children(self) -> Iterator[Module]:
+        """Every local module this module calls, and the ones they call."""
+        for name in self.modules:
+            found = self.child(name)
+            if isinstance(found, Module):
+                yield found
+                yield from found.children()
+
+    def _call(self, name: str) -> Module | str:
+        node = self.modules.get(name)
+        if node is None:
+            return f"module {name} is not defined in {self.rel}"
+        source = self.attr(node, "source")
+        text = show(source.value) if source is not None and source.known else None
+        if text is None:
+            return "its source is not written as a literal"
+        # Terraform reads a source as a local path only when it starts with ./ or ../ (module sources: Local paths)
+        if not text.startswith(("./", "../")):
+            return "mlgate follows local modules (./ or ../) only, not a registry, git or URL source"
+        chain = self.call.chain if self.call is not None else (self.dir,)
+        if len(chain) > _MAX_MODULES:
+            return f"local modules nest more than {_MAX_MODULES} deep"
+        try:
+            directory = self.ws.resolve(self.dir, text)
+        except EvidenceError:
+            return f"its source {text} leads outside the repository"
+        if not directory.is_dir():
+            return f"its source {text} is not a directory"
+        if directory in chain:
+            return f"its source {text} is a module already being read (the modules call each other)"
+        if self._budget[0] <= 0:
+            return f"the configuration calls more than {_MAX_MODULE_READS} local modules; the rest are not read"
+        self._budget[0] -= 1
+        inputs: dict[str, Value] = {}
+        for arg in node.body:
+            if arg in _MODULE_META or arg == _BLOCK:
+                continue
+            value = self.attr(node, arg)
+            if value is not None:  # null: the module's default applies
+                inputs[arg] = value
+        return Module(self.ws, directory, call=_Call(name, f"{self.prefix}module.{name}.", inputs,
+                                                     (*chain, directory), self._budget))
 
     def _variable(self, name: str, at: Location, depth: int) -> Value:
         placeholder = "${var." + name + "}"
+        if self.call is not None and name in self.call.inputs:
+            given = self.call.inputs[name]
+            passed = f"var.{name} of module {self.call.name}, set in {given.where()}"
+            if given.known:
+                return Value(given.value, at, template=show(given.value),
+                             source=passed + (f" ({given.source})" if given.source else ""))
+            return _unknown(at, f"{given.unknown} ({passed})", placeholder)
         if name in self.tfvars:
             raw, where = self.tfvars[name]
             value = self.eval(raw, where, depth + 1)
@@ -393,16 +498,22 @@ class Module:
             if resource.type in types:
                 yield resource
 
-    def condition(self, resource: _Resource) -> str | None:
-        """`count` / `for_each` that may make the resource absent (or many), as written."""
+    def condition(self, resource: _Resource | _Node) -> str | None:
+        """`count` / `for_each` that may make the resource (or a module block's resources) absent, or many."""
+        node = resource.node if isinstance(resource, _Resource) else resource
         for key in ("count", "for_each"):
-            if key in resource.node.body:
-                value = self.attr(resource.node, key)
+            if key in node.body:
+                value = self.attr(node, key)
                 if value is not None and value.known and key == "count" and value.value == 1:
                     return None
-                return f"{key} = {value.text if value is not None else '?'} ({resource.node.rel}:" \
-                       f"{resource.node.loc(key).line})"
+                return f"{key} = {value.text if value is not None else '?'} ({node.rel}:{node.loc(key).line})"
         return None
+
+    def local(self, address: str | None) -> _Resource | None:
+        """The resource of this module an address (as references carry it, `module.x.` included) names."""
+        if address is None or not address.startswith(self.prefix):
+            return None
+        return self.resources.get(address[len(self.prefix):])
 
 
 def _closing(text: str, start: int) -> int:
@@ -489,9 +600,20 @@ def _unknown(at: Location, why: str, placeholder: str, *, template: str | None =
 def read_module(m: Module) -> Infrastructure:
     infra = Infrastructure("terraform", m.rel, files=list(m.files))
     for name, node in m.modules.items():
-        source = m.attr(node, "source")
-        infra.gaps.append(Gap(f"module {name} (source {source.text if source else '?'}) is not read: the resources "
-                              "it creates are unknown", node.loc()))
+        child = m.child(name)
+        if isinstance(child, str):
+            source = m.attr(node, "source")
+            infra.gaps.append(Gap(f"module {name} (source {source.text if source else '?'}) is not read: {child}; "
+                                  "the resources it creates are unknown", node.loc()))
+            continue
+        called = read_module(child)
+        condition = m.condition(node)
+        if condition is not None:
+            records: list[Endpoint | EndpointConfig | CloudWatchAlarm | MonitoringSchedule] = [
+                *called.endpoints, *called.configs, *called.alarms, *called.schedules]
+            for record in records:
+                record.condition = record.condition or f"module {name} has {condition}"
+        infra.merge(called)
     for r in m.resources.values():
         if r.type == "aws_sagemaker_endpoint":
             infra.endpoints.append(_endpoint(m, r))
@@ -681,7 +803,9 @@ def _mentions(value: Value | None, address: str) -> bool:
 def role_policies(m: Module, address: str) -> list[PolicyDocument]:
     """The policies of the role `aws_iam_role.<name>`: inline_policy blocks, aws_iam_role_policy, attached
     aws_iam_policy documents, and managed policy ARNs (in `managed_arns`)."""
-    role = m.resources[address]
+    role = m.local(address)
+    if role is None:
+        raise EvidenceError(f"there is no {address} in {m.rel}", path=m.rel)
     docs: list[PolicyDocument] = []
     managed: list[str] = []
     for block in role.node.blocks("inline_policy"):
@@ -721,8 +845,8 @@ _MANAGED = re.compile(r"^arn:(?:aws|\$\{[^}]*\}):iam::aws:policy/(.+)$")
 
 
 def _attach(m: Module, arn: Value, docs: list[PolicyDocument], managed: list[str]) -> None:
-    if arn.ref and arn.ref in m.resources and m.resources[arn.ref].type == "aws_iam_policy":
-        policy = m.resources[arn.ref]
+    policy = m.local(arn.ref)
+    if arn.ref and policy is not None and policy.type == "aws_iam_policy":
         if not any(d.name == arn.ref for d in docs):
             docs.append(_policy_doc(m, policy.node, "policy", arn.ref))
         return
