@@ -63,8 +63,8 @@ def test_a_lean_spec_is_completed_by_the_template(ready: Repo) -> None:
     resolved = resolve(loaded, Workspace(ready.root))
     fact = resolved.fact(("serving", "instance_type"))
     assert fact is not None and fact.value == "ml.c5.xlarge" and fact.origin == "code"
-    assert (fact.at.path, fact.at.line) == ("deploy/stack.yaml", _line(ready, "deploy/stack.yaml",
-                                                                       "InstanceType: ml.c5.xlarge"))
+    assert (fact.at.path, fact.at.line) == ("deploy/params/prod.json", _line(ready, "deploy/params/prod.json",
+                                                                             '"ml.c5.xlarge"'))
     alarms = resolved.fact(("rollout", "rollback_alarms"))
     assert alarms is not None and set(alarms.value) == {"churn-predictor-5xx-rate", "churn-predictor-p99-latency"}
     assert resolved.counts()["code"] >= 10
@@ -105,7 +105,8 @@ def test_disagreement_is_a_related_location_in_sarif(ready: Repo, cli) -> None: 
     log = json.loads(out)
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
     iac = [r for r in log["runs"][0]["results"] if r["ruleId"] == "IAC001"]
-    assert iac and iac[0]["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "deploy/stack.yaml"
+    related = [r["physicalLocation"]["artifactLocation"]["uri"] for r in iac[0]["relatedLocations"]]
+    assert related == ["deploy/params/prod.json", "deploy/stack.yaml"]  # where it is set, and where it is used
     # SRV rules judged what the template deploys (ml.c5.xlarge): they do not fail on the spec's claim
     assert _statuses(ready, "SRV002", "SRV003") == {"SRV002": "pass", "SRV003": "pass"}
 
@@ -132,10 +133,10 @@ def test_the_recorded_artifact_deployed_passes(ready: Repo) -> None:
     "111122223333.dkr.ecr.eu-west-1.amazonaws.com/churn-predictor",
 ])
 def test_an_image_by_tag_is_flagged(ready: Repo, image: str) -> None:
-    text = (ready.root / "deploy/stack.yaml").read_text(encoding="utf-8")
-    start = text.index("    Default: 111122223333.dkr.ecr")
-    end = text.index("\n", start)
-    _edit(ready, "deploy/stack.yaml", text[start:end], f"    Default: {image}")
+    text = (ready.root / "deploy/params/prod.json").read_text(encoding="utf-8")
+    start = text.index('"111122223333.dkr.ecr')
+    end = text.index('"', start + 1) + 1
+    _edit(ready, "deploy/params/prod.json", text[start:end], f'"{image}"')
     result = ready.rule("REP005")
     assert result.status == "fail"
     assert any("pinned by tag" in f.message for f in result.findings if f.status == "fail")
@@ -169,11 +170,10 @@ def test_a_differently_named_shadow_is_judged_as_deployed(ready: Repo) -> None:
 def test_a_value_known_only_at_deploy_time_is_not_guessed(ready: Repo) -> None:
     """A parameter without a default: the instance type is unknown until deployment. The spec's value is judged,
     and the fact says it is unconfirmed; with no spec value, nothing is invented."""
-    _edit(ready, "deploy/stack.yaml", "Parameters:\n", "Parameters:\n  InstanceType:\n    Type: String\n")
-    text = (ready.root / "deploy/stack.yaml").read_text(encoding="utf-8")
-    (ready.root / "deploy/stack.yaml").write_text(text.replace("InstanceType: ml.c5.xlarge",
-                                                               "InstanceType: !Ref InstanceType"), encoding="utf-8")
-    ready.commit("instance type as a parameter")
+    params = json.loads((ready.root / "deploy/params/prod.json").read_text(encoding="utf-8"))
+    params = [p for p in params if p["ParameterKey"] != "InstanceType"]  # given by the pipeline, say
+    (ready.root / "deploy/params/prod.json").write_text(json.dumps(params, indent=2), encoding="utf-8")
+    ready.commit("instance type passed at deploy time")
     resolved = resolve(load_spec(ready.root / "mlgate.yaml", root=ready.root), Workspace(ready.root))
     fact = resolved.fact(("serving", "instance_type"))
     assert fact is not None and fact.unknown and fact.value is None
@@ -192,3 +192,100 @@ def test_json_report_lists_the_facts_with_origins(ready: Repo, cli) -> None:  # 
     assert facts["serving.endpoint"]["origin"] == "spec+code"
     assert deployment["verified"]["code"] == sum(1 for f in deployment["facts"]
                                                  if f["origin"] != "spec" and "unknown" not in f)
+
+
+# -- every source a team deploys with feeds the rules, with a lean spec -------------------------------------------
+
+TRAFFIC = """\
+version: 1
+serving:
+  endpoint: {endpoint}
+  traffic: {{requests_per_day: 200000, peak_rps: 20, latency_p99_ms: 300, payload_kb: 4, processing_s: 0.05,
+            synchronous: true, gpu: false}}
+infrastructure:
+{infrastructure}"""
+
+
+def _facts(repo: Repo) -> dict[str, object]:
+    resolved = resolve(load_spec(repo.root / "mlgate.yaml", root=repo.root), Workspace(repo.root))
+    return {".".join(map(str, path)): fact for path, fact in resolved.facts.items()}
+
+
+def test_the_parameter_file_is_where_a_parameter_is_judged(ready: Repo) -> None:
+    fact = _facts(ready)["serving.instance_type"]
+    assert (fact.value, fact.origin) == ("ml.c5.xlarge", "code")  # type: ignore[attr-defined]
+    assert fact.at.path == "deploy/params/prod.json"  # type: ignore[attr-defined]
+    assert fact.via == f"parameter InstanceType from deploy/params/prod.json:{fact.at.line}"  # type: ignore[attr-defined]
+
+
+def test_a_parameter_file_that_disagrees_fails_the_domain_rule_and_the_iac_rule(ready: Repo) -> None:
+    """The spec says ml.c5.xlarge; the parameter file deploys a GPU instance. SRV001 judges the GPU that will be
+    deployed (at the parameter file's line); IAC001 reports the disagreement at the spec line, with the parameter
+    file and the template as related locations."""
+    _edit(ready, "mlgate.yaml", "  endpoint: churn-predictor\n", "  endpoint: churn-predictor\n  instance_type: ml.c5.xlarge\n")
+    _edit(ready, "deploy/params/prod.json", '"ml.c5.xlarge"', '"ml.g5.xlarge"')
+    params_line = _line(ready, "deploy/params/prod.json", "ml.g5.xlarge")
+    srv = ready.rule("SRV001")
+    assert srv.status == "fail", [f.message for f in srv.findings]
+    gpu = next(f for f in srv.findings if f.status == "fail")
+    assert "ml.g5.xlarge" in gpu.message
+    iac = ready.rule("IAC001")
+    assert iac.status == "fail"
+    finding = next(f for f in iac.findings if f.status == "fail" and "instance_type" in f.message)
+    assert finding.location is not None and finding.location.path == "mlgate.yaml"
+    assert ("deploy/params/prod.json", params_line) in [(r.path, r.line) for r in finding.related]
+    assert "deploy/stack.yaml" in [r.path for r in finding.related]
+
+
+def test_a_terraform_module_called_with_tfvars_gives_the_rules_their_facts(repo: Repo) -> None:
+    from tests.checks.test_iac_sources import CALLER, ENDPOINT_MODULE
+
+    repo.write("modules/endpoint/main.tf", ENDPOINT_MODULE)
+    repo.write("examples/prod/main.tf", CALLER)
+    repo.write("examples/prod/prod.tfvars", 'instance_type = "ml.c5.xlarge"\n')
+    repo.write("mlgate.yaml", TRAFFIC.format(endpoint="scorer-prod", infrastructure=(
+        "  terraform: examples/prod\n  tfvars: examples/prod/prod.tfvars\n")))
+    repo.commit()
+    facts = _facts(repo)
+    fact = facts["serving.instance_type"]
+    assert (fact.value, fact.at.path) == ("ml.c5.xlarge", "examples/prod/prod.tfvars")  # type: ignore[attr-defined]
+    assert facts["serving.instance_count"].value == 2  # type: ignore[attr-defined]
+    # SRV003 judges the module's two ml.c5.xlarge against the declared peak: a lean spec, not "not declared"
+    srv3 = repo.rule("SRV003")
+    assert srv3.status == "pass", [f.message for f in srv3.findings]
+    assert any("ml.c5.xlarge" in f.message for f in srv3.findings)
+
+
+def test_an_sdk_deploy_script_gives_the_rules_capture_and_sizes(repo: Repo) -> None:
+    from tests.evidence.test_iac_scripts import SDK_DEPLOY
+
+    repo.write("deploy/deploy.py", SDK_DEPLOY.replace("sampling_percentage=20", "sampling_percentage=0"))
+    endpoint = next(line.split("=", 1)[1].strip().strip('"') for line in SDK_DEPLOY.splitlines()
+                    if line.startswith("ENDPOINT_NAME"))
+    repo.write("mlgate.yaml", TRAFFIC.format(endpoint=endpoint, infrastructure="  scripts: [deploy/deploy.py]\n"))
+    repo.commit()
+    facts = _facts(repo)
+    assert facts["serving.instance_type"].at.path == "deploy/deploy.py"  # type: ignore[attr-defined]
+    mon = repo.rule("MON001")
+    assert mon.status == "fail"
+    bad = next(f for f in mon.findings if f.status == "fail")
+    assert bad.location is not None and bad.location.path == "deploy/deploy.py"
+    assert "sampling_percent is 0" in bad.message or "outside" in bad.message, bad.message
+
+
+def test_a_serverless_framework_file_gives_the_rules_their_facts(repo: Repo) -> None:
+    from tests.checks.test_iac_sources import SERVERLESS
+
+    repo.write("serverless.yml", SERVERLESS.replace("!Sub scorer-${AWS::Region}-${self:custom.instanceCount}",
+                                                    "scorer"))
+    repo.write("mlgate.yaml", TRAFFIC.format(endpoint="scorer", infrastructure="  cloudformation: serverless.yml\n"))
+    repo.commit()
+    facts = _facts(repo)
+    assert facts["serving.instance_type"].value == "ml.c5.xlarge"  # type: ignore[attr-defined]
+    assert facts["serving.pattern"].value == "realtime"  # type: ignore[attr-defined]
+    sampling = facts["monitoring.capture.enabled"]
+    assert sampling.value is True  # type: ignore[attr-defined]
+    # the sampling is read from SSM at deploy time: unknown, never guessed
+    assert "monitoring.capture.sampling_percent" in facts
+    assert facts["monitoring.capture.sampling_percent"].unknown  # type: ignore[attr-defined]
+    assert repo.rule("SRV003").status == "pass"

@@ -197,7 +197,7 @@ def churn(tmp_path: Path, aws_env: str) -> tuple[Repo, Account]:
     repo = example_repo(tmp_path / "churn", "ready")
     account = Account()
     version = account.data()
-    for rel in ("mlgate.yaml", "deploy/iam/churn-predictor-role.json", "deploy/stack.yaml"):
+    for rel in ("mlgate.yaml", "deploy/iam/churn-predictor-role.json", "deploy/stack.yaml", "deploy/params/prod.json"):
         path = repo.root / rel
         path.write_text(path.read_text(encoding="utf-8").replace("111122223333", ACCOUNT), encoding="utf-8")
     account.commit = repo.git("rev-parse", "HEAD")

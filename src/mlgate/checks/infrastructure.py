@@ -145,7 +145,8 @@ class _Judge:
         via = f" ({iac.source})" if iac.source else ""
         self.findings.append(self.ctx.fail(
             f"{_dotted(at)} is {spec_text}, but the infrastructure code sets {what} to {iac.text}{via}; the rules "
-            "judge the code's value, which is what will be deployed", at=at, fix=fix, related=(iac.at,)))
+            "judge the code's value, which is what will be deployed", at=at, fix=fix,
+            related=tuple(loc for loc in (iac.set_at, iac.at) if loc)))
 
     def fail(self, message: str, at: PathT | Location, fix: str) -> None:
         self.findings.append(self.ctx.fail(message, at=at, fix=fix))

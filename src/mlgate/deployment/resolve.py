@@ -28,14 +28,26 @@ from mlgate.yamlload import PathT
 
 @dataclass
 class _Site:
-    """What the IaC readers need to find the spec's infrastructure: the spec, its directory, the workspace."""
+    """What the IaC readers need to find the spec's infrastructure: the spec, its directory, the workspace, and
+    the spec's positions for their errors."""
 
-    spec: Spec
-    base: Path
+    loaded: LoadedSpec
     workspace: Workspace
+
+    @property
+    def spec(self) -> Spec:
+        return self.loaded.spec
+
+    @property
+    def base(self) -> Path:
+        return self.loaded.base
 
     def resolve(self, relative: str) -> Path:
         return self.workspace.resolve(self.base, relative)
+
+    def at(self, path: PathT) -> Location:
+        pos = self.loaded.pos(path)
+        return Location(self.loaded.rel, pos.line, pos.column)
 
 
 def named(variants: list[Variant], name: str | None) -> Variant | None:
@@ -114,7 +126,8 @@ class _Collector:
         if written is not None and _same(written, value):
             self.facts[path] = Fact(path, written, "spec+code", claimed_at or code.at, via=code.source)
             return
-        self.facts[path] = Fact(path, value, "code", code.at, via=code.source,
+        # a value passed in at deployment (parameter file, .tfvars) is judged where it is set
+        self.facts[path] = Fact(path, value, "code", code.set_at or code.at, via=code.source,
                                 claimed=written, claimed_at=claimed_at)
         self._set(path, value)
 
@@ -190,7 +203,7 @@ def resolve(loaded: LoadedSpec, workspace: Workspace) -> ResolvedDeployment:
     resolved = ResolvedDeployment(spec)
     infra: Infrastructure | None = None
     if spec.infrastructure is not None:
-        site = _Site(spec, loaded.base, workspace)
+        site = _Site(loaded, workspace)
         try:
             infra = infrastructure(site)  # type: ignore[arg-type]  # the readers need only these three
         except EvidenceError as exc:

@@ -174,7 +174,7 @@ def infrastructure(ctx: CheckContext) -> Infrastructure | None:
     kinds: tuple[Kind, ...] = ("cloudformation", "terraform")
     values = {kind: deploy_values(ctx, kind) for kind in kinds}  # every named file is checked, used or not
     for kind, _, path in infrastructure_paths(ctx):
-        part = _read(ctx.workspace, kind, path, values[kind])
+        part = _read(ctx.workspace, kind, path, values.get(kind, ()))
         if found is None:
             found = Infrastructure(part.kind, part.origin)
         found.merge(part)

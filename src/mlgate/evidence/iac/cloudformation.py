@@ -318,7 +318,8 @@ class Template:
                 return _unknown(at, f"parameter {name} is read from SSM parameter {given.value} ({given.where()}) "
                                     "at deploy time", placeholder, template=template)
             value = _typed(given.value, kind)
-            return Value(value, at, template=show(value), source=f"parameter {name} from {given.where()}")
+            return Value(value, at, template=show(value), source=f"parameter {name} from {given.where()}",
+                         set_at=given.at)
         unset = f" (not set in {self.given.named})" if self.given is not None and self.given.files else ""
         if "Default" in param:
             line = self.loc(("Parameters", name, "Default")).line

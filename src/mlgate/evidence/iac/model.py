@@ -28,6 +28,8 @@ class Value:
     placeholder: str | None = None  # how an unknown value is shown, e.g. ${Ref:InstanceType}
     ref: str | None = None  # the resource (logical id / Terraform address) this value names, when it names one
     source: str | None = None  # where a known value came from when not written in place ("default of parameter X")
+    # where the value is set when a deployment passes it in (a parameter file, a .tfvars, a module's caller)
+    set_at: Location | None = None
 
     @property
     def known(self) -> bool:

@@ -453,14 +453,15 @@ class Module:
             passed = f"var.{name} of module {self.call.name}, set in {given.where()}"
             if given.known:
                 return Value(given.value, at, template=show(given.value),
-                             source=passed + (f" ({given.source})" if given.source else ""))
+                             source=passed + (f" ({given.source})" if given.source else ""),
+                             set_at=given.set_at or given.at)
             return _unknown(at, f"{given.unknown} ({passed})", placeholder)
         if name in self.tfvars:
             raw, where = self.tfvars[name]
             value = self.eval(raw, where, depth + 1)
             if value.known:
                 return Value(value.value, at, template=show(value.value),
-                             source=f"var.{name} set in {where.path}:{where.line}")
+                             source=f"var.{name} set in {where.path}:{where.line}", set_at=where)
             return _unknown(at, value.unknown or "", placeholder)
         node = self.variables.get(name)
         if node is None:
