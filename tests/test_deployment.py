@@ -222,7 +222,8 @@ def test_a_parameter_file_that_disagrees_fails_the_domain_rule_and_the_iac_rule(
     """The spec says ml.c5.xlarge; the parameter file deploys a GPU instance. SRV001 judges the GPU that will be
     deployed (at the parameter file's line); IAC001 reports the disagreement at the spec line, with the parameter
     file and the template as related locations."""
-    _edit(ready, "mlgate.yaml", "  endpoint: churn-predictor\n", "  endpoint: churn-predictor\n  instance_type: ml.c5.xlarge\n")
+    _edit(ready, "mlgate.yaml", "  endpoint: churn-predictor\n",
+          "  endpoint: churn-predictor\n  instance_type: ml.c5.xlarge\n")
     _edit(ready, "deploy/params/prod.json", '"ml.c5.xlarge"', '"ml.g5.xlarge"')
     params_line = _line(ready, "deploy/params/prod.json", "ml.g5.xlarge")
     srv = ready.rule("SRV001")
