@@ -94,6 +94,33 @@ def _schedule(ctx: CheckContext, expression: str | None, at: PathT, what: str) -
 _CAPTURE = ("monitoring", "capture")
 
 
+def _application_capture(ctx: CheckContext) -> Iterator[Finding]:
+    """monitoring.capture.method: application: the inference code writes what it received and answered."""
+    from mlgate.evidence.app_capture import capture_calls
+
+    at = (*_CAPTURE, "method")
+    paths = ctx.spec.serving.code_paths if ctx.spec.serving else []
+    if not paths:
+        yield ctx.fail("monitoring.capture.method is application, but serving.code_paths names no inference code, "
+                       "so nothing shows the application writing requests and responses", at=at,
+                       fix="list the inference code in serving.code_paths")
+        return
+    files = [f for written in paths if (target := ctx.resolve(written)).exists()
+             for f in ctx.workspace.python_files(target)]
+    calls = capture_calls(ctx.workspace, files)
+    if not calls:
+        yield ctx.fail(f"monitoring.capture.method is application, but none of the {len(files)} Python files under "
+                       "serving.code_paths writes a record (S3 put_object/upload_fileobj, Firehose or Kinesis "
+                       "put_record, CloudWatch Logs put_log_events): nothing shows that requests and responses are "
+                       "kept", at=at,
+                       fix="write each request and its response (with an inference id) from the handler to S3 or "
+                           "Firehose, or point serving.code_paths at the code that does")
+        return
+    shown = ", ".join(f"{c.call} at {c.path}:{c.line}" for c in calls[:3]) + (", ..." if len(calls) > 3 else "")
+    yield ctx.ok(f"the application captures what the model receives and answers: {shown} (monitoring.capture.method "
+                 "application; endpoint data capture is not used)", at=ctx.file(calls[0].path, calls[0].line))
+
+
 def capture(ctx: CheckContext) -> Iterator[Finding]:
     """Inputs and outputs are captured at a useful sampling rate to a well-formed S3 destination."""
     min_pct = _number_param(ctx, "min_sampling_percent")
@@ -105,16 +132,19 @@ def capture(ctx: CheckContext) -> Iterator[Finding]:
         yield _bad_param(ctx, "min_captured_per_day", "a number of records, 0 or more")
         return
     kind = ctx.pattern
+    cap = ctx.spec.monitoring.capture if ctx.spec.monitoring else None
+    if cap is not None and cap.method == "application":
+        yield from _application_capture(ctx)
+        return
     if kind == "serverless":
         # Facts §1.2: serverless endpoints exclude data capture and Model Monitor.
         yield ctx.fail("serving.pattern is serverless, and SageMaker serverless endpoints cannot capture data "
                        "(data capture and Model Monitor are among the features serverless excludes): nothing "
                        "records what the model saw and answered", at=("serving", "pattern"),
-                       fix="log every request and response in the caller (to S3, with an inference id), or serve "
-                           "from a realtime endpoint with monitoring.capture; if the caller logs them, waive "
-                           "MON001 with a reason that says where")
+                       fix="capture in the application: have the inference code (serving.code_paths) write each "
+                           "request and response to S3, Firehose or a log, and set monitoring.capture.method: "
+                           "application; or serve from a realtime endpoint with endpoint data capture")
         return
-    cap = ctx.spec.monitoring.capture if ctx.spec.monitoring else None
     if cap is None:
         yield ctx.fail("no monitoring.capture: without the live inputs and outputs there is nothing to check for "
                        "drift, to join with ground truth, or to replay when something goes wrong", at=_CAPTURE,

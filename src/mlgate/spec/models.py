@@ -176,6 +176,10 @@ class Rollout(_Node):
 
 
 class Capture(_Node):
+    method: Literal["endpoint", "application"] | None = Field(
+        None, description="endpoint (SageMaker data capture, the default) or application: the inference code in "
+                          "serving.code_paths writes requests and responses itself (serverless endpoints cannot "
+                          "use endpoint capture).")
     enabled: bool | None = None
     sampling_percent: float | None = None
     inputs: bool | None = None
