@@ -126,11 +126,13 @@ def test_a_spec_that_disagrees_with_the_parameter_file_fails_with_both_places(re
     assert result.status == "fail"
     failed = [f for f in result.findings if f.status == "fail"]
     assert len(failed) == 1, messages(result)
-    assert failed[0].message == (
+    assert failed[0].message.startswith(
         "serving.instance_type is ml.m5.large, but the infrastructure code sets variant 'AllTraffic' (the only "
-        "production variant)'s InstanceType to ml.c5.xlarge (deploy/stack.yaml:27; parameter EndpointInstanceType "
-        "from deploy/params/prod.json:12)")
+        "production variant)'s InstanceType to ml.c5.xlarge (parameter EndpointInstanceType "
+        "from deploy/params/prod.json:12);")
     assert failed[0].location is not None and (failed[0].location.path, failed[0].location.line) == ("mlgate.yaml", 5)
+    # both other places: where the parameter file sets it, and where the template uses it
+    assert [(r.path, r.line) for r in failed[0].related] == [("deploy/params/prod.json", 12), ("deploy/stack.yaml", 27)]
 
 
 def test_without_a_parameter_file_the_same_values_are_unknown(repo: Repo) -> None:
@@ -468,7 +470,9 @@ def test_a_module_value_that_disagrees_fails_at_the_module_line(repo: Repo) -> N
     result = repo.rule("IAC001")
     assert result.status == "fail"
     assert "sets variant 'AllTraffic' (the only production variant)'s InstanceType to ml.c5.xlarge " \
-           "(modules/endpoint/main.tf:28; var.instance_type of module endpoint" in messages(result)
+           "(var.instance_type of module endpoint" in messages(result)
+    failed = next(f for f in result.findings if f.status == "fail" and "InstanceType" in f.message)
+    assert ("modules/endpoint/main.tf", 28) in [(r.path, r.line) for r in failed.related]
 
 
 def test_without_the_var_file_the_module_input_is_unknown(repo: Repo) -> None:

@@ -528,7 +528,8 @@ def test_tfvars_values_are_used(repo: Repo) -> None:
     assert result.status == "fail"
     finding = result.findings[0]
     assert "to ml.c5.2xlarge (var.instance_type set in deploy/terraform/terraform.tfvars:1)" in finding.message
-    assert [(r.path, r.line) for r in finding.related] == [("deploy/terraform/main.tf", 79)]
+    assert [(r.path, r.line) for r in finding.related] == [("deploy/terraform/terraform.tfvars", 1),
+                                                           ("deploy/terraform/main.tf", 79)]
 
 
 ALL_AT_ONCE = """\

@@ -149,6 +149,8 @@ def test_sec001_example_roles(repo: Repo) -> None:
             repo.write(f"{example}/deploy/iam/{role.name}", role.read_text())
         # the template: the lean spec leaves capture (which the role writes to) to it
         repo.write(f"{example}/deploy/stack.yaml", (base / "deploy" / "stack.yaml").read_text())
+        for params in (base / "deploy").glob("params/*"):
+            repo.write(f"{example}/deploy/params/{params.name}", params.read_text())
         repo.commit(example)
         result = repo.rule("SEC001", spec=f"{example}/mlgate.yaml")
         assert result.status == status, messages(result)

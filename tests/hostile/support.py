@@ -173,6 +173,10 @@ def check(cli: Cli, root: Path, *args: str, seconds: int = 60) -> Outcome:
     return outcome
 
 
+# the example's CloudFormation lines: a test that swaps them for Terraform drops the parameter file with them
+CFN_WITH_PARAMETERS = "  cloudformation: deploy/stack.yaml\n  parameters: deploy/params/prod.json"
+
+
 class Model:
     """A copy of the ready example repository (every rule passes), to be broken one file at a time."""
 

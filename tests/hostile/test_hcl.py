@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.hostile.support import COMMON, HCL, Cli, Model, check
+from tests.hostile.support import CFN_WITH_PARAMETERS, COMMON, HCL, Cli, Model, check
 
 PAYLOADS = {**COMMON, **HCL}
 MAIN = 'resource "aws_sagemaker_endpoint" "e" {\n  name = "churn-predictor"\n}\n'
@@ -14,7 +14,7 @@ MAIN = 'resource "aws_sagemaker_endpoint" "e" {\n  name = "churn-predictor"\n}\n
 
 @pytest.fixture
 def terraform(model: Model) -> Model:
-    model.edit_spec("  cloudformation: deploy/stack.yaml", "  terraform: deploy/tf")
+    model.edit_spec(CFN_WITH_PARAMETERS, "  terraform: deploy/tf")
     return model
 
 

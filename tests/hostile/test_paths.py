@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mlgate.paths import MAX_NAME, NotAFile, PathEscape, confine, open_confined
-from tests.hostile.support import Cli, Model, check
+from tests.hostile.support import CFN_WITH_PARAMETERS, Cli, Model, check
 
 RUNBOOK = "runbook: docs/runbook.md"
 SECRET = "TOP-SECRET aws sagemaker update-endpoint-weights-and-capacities"
@@ -88,7 +88,7 @@ def test_symlink_found_in_a_directory(model: Model, cli: Cli, outside: Path, whe
     if where.startswith("deploy/cfn"):
         model.edit_spec("cloudformation: deploy/stack.yaml", "cloudformation: deploy/cfn")
     if where.startswith("deploy/tf"):
-        model.edit_spec("  cloudformation: deploy/stack.yaml", "  terraform: deploy/tf")
+        model.edit_spec(CFN_WITH_PARAMETERS, "  terraform: deploy/tf")
     link = model.root / where
     link.parent.mkdir(parents=True, exist_ok=True)
     link.symlink_to(outside / "secret.md")
@@ -153,7 +153,7 @@ FIFOS = {
                  "is a FIFO (named pipe), not a regular file"),
     "template in a directory": ("cloudformation: deploy/stack.yaml", "cloudformation: x", "x/s.yaml", "IAC001",
                                 "holds no CloudFormation template"),
-    "terraform file": ("  cloudformation: deploy/stack.yaml", "  terraform: x", "x/main.tf", "IAC001",
+    "terraform file": (CFN_WITH_PARAMETERS, "  terraform: x", "x/main.tf", "IAC001",
                        "has no Terraform files"),
     "drift baseline": ("baseline: s3://acme-ml-monitoring/churn-predictor/v7/statistics.json", "baseline: x/b.json",
                        "x/b.json", "MON002", "is a FIFO (named pipe), not a regular file"),
@@ -178,7 +178,7 @@ def test_fifo_never_blocks(model: Model, cli: Cli, name: str) -> None:
 
 
 def test_terraform_variables_fifo(model: Model, cli: Cli) -> None:
-    model.edit_spec("  cloudformation: deploy/stack.yaml", "  terraform: deploy/tf")
+    model.edit_spec(CFN_WITH_PARAMETERS, "  terraform: deploy/tf")
     model.write("deploy/tf/main.tf", 'resource "aws_sagemaker_endpoint" "e" {\n  name = "churn-predictor"\n}\n')
     os.mkfifo(model.root / "deploy/tf/terraform.tfvars")
     check(cli, model.root, "--select", "IAC001", seconds=20)
@@ -215,7 +215,7 @@ def test_socket_is_not_read(model: Model, cli: Cli) -> None:
     (RUNBOOK, "runbook: docs", "OPS003", "runbook docs is a directory, not a file"),
     (RUNBOOK, "runbook: docs/runbook.md/x.md", "OPS003", "runbook docs/runbook.md/x.md does not exist"),
     (RUNBOOK, "runbook: DOCS/RUNBOOK.md", "OPS003", "runbook DOCS/RUNBOOK.md does not exist"),
-    ("  cloudformation: deploy/stack.yaml", "  terraform: deploy/stack.yaml", "IAC001",
+    (CFN_WITH_PARAMETERS, "  terraform: deploy/stack.yaml", "IAC001",
      "is not a directory: name the Terraform directory"),
     ("lockfile: requirements.txt", "lockfile: deploy", "REP002", "deploy"),
 ])
