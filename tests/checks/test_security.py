@@ -534,3 +534,30 @@ def test_sec001_on_a_terraform_role(repo: Repo) -> None:
     problems = _problems(result)
     assert any(p.startswith("deploy/tf/main.tf:12: [critical] statement 1 grants privilege escalation on "
                             "Resource \"*\": iam:PassRole with no iam:PassedToService condition") for p in problems)
+
+
+SERVE_SCRIPT = '''\
+#!/usr/bin/env python
+"""The `serve` entry point of a custom container: no .py extension."""
+import flask
+
+app = flask.Flask(__name__)
+
+
+@app.route("/invocations", methods=["POST"])
+def invocations():
+    print(flask.request.data)
+    return "{}"
+'''
+
+
+def test_sec002_scans_a_serve_script_without_py(repo: Repo) -> None:
+    """Repro: SEC002 never scanned the container's `serve` script (a Python shebang, no .py)."""
+    result = _repo(repo, {"serving.code_paths": ["container/"]},
+                   files={"container/serve": SERVE_SCRIPT.replace("flask.request", "request")
+                          .replace("import flask", "import flask\nfrom flask import request"),
+                          "container/nginx.conf": "worker_processes 1;\n"}).rule("SEC002")
+    assert result.status == "fail", messages(result)
+    (hit,) = [f for f in result.findings if f.status == "fail"]
+    assert hit.location == Location("container/serve", 11)
+    assert "logs the raw request" in hit.message
