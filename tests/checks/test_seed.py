@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.conftest import Repo, messages
+
+Cli = Callable[..., tuple[int, str, str]]
 
 TRAIN = """\
 import random
@@ -134,6 +138,22 @@ def test_an_incomplete_seed_record(repo: Repo, seed: str | None, fragments: list
     assert result.status == "fail"
     for fragment in fragments:
         assert fragment in messages(result)
+
+
+def test_the_fix_for_a_missing_seed_reads_on_one_line_in_text_and_markdown(repo: Repo, cli: Cli) -> None:
+    """Repro: the fix printed a literal `\\n` in the text and Markdown reports."""
+    repo.write("train/train.py", TRAIN)
+    repo.write("mlgate.yaml", "version: 1\nprovenance:\n  code:\n    paths: [train/]\n")
+    repo.commit("spec")
+    fix = ("add under provenance: `seed: {value: 1234, source: train/config.yaml#training.seed}`, the seed training "
+           "uses and the file#key it reads it from")
+    (fail,) = [f for f in repo.rule("REP003").findings if f.status == "fail"]
+    assert fail.remediation == fix
+    for fmt in ("text", "markdown"):
+        code, out, err = cli("check", str(repo.root), "--select", "REP003", "--format", fmt)
+        assert code == 1, err
+        assert "\\n" not in out, out
+    assert "fix: " + fix in cli("check", str(repo.root), "--select", "REP003")[1]
 
 
 # -- the training code -------------------------------------------------------------------------------------------
