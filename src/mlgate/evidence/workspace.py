@@ -70,8 +70,8 @@ class Workspace:
 
     def python_files(self, target: Path) -> list[Path]:
         """The Python files at `target` (see `is_python`): the file itself, or the files below a directory in
-        sorted order, skipping tooling directories (discover.SKIP_DIRS), hidden ones, virtualenvs and links that lead out of
-        the repository."""
+        sorted order, skipping tooling directories (discover.SKIP_DIRS), hidden ones, virtualenvs and links that
+        lead out of the repository."""
         from mlgate.discover import SKIP_DIRS
 
         if target.is_file():
