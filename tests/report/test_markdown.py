@@ -289,14 +289,15 @@ def test_checklist_shows_every_rule_with_evidence_problems_fixes_and_reasons() -
 
 - ✅ **[REP001]({DOCS}#rep001)** REP001 title — pass
   - Evidence: `models/fraud/mlgate.yaml:5` dataset `train` pinned by version\\: abc
-- ⚠️ **[REP002]({DOCS}#rep002)** REP002 title — warn · warning severity · not blocking
+- ⚠️ **[REP002]({DOCS}#rep002)** REP002 title — warn · severity warning: does not block, \
+since fail-on error blocks severity error only
   - ⚠️ `models/fraud/mlgate.yaml:9` seed is never read
     - Fix: read the seed in train\\.py
   - Why it matters: REP002 matters because `x` happens\\.
 
 ##### security
 
-- ❌ **[SEC001]({DOCS}#sec001)** SEC001 title — fail · error severity · blocking
+- ❌ **[SEC001]({DOCS}#sec001)** SEC001 title — fail · severity error: blocks at fail-on error
   - ❌ `docs/runbook.md:3` role allows s3\\:\\* on every bucket
   - ❌ `models/fraud/mlgate.yaml:12` role can pass any role
     - Fix: scope iam\\:PassRole
@@ -305,7 +306,7 @@ def test_checklist_shows_every_rule_with_evidence_problems_fixes_and_reasons() -
 
 ##### monitoring
 
-- ❗ **[MON001]({DOCS}#mon001)** MON001 title — error · error severity · blocking
+- ❗ **[MON001]({DOCS}#mon001)** MON001 title — error · severity error: blocks at fail-on error
   - ❗ `models/fraud/mlgate.yaml:20` could not read the evidence\\: dashboard\\.json
   - Fix: Do the MON001 fix with `y:`\\.
   - Why it matters: MON001 matters because `x` happens\\.
@@ -314,7 +315,7 @@ def test_checklist_shows_every_rule_with_evidence_problems_fixes_and_reasons() -
 
 - ⚪ **[OPS001]({DOCS}#ops001)** OPS001 title — n/a
   - Not applicable: `models/fraud/mlgate.yaml:1` batch transform has no endpoint
-- 🔕 **[OPS002]({DOCS}#ops002)** OPS002 title — waived · error severity
+- 🔕 **[OPS002]({DOCS}#ops002)** OPS002 title — waived · severity error
   - 🔕 Waived: vendor fix due next sprint (approved by jane\\.doe, expires 2026\\-12\\-31)
   - ❌ `models/fraud/mlgate.yaml:30` no on\\-call rotation
   - Fix: Do the OPS002 fix with `y:`\\.

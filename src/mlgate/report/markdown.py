@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlgate.report.json_report import waiver_json
-from mlgate.result import Deployment, Finding, Location, Report, RuleResult, Status
+from mlgate.result import Deployment, Finding, Location, Report, RuleResult, Severity, Status, blocking_words
 from mlgate.textsafe import md_code, md_escape, md_link, md_text
 
 if TYPE_CHECKING:
@@ -44,7 +44,7 @@ class _Problem:
 class _Item:
     result: RuleResult
     mark: Md
-    label: Md  # status, severity and blocking, e.g. "fail · error · blocking"
+    label: Md  # status, severity and why it blocks, e.g. "fail · severity error: blocks at fail-on error"
     link: Md  # the rule ID, linked to its docs when the URL is a plain https URL
     problems: list[_Problem]
     evidence: list[Finding]  # pass findings
@@ -78,7 +78,7 @@ def render(report: Report, **_: Any) -> str:
         "mark": Md(MARK["pass"] if report.ready else MARK["fail"]),
         "verdict": Md("READY" if report.ready else "NOT READY"),
         "headline": _headline(report),
-        "deployments": [_deployment(d) for d in report.deployments],
+        "deployments": [_deployment(d, report.fail_on) for d in report.deployments],
         "statuses": [Md(s.upper() if s == "n/a" else s.capitalize()) for s in STATUSES],
         "version": report.tool_version,
         "fail_on": report.fail_on,
@@ -112,12 +112,12 @@ def _headline(report: Report) -> Md:
     return Md(f"{lead} · {_counts_line(report.counts())} · fail-on {md_code(report.fail_on)}")
 
 
-def _deployment(d: Deployment) -> _Deployment:
+def _deployment(d: Deployment, fail_on: Severity) -> _Deployment:
     counts = d.counts()
     blocking = sum(r.blocking for r in d.results)
     sections: dict[str, _Section] = {}
     for r in d.results:
-        sections.setdefault(r.rule.section, _Section(r.rule.section)).items.append(_item(r))
+        sections.setdefault(r.rule.section, _Section(r.rule.section)).items.append(_item(r, fail_on))
     summary = [(name, _row(sec)) for name, sec in sections.items()]
     totals = [counts[s] for s in STATUSES]
     verdict = "READY" if d.ready else f"NOT READY ({_plural(blocking, 'blocking rule')})"
@@ -131,12 +131,13 @@ def _row(section: _Section) -> list[int]:
     return [counts[s] for s in STATUSES]
 
 
-def _item(r: RuleResult) -> _Item:
+def _item(r: RuleResult, fail_on: Severity) -> _Item:
     label: list[str] = [r.status]
-    if r.status in ("fail", "warn", "error", "waived"):
-        label.append(f"{r.severity} severity")
-    if r.status in ("fail", "warn", "error"):
-        label.append("blocking" if r.blocking else "not blocking")
+    words = blocking_words(r, fail_on)
+    if words:
+        label.append(words)
+    elif r.status == "waived":
+        label.append(f"severity {r.severity}")
     problems = [_Problem(f, Md(MARK[f.status]), f.remediation) for f in r.problems]
     rule_fix = r.rule.remediation if any(p.fix is None for p in problems) else None
     shown = r.status in ("pass", "n/a")
