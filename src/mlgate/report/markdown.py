@@ -4,8 +4,9 @@ behind every failure), the waivers and the provenance of each deployment.
 
 Specs, evidence files and rule files are untrusted: a crafted string must not add a link, an image, HTML, a
 mention, a heading, a checkbox or a table row to a PR comment. The template prints values only through the
-escaping filters below (`md`, `text`, `cell`, `code`, `link`); its `finalize` hook refuses any plain string, so
-a value printed without a filter is an error, never an injection.
+escaping filters below (`md`, `text`, `cell`, `code`, `codecell`, `where`); its `finalize` hook refuses any plain
+string, so a value printed without a filter is an error, never an injection. Values go in code spans (`code`);
+prose is escaped only where a character could start Markdown (`md`, `text`), see `mlgate.textsafe`.
 """
 
 from __future__ import annotations
@@ -193,8 +194,9 @@ def _environment() -> jinja2.Environment:
     env.filters.update({
         "md": _filter(md_escape),
         "text": _filter(md_text),
-        "cell": _filter(lambda v: md_text(v, table=True)),
+        "cell": _filter(lambda v: md_escape(v, table=True)),
         "code": _filter(md_code),
+        "codecell": _filter(lambda v: md_code(v, table=True)),
         "where": _where,
     })
     return env
