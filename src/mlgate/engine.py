@@ -127,6 +127,7 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
             spec_location=Location(loaded.rel, pos.line),
             provenance=_provenance(loaded, workspace),
             cost=_cost(loaded, registry, config),
+            rollout=_rollout_plan(loaded),
         ))
     return Report(deployments, fail_on, __version__, rules)
 
@@ -243,6 +244,21 @@ def _cost(loaded: LoadedSpec, registry: Registry, config: Config) -> dict[str, A
     return {"declared": estimate(view.declared), "cheapest": estimate(view.cheapest),
             "ratio": round(view.ratio, 2) if view.ratio is not None and view.ratio != float("inf") else None,
             "assumptions": list(view.assumptions), "missing": list(view.missing)}
+
+
+def _rollout_plan(loaded: LoadedSpec) -> dict[str, Any] | None:
+    """The rollout as the spec plans it, in numbers only (the Markdown report draws it; RLO rules judge it)."""
+    from mlgate.units import parse_duration
+
+    rollout = loaded.spec.rollout
+    if rollout is None:
+        return None
+    shadow, canary = rollout.shadow, rollout.canary
+    return {"shadow": {"percent": shadow.sampling_percent, "seconds": parse_duration(shadow.duration)}
+            if shadow else None,
+            "steps": list(canary.steps) if canary else [],
+            "bake_seconds": parse_duration(canary.bake_time) if canary else None,
+            "previous_warm": bool(rollout.previous and rollout.previous.keep_warm)}
 
 
 def _provenance(loaded: LoadedSpec, workspace: Workspace) -> dict[str, Any]:

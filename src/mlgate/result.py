@@ -126,6 +126,8 @@ class Deployment:
     provenance: dict[str, Any] = field(default_factory=dict)
     # monthly cost of the declared serving pattern beside the cheapest that fits (None without serving/traffic)
     cost: dict[str, Any] | None = None
+    # the rollout the spec plans, in numbers (shadow share and duration, canary steps, bake time), for the picture
+    rollout: dict[str, Any] | None = None
 
     @property
     def ready(self) -> bool:

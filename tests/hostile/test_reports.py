@@ -182,3 +182,39 @@ def _check_with_on_call(model: Model, cli: Cli, value: str) -> str:
         code, out, err = cli("check", str(model.root), "--format", "markdown", "--select", "OPS002")
     assert code == 0, err  # OPS002 warns: mlgate cannot tell whether that pages anyone
     return out
+
+
+GANTT = re.compile(r"gantt|    title Rollout plan|    dateFormat X|    axisFormat day %e"
+                   r"|    section (Shadow|Canary|Full traffic|Rollback)"
+                   r"|    [A-Za-z0-9 .]+ :(milestone, )?[a-z0-9]+, (43200|after [a-z0-9]+), [0-9]+[smhdw]")
+XYCHART = re.compile(r'xychart-beta|    title "Serving cost, USD per month \(estimate\)"'
+                     r'|    x-axis \["[A-Za-z0-9 .]+"(, "[A-Za-z0-9 .]+")*\]|    y-axis "USD per month" 0 --> [0-9.]+'
+                     r"|    bar \[[0-9.]+(, [0-9.]+)*\]")
+
+
+def _mermaid_blocks(markdown_text: str) -> list[list[str]]:
+    return [block.split("\n") for block in re.findall(r"(?ms)^```mermaid\n(.*?)\n```$", markdown_text)]
+
+
+@pytest.mark.parametrize("payload", [PAYLOAD, '3d %%{init: {"securityLevel": "loose"}}%%', "1h\nclick s0 call alert()",
+                                     "<b onmouseover=alert(1)>2h</b>", "2h :milestone, x, 0, 1d", "1h; a #35; b"])
+def test_nothing_from_the_spec_reaches_a_mermaid_block_as_text(model: Model, cli: Cli, payload: str) -> None:
+    """The rollout timeline and the cost chart are written from numbers and fixed words: a payload in the variant
+    names, the shadow duration, the bake time or the alarms changes no character of them but what the numbers
+    say, and every line is one of the few mlgate writes."""
+    model.edit_spec("variant: churn-v7-shadow", f"variant: {json.dumps('shadow' + payload)}")
+    model.edit_spec("variant: churn-v7\n", f"variant: {json.dumps('v7' + payload)}\n")
+    model.edit_spec("duration: 3d", f"duration: {json.dumps(payload)}")
+    model.edit_spec("bake_time: 2h", f"bake_time: {json.dumps(payload)}")
+    _spec_with(model, payload)
+    with time_limit(60):
+        code, out, err = cli("check", str(model.root), "--format", "markdown")
+    assert code == 1, err
+    gantt, chart = _mermaid_blocks(out)
+    assert gantt[0] == "gantt" and chart[0] == "xychart-beta"
+    for line in gantt:
+        assert GANTT.fullmatch(line), line
+    for line in chart:
+        assert XYCHART.fullmatch(line), line
+    assert "    Shadow 50 percent of traffic duration unknown :s0, 43200, 1h" in gantt  # no duration it reads
+    assert "    5 percent no bake time :c1, after s0, 1m" in gantt

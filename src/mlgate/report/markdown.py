@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlgate.report.json_report import waiver_json
+from mlgate.report.mermaid import cost_chart, rollout_gantt
 from mlgate.result import Deployment, Finding, Location, Report, RuleResult, Severity, Status, blocking_words
 from mlgate.textsafe import md_code, md_escape, md_link, md_text
 
@@ -72,6 +73,8 @@ class _Deployment:
     waivers: list[dict[str, Any]]
     provenance: dict[str, Any]
     cost: dict[str, Any] | None
+    rollout_chart: Md | None  # mermaid, written by mlgate.report.mermaid from numbers and fixed words only
+    cost_chart: Md | None
 
 
 def render(report: Report, **_: Any) -> str:
@@ -124,7 +127,11 @@ def _deployment(d: Deployment, fail_on: Severity) -> _Deployment:
     verdict = "READY" if d.ready else f"NOT READY ({_plural(blocking, 'blocking rule')})"
     return _Deployment(d, Md(MARK["pass"] if d.ready else MARK["fail"]), Md(verdict), _counts_line(counts),
                        summary, totals, list(sections.values()), [waiver_json(w) for w in d.waivers],
-                       d.provenance, d.cost)
+                       d.provenance, d.cost, _chart(rollout_gantt(d.rollout)), _chart(cost_chart(d.cost)))
+
+
+def _chart(source: str | None) -> Md | None:
+    return Md(source) if source else None
 
 
 def _row(section: _Section) -> list[int]:
