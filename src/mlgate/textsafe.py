@@ -127,24 +127,9 @@ def md_code(text: object, *, table: bool = False) -> str:
 
 def code_spans(text: str) -> list[tuple[int, int, int]]:
     """The code spans of one line of Markdown as CommonMark finds them, in linear time: (start, end, fence
-    length) of each. A run of n backticks opens a span closed by the next run of exactly n; a run with no such
-    run after it is literal backticks. Backslashes do not escape inside a span but do before its opening run."""
-    runs: list[tuple[int, int]] = []  # (start, length) of each backtick run not escaped by a backslash
-    i = 0
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\" and i + 1 < n:
-            i += 2
-            continue
-        if c == "`":
-            j = i
-            while j < n and text[j] == "`":
-                j += 1
-            runs.append((i, j - i))
-            i = j
-            continue
-        i += 1
+    length) of each. A run of n backticks opens a span closed by the next run of exactly n (a backslash inside a
+    span is literal); a run with no such run after it, or whose first backtick is escaped, is literal."""
+    runs: list[tuple[int, int]] = [(m.start(), m.end() - m.start()) for m in re.finditer(r"`+", text)]
     # For each run, the index of the next run of the same length (scanned from the end: linear).
     following: list[int | None] = [None] * len(runs)
     last: dict[int, int] = {}
@@ -152,15 +137,30 @@ def code_spans(text: str) -> list[tuple[int, int, int]]:
         following[k] = last.get(runs[k][1])
         last[runs[k][1]] = k
     spans: list[tuple[int, int, int]] = []
-    k = 0
-    while k < len(runs):
+    i = k = 0
+    n = len(text)
+    while i < n:
+        if text[i] == "\\" and i + 1 < n and text[i + 1] in _PUNCTUATION:
+            i += 2
+            if text[i - 1] == "`":  # an escaped backtick: its run opens nothing
+                while k < len(runs) and runs[k][0] < i:
+                    k += 1
+                if k > 0 and runs[k - 1][0] + runs[k - 1][1] > i:
+                    i = runs[k - 1][0] + runs[k - 1][1]
+            continue
+        if text[i] != "`":
+            i += 1
+            continue
+        while runs[k][0] < i:  # the run starting here
+            k += 1
+        start, length = runs[k]
         close = following[k]
         if close is None:
-            k += 1
+            i, k = start + length, k + 1
             continue
-        start, length = runs[k]
-        spans.append((start, runs[close][0] + length, length))
-        k = close + 1
+        end = runs[close][0] + length
+        spans.append((start, end, length))
+        i, k = end, close + 1
     return spans
 
 

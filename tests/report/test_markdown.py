@@ -294,6 +294,8 @@ def test_helpers_leave_no_live_syntax(payload: str) -> None:
     ("- [x] fake", r"\- \[x] fake"),
     ("12) list", r"12\) list"),
     ("`` ``` `` x", "```` ``` ```` x"),
+    ("line breaks and `\\` continuations", "line breaks and `\\` continuations"),  # a backslash in a span is literal
+    ("`foo\\`bar`", "`foo\\`bar\\`"),
 ])
 def test_md_text_keeps_code_spans(text: str, expected: str) -> None:
     assert md_text(text) == expected
