@@ -44,7 +44,7 @@ _PUNCTUATION = frozenset("!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~")
 # GitHub turns these into links, mentions, issue references and emoji *after* Markdown, on the rendered text (a
 # backslash does not stop it): a word holding one is shown as code instead. URIs (s3://...), addresses and ARNs
 # (`:aws:`) are values anyway, and read best as code.
-_LINKISH = re.compile(r"(?i)://|www\.|@|#\d|\bgh-\d|:[a-z0-9_+-]+:")
+_LINKISH = re.compile(r"(?i:://|www\.|@|#\d|\bgh-\d)|:[a-z0-9_+-]+:")  # emoji names are lower case
 _WORDS = re.compile(r"(\s+)")
 
 
