@@ -1,4 +1,5 @@
-"""Coverage-guided fuzzing of the spec loader: any bytes as mlgate.yaml give a spec or a UsageError, nothing else.
+"""Coverage-guided fuzzing of the spec loader and the Markdown escapers: any bytes as mlgate.yaml give a spec or a
+UsageError, nothing else; any text through the escapers renders as written and nothing more.
 
     python fuzz/fuzz_spec.py                          atheris (libFuzzer), 60 seconds, seeded from fuzz/corpus
     python fuzz/fuzz_spec.py -max_total_time=600      ten minutes (any libFuzzer flag works: -jobs, -timeout ...)
@@ -7,9 +8,12 @@
 The target writes the bytes to `mlgate.yaml` in a scratch repository and calls `load_spec`, the function
 `mlgate check` uses: the file read (size limit, UTF-8, BOM, binary), the YAML composer and our node builder
 (tags, aliases, duplicate and merge keys, depth), the pydantic models and the confinement of every path the spec
-names. The same text also goes through the CloudFormation flavour of the YAML loader. An exception other than
-UsageError (YamlError for the CloudFormation parse) is a crash: libFuzzer stops and writes the input to crash-*.
-A slow input is a crash too (-timeout, 10 s here).
+names. The same text also goes through the CloudFormation flavour of the YAML loader, and through the escapers of
+the Markdown report (`md_escape`, `md_code`, `md_text`, in prose and in table cells): rendered by markdown-it-py
+(CommonMark with GFM tables), each must read exactly as the text written (the text of `md_code`'s span, the text
+of an escaped paragraph or cell) and add no element but code spans. An exception other than UsageError (YamlError
+for the CloudFormation parse) or a broken escaper is a crash: libFuzzer stops and writes the input to crash-*.
+A slow input is a crash too (-timeout, 10 s here): the escapers are linear, so a slow one is a bug.
 
 New inputs that reach new code go to a scratch copy of the corpus; fuzz/corpus itself is only read.
 """
@@ -38,6 +42,7 @@ class Target:
 
         self.usage_error, self.yaml_error = UsageError, YamlError
         self.load_spec, self.parse_yaml = load_spec, parse_yaml
+        self.markdown = Escapers()
         self.root = Path(tempfile.mkdtemp(prefix="mlgate-fuzz-"))
         (self.root / ".git").mkdir()
         (self.root / "models").mkdir()
@@ -51,11 +56,77 @@ class Target:
             str(exc)  # the message is built (and must not fail) for every error
         else:
             assert loaded.spec.version == 1
+        text = data.decode("utf-8", "replace")
         with contextlib.suppress(self.yaml_error):
-            self.parse_yaml(data.decode("utf-8", "replace"), cfn_tags=True)
+            self.parse_yaml(text, cfn_tags=True)
+        self.markdown.check(text[:ESCAPED_CHARS])
 
     def close(self) -> None:
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+ESCAPED_CHARS = 512  # of each input, through the escapers (rendering is the slow part; short inputs find the bugs)
+
+
+class Escapers:
+    """The Markdown report's escapers on any text, checked against a real CommonMark + GFM renderer."""
+
+    def __init__(self) -> None:
+        from html.parser import HTMLParser
+
+        from markdown_it import MarkdownIt
+
+        from mlgate.textsafe import md_code, md_escape, md_text, one_line
+
+        self.md_code, self.md_escape, self.md_text, self.one_line = md_code, md_escape, md_text, one_line
+        self.renderer = MarkdownIt("commonmark").enable(["table", "strikethrough"])
+        self.parser_class = HTMLParser
+
+    def _read(self, markdown: str) -> tuple[list[str], list[str], list[str]]:
+        """(the elements, the text of each code span, the text of each paragraph or cell) of the rendered HTML."""
+        tags: list[str] = []
+        codes: list[str] = []
+        blocks: list[str] = []
+        current: list[str] = []
+
+        class Reader(self.parser_class):  # type: ignore[name-defined,misc]
+            def handle_starttag(self, tag: str, attrs: object) -> None:
+                tags.append(tag)
+                if tag == "code":
+                    codes.append("")
+                elif tag in ("p", "td", "th"):
+                    current.clear()
+
+            def handle_endtag(self, tag: str) -> None:
+                tags.append("/" + tag)
+                if tag in ("p", "td", "th"):
+                    blocks.append("".join(current))
+                    current.clear()
+
+            def handle_data(self, data: str) -> None:
+                current.append(data)
+                if tags and tags[-1] == "code":
+                    codes[-1] += data
+
+        Reader(convert_charrefs=True).feed(self.renderer.render(markdown))
+        return tags, codes, blocks
+
+    def check(self, text: str) -> None:
+        flat = self.one_line(text)
+        escaped = self.md_escape(text)
+        assert "\n" not in escaped and "\r" not in escaped, escaped
+        tags, _, blocks = self._read("x " + escaped)
+        assert [t for t in tags if t not in ("code", "/code")] == ["p", "/p"], (text, escaped, tags)
+        assert blocks == [("x " + flat.strip()).rstrip()], (text, escaped, blocks)
+        if flat:
+            span = self.md_code(text)
+            tags, codes, _ = self._read("x " + span)
+            assert tags == ["p", "code", "/code", "/p"] and codes == [flat], (text, span, codes)
+        cell = self.md_escape(text, table=True)
+        _, _, blocks = self._read(f"| a |\n| - |\n| {cell} |\n")
+        assert blocks == ["a", flat.strip()], (text, cell, blocks)
+        if "`" not in flat:  # md_text reads backtick pairs as code spans; without them it is md_escape
+            assert self._read("x " + self.md_text(text))[2] == self._read("x " + escaped)[2], text
 
 
 def run_atheris(argv: list[str]) -> None:

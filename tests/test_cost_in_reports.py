@@ -48,7 +48,7 @@ def test_cost_is_in_every_report_and_uses_the_team_prices(repo: Repo, cli) -> No
     code, out, _ = cli("check", str(repo.root), "--select", "SRV001", "--format", "markdown")
     assert code == 1  # an always-on GPU for 300 requests a day fails SRV001
     assert "#### Serving cost (estimate)" in out
-    assert "**\\$1,460\\.00/month**" in out
+    assert "**\\$1,460.00/month**" in out
 
 
 def test_no_traffic_no_cost(repo: Repo, cli) -> None:  # type: ignore[no-untyped-def]

@@ -150,7 +150,7 @@ def test_realistic_repository_gives_a_spec_check_can_load(repo: Repo, cli) -> No
     assert f"wrote {spec_file}" in out
     assert "found lockfile uv.lock" in out and "found seed 1234 at train/config.yaml#training.seed" in out
     text = spec_file.read_text(encoding="utf-8")
-    assert text.startswith("# yaml-language-server: $schema=https://mlgate.dev/schema/mlgate-spec-1.json\n")
+    assert text.startswith("# yaml-language-server: $schema=")
     load_spec(spec_file, root=repo.root)  # the spec loads as written
     data = spec_data(spec_file)
     prov = data["provenance"]
@@ -374,3 +374,83 @@ def test_cdk_without_synth_says_to_run_it(repo: Repo) -> None:
     text = render(draft(repo.root))
     assert "run `cdk synth`" in text
     assert "infrastructure" not in parse_yaml(text).data
+
+
+def _schema_line(text: str) -> str:
+    first = text.splitlines()[0]
+    assert first.startswith("# yaml-language-server: $schema=")
+    return first.removeprefix("# yaml-language-server: $schema=")
+
+
+def test_the_schema_the_spec_points_at_exists(repo: Repo, cli) -> None:  # type: ignore[no-untyped-def]
+    """Repro: init pointed editors at https://mlgate.dev/schema/mlgate-spec-1.json, which serves nothing. Without
+    a schema in the repository, the spec points at the one in the installed package, and says how to do better."""
+    from mlgate.spec.models import json_schema
+
+    realistic(repo)
+    assert cli("init", str(repo.root))[0] == 0
+    text = (repo.root / "mlgate.yaml").read_text(encoding="utf-8")
+    schema = Path(_schema_line(text))
+    assert schema.is_absolute() and json.loads(schema.read_text(encoding="utf-8")) == json_schema()
+    assert "# Note: $schema above is the copy in this machine's mlgate; for one every clone has, run `mlgate " \
+           "schema > mlgate.schema.json` here and point $schema at ./mlgate.schema.json" in text
+
+
+@pytest.mark.parametrize(("schema_at", "spec_dir", "expected"), [
+    ("mlgate.schema.json", "", "./mlgate.schema.json"),
+    ("mlgate.schema.json", "models/fraud/", "../../mlgate.schema.json"),
+    ("models/mlgate.schema.json", "models/fraud/", "../mlgate.schema.json"),
+])
+def test_a_schema_written_into_the_repository_is_pointed_at_relatively(
+        repo: Repo, cli, schema_at: str, spec_dir: str, expected: str) -> None:  # type: ignore[no-untyped-def]
+    """As the README says: `mlgate schema > mlgate.schema.json`, then `mlgate init` points the spec at it."""
+    realistic(repo, base=spec_dir)
+    code, schema, _ = cli("schema")
+    assert code == 0
+    repo.write(schema_at, schema)
+    repo.write(spec_dir + "other.schema.json", "{}")
+    assert cli("init", str(repo.root / spec_dir))[0] == 0
+    text = (repo.root / spec_dir / "mlgate.yaml").read_text(encoding="utf-8")
+    assert _schema_line(text) == expected
+    assert (repo.root / spec_dir / expected).resolve() == (repo.root / schema_at).resolve()
+    assert "$schema above is the copy" not in text
+
+
+def test_a_file_of_that_name_that_is_not_our_schema_is_not_pointed_at(repo: Repo) -> None:
+    repo.write("mlgate.schema.json", '{"title": "something else"}')
+    assert _schema_line(render(draft(repo.root))) != "./mlgate.schema.json"
+
+
+def test_the_packaged_schema_is_the_models() -> None:
+    """The schema shipped in the package must be what `mlgate schema` prints; after changing the spec models:
+    mlgate schema > src/mlgate/spec/mlgate-spec-1.schema.json"""
+    from mlgate.spec.models import SCHEMA_FILE, json_schema
+
+    assert json.loads(SCHEMA_FILE.read_text(encoding="utf-8")) == json_schema()
+
+
+def test_model_name_is_the_endpoint_named_by_the_runbook(repo: Repo) -> None:
+    """Repro: in a directory named 1_model-deployment whose template computes the endpoint name at deploy time,
+    model.name defaulted to the directory's name while the runbook's rollback command names the endpoint."""
+    base = "1_model-deployment/"
+    realistic(repo, base=base, endpoint="!Sub ${AWS::StackName}-endpoint")
+    text = render(draft(repo.root / base))
+    data = parse_yaml(text).data
+    assert data["model"] == {"name": "fraud-scorer"}
+    assert data["serving"]["endpoint"] == "fraud-scorer"
+    assert "endpoint: fraud-scorer  # named by the rollback command in docs/runbook.md (Endpoint at " \
+           "deploy/endpoint.yaml:" in text
+    assert "1_model-deployment" not in text.split("serving:")[0]
+
+
+@pytest.mark.parametrize("command", [
+    "aws sagemaker update-endpoint-weights-and-capacities --endpoint-name $ENDPOINT "
+    "--desired-weights-and-capacities VariantName=a,DesiredWeight=100",
+    "aws sagemaker update-endpoint-weights-and-capacities --endpoint-name <endpoint> "
+    "--desired-weights-and-capacities VariantName=a,DesiredWeight=100",
+])
+def test_a_placeholder_endpoint_in_the_runbook_is_not_a_name(repo: Repo, command: str) -> None:
+    repo.write("1_model-deployment/docs/runbook.md", f"Roll back:\n\n    {command}\n")
+    data = parse_yaml(render(draft(repo.root / "1_model-deployment"))).data
+    assert data["model"] == {"name": "1_model-deployment"}
+    assert "endpoint" not in data.get("serving", {})

@@ -132,6 +132,7 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
             facts=[f.to_json() for f in resolved.facts.values()],
             verified=resolved.counts(),
             evaluation=_evaluation(loaded, workspace, registry, config, options.today),
+            rollout=_rollout_plan(loaded),
         ))
     return Report(deployments, fail_on, __version__, rules)
 
@@ -268,6 +269,21 @@ def _evaluation(loaded: LoadedSpec, workspace: Workspace, registry: Registry, co
     except EvidenceError as exc:
         return {"candidate": None, "production": None, "dataset": None, "rows": [],
                 "note": f"the evaluation reports cannot be read: {exc}"}
+
+
+def _rollout_plan(loaded: LoadedSpec) -> dict[str, Any] | None:
+    """The rollout as the spec plans it, in numbers only (the Markdown report draws it; RLO rules judge it)."""
+    from mlgate.units import parse_duration
+
+    rollout = loaded.spec.rollout
+    if rollout is None:
+        return None
+    shadow, canary = rollout.shadow, rollout.canary
+    return {"shadow": {"percent": shadow.sampling_percent, "seconds": parse_duration(shadow.duration)}
+            if shadow else None,
+            "steps": list(canary.steps) if canary else [],
+            "bake_seconds": parse_duration(canary.bake_time) if canary else None,
+            "previous_warm": bool(rollout.previous and rollout.previous.keep_warm)}
 
 
 def _provenance(loaded: LoadedSpec, workspace: Workspace) -> dict[str, Any]:

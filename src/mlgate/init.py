@@ -428,15 +428,27 @@ def _duration(seconds: float) -> str:
     return format_duration(seconds)
 
 
-def _serving(repo: _Repo, infra: Any, draft: Draft) -> tuple[Entry, Entry | None, Entry | None, str | None]:
-    """serving:, the rollout facts, the monitoring facts and the endpoint name, from the infrastructure code."""
+def _runbook_endpoint(runbook: _Runbook | None) -> str | None:
+    """The endpoint the runbook's rollback command names, when the infrastructure code does not name it."""
+    from mlgate.checks.operations import rollback_endpoint
+
+    return rollback_endpoint(runbook.rollback) if runbook and runbook.rollback else None
+
+
+def _serving(repo: _Repo, infra: Any, draft: Draft,
+             runbook: _Runbook | None) -> tuple[Entry, Entry | None, Entry | None, str | None]:
+    """serving:, the rollout facts, the monitoring facts and the endpoint name, from the infrastructure code (the
+    name from the runbook's rollback command when the code computes it at deploy time or there is no code)."""
+    from_runbook = _runbook_endpoint(runbook)
+    runbook_note = f"named by the rollback command in {runbook.path}" if runbook else ""
     traffic = todo("traffic", "what the callers need, which no code shows", "traffic:",
                    "  requests_per_day: 100000", "  peak_rps: 20", "  latency_p99_ms: 200", "  payload_kb: 4",
                    "  processing_s: 0.05", "  synchronous: true", "  gpu: false")
     pattern_todo = todo("pattern", "realtime, serverless, async or batch")
     if infra is None or not infra.endpoints:
-        return section("serving", pattern_todo, todo("endpoint", "the SageMaker endpoint name"), traffic), \
-            None, None, None
+        endpoint_entry = known("endpoint", from_runbook, runbook_note) if from_runbook else \
+            todo("endpoint", "the SageMaker endpoint name")
+        return section("serving", pattern_todo, endpoint_entry, traffic), None, None, from_runbook
     from mlgate.evidence.iac import select_endpoint
 
     chosen = select_endpoint(infra, None)
@@ -453,8 +465,14 @@ def _serving(repo: _Repo, infra: Any, draft: Draft) -> tuple[Entry, Entry | None
     else:
         pattern = "realtime"
     # lean: the pattern, sizes and serverless/async settings stay in the code, which `mlgate check` reads
-    fields.append(known("endpoint", name, where) if name else
-                  todo("endpoint", f"the endpoint's name ({endpoint.id} at {where} computes it at deploy time)"))
+    if name:
+        fields.append(known("endpoint", name, where))
+    elif from_runbook:
+        name = from_runbook
+        fields.append(known("endpoint", name, f"{runbook_note} ({endpoint.id} at {where} computes it at deploy "
+                                              "time)"))
+    else:
+        fields.append(todo("endpoint", f"the endpoint's name ({endpoint.id} at {where} computes it at deploy time)"))
     draft.found.append(f"SageMaker endpoint {name or endpoint.id} ({pattern}) at {where}: its pattern, instance "
                        "type and count, capture and rollback alarms are read from the code, not restated here")
     if variant is not None and pattern != "serverless" and _v(variant.instance_type) is None:
@@ -555,7 +573,8 @@ def draft(directory: Path) -> Draft:
     d = Draft(directory, root)
 
     infra, template, tf_dir = _infrastructure(repo, d)
-    serving, rollout, monitoring, endpoint_name = _serving(repo, infra, d)
+    runbook = _runbook(repo)
+    serving, rollout, monitoring, endpoint_name = _serving(repo, infra, d, runbook)
 
     name, name_note = _model_name(repo, infra, endpoint_name)
     model = section("model", known("name", name, name_note),
@@ -603,7 +622,6 @@ def draft(directory: Path) -> Draft:
              "  alarms:", "    - {name: model-p99-latency, watches: latency, metric: ModelLatency, statistic: p99, "
              "threshold_ms: 300}"),
         *_MONITORING_TODOS)
-    runbook = _runbook(repo)
     ops: list[Entry] = []
     if runbook:
         d.found.append(f"runbook {runbook.path}")
@@ -727,14 +745,35 @@ def _emit_todo(entry: Entry, indent: int, out: list[str]) -> None:
         _emit_todo(child, indent + 2, out)
 
 
-def render(d: Draft) -> str:
-    from mlgate.spec.models import json_schema
+REPO_SCHEMA = "mlgate.schema.json"  # what the README tells a team to write with `mlgate schema`
 
-    lines = [f"# yaml-language-server: $schema={json_schema()['$id']}",
+
+def _schema_reference(d: Draft) -> tuple[str, str | None]:
+    """Where the spec's `$schema` points, and a note when that is not portable: a schema `mlgate schema` wrote
+    into the repository (the spec's directory or one above it, up to the root), else the file in the installed
+    package (a path on this machine)."""
+    from mlgate.spec.models import SCHEMA_FILE, json_schema
+
+    here = d.directory
+    while True:
+        candidate = here / REPO_SCHEMA
+        if candidate.is_file() and json_schema()["$id"] in (_read(candidate) or ""):
+            relative = os.path.relpath(candidate, d.directory).replace(os.sep, "/")
+            return (relative if relative.startswith("../") else f"./{relative}"), None
+        if here == d.root or here.parent == here:
+            break
+        here = here.parent
+    return SCHEMA_FILE.as_posix(), (f"$schema above is the copy in this machine's mlgate; for one every clone has, "
+                                    f"run `mlgate schema > {REPO_SCHEMA}` here and point $schema at ./{REPO_SCHEMA}")
+
+
+def render(d: Draft) -> str:
+    schema, schema_note = _schema_reference(d)
+    lines = [f"# yaml-language-server: $schema={schema}",
              "# Written by `mlgate init` from what this repository shows: each value found says where it came from,",
              "# and each TODO is something only the team knows. Uncomment and fill the TODOs; `mlgate check` lists",
              "# what is still missing, and `mlgate explain RULE` says why a rule wants it."]
-    for note in d.notes:
+    for note in [*([schema_note] if schema_note else []), *d.notes]:
         lines.append(f"# Note: {one_line(note)}")
     for entry in d.entries:
         if entry.key != "version":

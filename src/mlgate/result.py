@@ -102,6 +102,25 @@ class RuleResult:
         return [f for f in self.findings if f.status in ("fail", "warn", "error")]
 
 
+# What each --fail-on level blocks, in the words every report uses.
+_BLOCKS = {"error": "severity error only", "warning": "severity warning and error", "note": "every severity"}
+
+
+def blocking_words(result: RuleResult, fail_on: Severity) -> str | None:
+    """Whether a problem blocks the deployment and why, in plain words: the rule's severity, how a warn counts,
+    and what `fail-on` blocks. E.g. "severity warning: does not block, since fail-on error blocks severity error
+    only".
+    None for a pass, an n/a or a waived result, which never block."""
+    if result.status not in ("fail", "warn", "error"):
+        return None
+    said = f"severity {result.severity}"
+    if result.status == "warn" and result.severity == "error":
+        said += ", but a warn counts as a warning"
+    if result.blocking:
+        return f"{said}: blocks at fail-on {fail_on}"
+    return f"{said}: does not block, since fail-on {fail_on} blocks {_BLOCKS[fail_on]}"
+
+
 @dataclass
 class Deployment:
     spec: str  # repo-relative path of the spec
@@ -117,6 +136,8 @@ class Deployment:
     verified: dict[str, int] = field(default_factory=dict)
     # candidate against production per metric and slice (None without an evaluation section)
     evaluation: dict[str, Any] | None = None
+    # the rollout the spec plans, in numbers (shadow share and duration, canary steps, bake time), for the picture
+    rollout: dict[str, Any] | None = None
 
     @property
     def ready(self) -> bool:

@@ -306,12 +306,13 @@ def test_sec002_problems(repo: Repo, changes: dict[str, Any], expected: list[tup
 
 
 @pytest.mark.parametrize(("code", "line", "expected"), [
-    ('    logger.info("request: %s", body)\n', 12, 'logs the raw request (`logger.info("request: %s", body)`)'),
-    ('    print(payload)\n', 12, "logs the raw request (`print(payload)`)"),
+    ('    logger.info("request: %s", body)\n', 12,
+     'logs the raw request (`logger.info("request: %s", body)`; `body` holds the request from line 10)'),
+    ('    print(payload)\n', 12, "logs the raw request (`print(payload)`; `payload` holds the request from line 11)"),
     ('    logging.warning(f"bad {payload[\'instances\']}")\n', 12, "logs the raw request"),
     ('    log.error("email %s", payload["customerEmail"])\n', 12, "logs the PII field customerEmail"),
     ('    email = payload.get("customerEmail")\n    sys.stdout.write(email)\n', 13,
-     "logs the PII field customerEmail (`sys.stdout.write(email)`)"),
+     "logs the PII field customerEmail (`sys.stdout.write(email)`; `email` holds it from line 14)"),
     ('    for record in payload["instances"]:\n        logger.debug(record)\n', 13, "logs the raw request"),
 ])
 def test_sec002_inference_code_logging_the_request(repo: Repo, code: str, line: int, expected: str) -> None:
@@ -538,3 +539,73 @@ def test_sec001_on_a_terraform_role(repo: Repo) -> None:
     problems = _problems(result)
     assert any(p.startswith("deploy/tf/main.tf:12: [critical] statement 1 grants privilege escalation on "
                             "Resource \"*\": iam:PassRole with no iam:PassedToService condition") for p in problems)
+
+
+SERVE_SCRIPT = '''\
+#!/usr/bin/env python
+"""The `serve` entry point of a custom container: no .py extension."""
+import flask
+
+app = flask.Flask(__name__)
+
+
+@app.route("/invocations", methods=["POST"])
+def invocations():
+    print(flask.request.data)
+    return "{}"
+'''
+
+
+def test_sec002_scans_a_serve_script_without_py(repo: Repo) -> None:
+    """Repro: SEC002 never scanned the container's `serve` script (a Python shebang, no .py)."""
+    result = _repo(repo, {"serving.code_paths": ["container/"]},
+                   files={"container/serve": SERVE_SCRIPT.replace("flask.request", "request")
+                          .replace("import flask", "import flask\nfrom flask import request"),
+                          "container/nginx.conf": "worker_processes 1;\n"}).rule("SEC002")
+    assert result.status == "fail", messages(result)
+    (hit,) = [f for f in result.findings if f.status == "fail"]
+    assert hit.location == Location("container/serve", 11)
+    assert "logs the raw request" in hit.message
+
+
+LAMBDA = '''\
+import json
+import os
+
+import boto3
+
+runtime = boto3.client("sagemaker-runtime")
+
+
+def lambda_handler(event, context):
+    body = json.loads(event["body"])
+    response = runtime.invoke_endpoint(EndpointName=os.environ["ENDPOINT_NAME"], ContentType="application/json",
+                                       Body=json.dumps(body))
+    prediction = json.loads(response["Body"].read().decode())
+    score = prediction["predictions"][0]["score"]
+    print(f"prediction: {prediction}")
+    print("score", score)
+    return {"statusCode": 200, "body": json.dumps(prediction)}
+'''
+
+
+def test_sec002_the_endpoints_response_is_not_the_request(repo: Repo) -> None:
+    """Repro: a Lambda printing the parsed invoke_endpoint response was reported as logging the raw request."""
+    result = _repo(repo, {"serving.code_paths": ["lambda/"]}, files={"lambda/app.py": LAMBDA}).rule("SEC002")
+    assert result.status == "pass", messages(result)
+    assert "the inference code (1 Python file under lambda/) logs no raw request and no PII field" in \
+        messages(result)
+
+
+@pytest.mark.parametrize(("logged", "via"), [
+    ('    print("request", body, prediction)\n', "`body` holds the request from line 11"),
+    ('    logger.info(event)\n', "`event` holds the request from line 10"),  # the handler's argument
+    ('    for record in body["records"]:\n        print(record)\n', "`record` holds the request from line 17"),
+])
+def test_sec002_names_the_variable_that_carries_the_request_and_its_line(repo: Repo, logged: str, via: str) -> None:
+    code = LAMBDA.replace('    print("score", score)\n', logged).replace("import os\n", "import os\nlogger = None\n")
+    result = _repo(repo, {"serving.code_paths": ["lambda/"]}, files={"lambda/app.py": code}).rule("SEC002")
+    (hit,) = [f for f in result.findings if f.status == "fail"]
+    assert hit.location == Location("lambda/app.py", 16 + logged.count("\n"))
+    assert f"; {via}): " in hit.message, hit.message
+    assert "logs the raw request" in hit.message

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from tests.conftest import Repo, messages
+
+Cli = Callable[..., tuple[int, str, str]]
 
 TRAIN = """\
 import random
@@ -136,6 +140,22 @@ def test_an_incomplete_seed_record(repo: Repo, seed: str | None, fragments: list
         assert fragment in messages(result)
 
 
+def test_the_fix_for_a_missing_seed_reads_on_one_line_in_text_and_markdown(repo: Repo, cli: Cli) -> None:
+    """Repro: the fix printed a literal `\\n` in the text and Markdown reports."""
+    repo.write("train/train.py", TRAIN)
+    repo.write("mlgate.yaml", "version: 1\nprovenance:\n  code:\n    paths: [train/]\n")
+    repo.commit("spec")
+    fix = ("add under provenance: `seed: {value: 1234, source: train/config.yaml#training.seed}`, the seed training "
+           "uses and the file#key it reads it from")
+    (fail,) = [f for f in repo.rule("REP003").findings if f.status == "fail"]
+    assert fail.remediation == fix
+    for fmt in ("text", "markdown"):
+        code, out, err = cli("check", str(repo.root), "--select", "REP003", "--format", fmt)
+        assert code == 1, err
+        assert "\\n" not in out, out
+    assert "fix: " + fix in cli("check", str(repo.root), "--select", "REP003")[1]
+
+
 # -- the training code -------------------------------------------------------------------------------------------
 
 ALIASES = [
@@ -253,3 +273,49 @@ def test_a_single_file_code_path_and_a_file_limit(repo: Repo) -> None:
     result = repo.rule("REP003")
     assert result.status == "warn"
     assert "more than 1 Python files under code.paths; only the first 1 were scanned" in messages(result)
+
+
+TRAIN_SCRIPT = """\
+#!/usr/bin/env python3
+# the `train` entry point of a custom SageMaker container: no .py, run as an executable
+import pandas as pd
+from sklearn.model_selection import train_test_split
+
+if __name__ == "__main__":
+    data = pd.read_csv("/opt/ml/input/data/train/data.csv")
+    train, test = train_test_split(data, test_size=0.2, random_state=1234)
+"""
+
+
+def test_a_script_without_py_is_python_when_its_shebang_says_so(repo: Repo) -> None:
+    """Repro: a container's `train` script seeded with random_state, reported as "0 Python files"."""
+    repo.write("container/train", TRAIN_SCRIPT)
+    (repo.root / "container/train").chmod(0o755)
+    repo.write("container/serve.sh", "#!/bin/sh\nexec gunicorn app\n")
+    repo.write("container/nginx", "#!/usr/bin/env bash\nrandom.seed()\n")  # a shell script: not Python
+    repo.write("container/README", "random.seed() in a text file\n")
+    setup(repo, paths="[container/]", train="import os\n")
+    result = repo.rule("REP003")
+    assert result.status == "pass", messages(result)
+    assert result.findings[-1].message == (
+        "the training code seeds scikit-learn (1 Python file under container/): container/train:8 "
+        "sklearn.model_selection.train_test_split(..., random_state=1234)")
+
+
+def test_a_script_named_as_the_code_path_is_read_when_its_shebang_is_python(repo: Repo) -> None:
+    repo.write("container/train", TRAIN_SCRIPT.replace("#!/usr/bin/env python3", "#!/opt/conda/bin/python3.11 -u"))
+    setup(repo, paths="[container/train]", train="import os\n")
+    result = repo.rule("REP003")
+    assert result.status == "pass", messages(result)
+    assert "(1 Python file under container/train)" in result.findings[-1].message
+
+
+def test_an_extensionless_fifo_in_the_code_path_is_skipped_without_blocking(repo: Repo) -> None:
+    import os
+
+    repo.write("container/train", TRAIN_SCRIPT)
+    os.mkfifo(repo.root / "container" / "pipe")
+    setup(repo, paths="[container/]", train="import os\n")
+    result = repo.rule("REP003")  # would block on the FIFO if it were opened for its first line
+    assert result.status == "pass", messages(result)
+    assert "(1 Python file under container/)" in result.findings[-1].message

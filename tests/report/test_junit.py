@@ -22,7 +22,7 @@ def _rule(rid: str, section: str, severity: str = "error") -> RuleInfo:
 
 RULES = [_rule("REP001", "reproducibility"), _rule("SEC001", "security"), _rule("SEC002", "security", "warning"),
          _rule("MON001", "monitoring", "note"), _rule("OPS001", "operations"), _rule("OPS002", "operations"),
-         _rule("RLO001", "rollout"), _rule("RLO002", "rollout", "warning")]
+         _rule("RLO001", "rollout"), _rule("RLO002", "rollout", "note")]
 
 
 def sample_report(message: str = "role allows s3:*") -> Report:
@@ -40,7 +40,7 @@ def sample_report(message: str = "role allows s3:*") -> Report:
         RuleResult(ops2, "n/a", "error", [Finding("n/a", "batch has no endpoint", Location(SPEC, 1))]),
         RuleResult(rlo1, "error", "error", [Finding("error", "could not read the evidence: x.json",
                                                     Location("x.json", 1))], blocking=True),
-        RuleResult(rlo2, "fail", "warning", [Finding("fail", "canary too big", Location(SPEC, 50))]),
+        RuleResult(rlo2, "fail", "note", [Finding("fail", "canary too big", Location(SPEC, 50))]),
     ], [waiver], Location(SPEC, 2))
     second = Deployment(OTHER, "churn", [
         RuleResult(rep, "pass", "error", [Finding("pass", "dataset pinned by sha256", Location(OTHER, 4))]),
@@ -97,8 +97,8 @@ def test_outcomes(root: ET.Element) -> None:
     assert cases["OPS002"].find("skipped").get("message") == "n/a: batch has no endpoint"  # type: ignore[union-attr]
     assert cases["REP001"].findtext("system-out") == f"pass: {SPEC}:5: dataset pinned by version"
     non_blocking = cases["RLO002"].findtext("system-out") or ""
-    assert non_blocking.startswith(f"fail (warning severity, not blocking)\nfail: {SPEC}:50: canary too big\n"
-                                   "  fix: fix RLO002\n")
+    assert non_blocking.startswith("fail (severity note: does not block, since fail-on warning blocks severity warning "
+                                   f"and error)\nfail: {SPEC}:50: canary too big\n  fix: fix RLO002\n")
 
 
 def test_characters_xml_forbids_are_dropped() -> None:

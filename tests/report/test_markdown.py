@@ -14,13 +14,16 @@ import string
 import subprocess
 import sys
 from collections import Counter
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mlgate.report import markdown
 from mlgate.result import Deployment, Finding, Location, Report, RuleInfo, RuleResult, WaiverState
-from mlgate.textsafe import md_code, md_escape, md_link, md_text
+from mlgate.textsafe import md_code, md_escape, md_link, md_text, one_line
 
 DOCS = "https://github.com/mlgate/mlgate/blob/main/docs/rules.md"
 ROOT = Path(__file__).resolve().parents[2]
@@ -112,17 +115,13 @@ def sample_report(text: str | None = None, *, ready: bool = False) -> Report:
 
 
 def active(line: str) -> str:
-    """The part of a line Markdown still interprets: code spans become `C`, escapes and entities disappear."""
+    """The part of a line Markdown still interprets: code spans become `C`, backslash escapes disappear."""
     out: list[str] = []
     i = 0
     while i < len(line):
         c = line[i]
         if c == "\\" and i + 1 < len(line) and line[i + 1] in string.punctuation:
             i += 2
-            continue
-        entity = re.match(r"&(#[0-9]+|#x[0-9a-fA-F]+|[A-Za-z]+);", line[i:])
-        if entity:
-            i += len(entity.group())
             continue
         if c == "`":
             run = re.match(r"`+", line[i:])
@@ -141,11 +140,22 @@ def active(line: str) -> str:
     return "".join(out)
 
 
-SYNTAX = "<>[]()!|*_`~#$:&\\=^{}+"
+# Characters that start inline Markdown wherever they stand: emphasis, strikethrough, code, links, images,
+# footnotes, raw HTML, autolinks, math, escapes. Block syntax (headings, lists, quotes...) can only start content,
+# which `theirs[:2] == ours[:2]` and the HTML comparison (`html_shape`) check; `|` matters in tables only.
+SYNTAX = "<[*~`$"
+ENTITY = re.compile(r"&(#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
 
 
 def syntax(line: str) -> Counter[str]:
-    return Counter(c for c in active(line) if c in SYNTAX)
+    live = active(line)
+    counts = Counter(c for c in live if c in SYNTAX)
+    # `_` opens or closes emphasis unless it stands between two letters or digits; `&name;` is an entity
+    counts["_"] = sum(1 for i, c in enumerate(live) if c == "_" and not (
+        0 < i < len(live) - 1 and live[i - 1].isalnum() and live[i + 1].isalnum()))
+    counts["&"] = len(ENTITY.findall(live))
+    counts["\\"] = live.endswith("\\")  # a hard line break (elsewhere, a backslash before a letter is a backslash)
+    return +counts
 
 
 def table_pipes(line: str) -> int:
@@ -154,8 +164,60 @@ def table_pipes(line: str) -> int:
 
 
 def live_links(line: str) -> list[str]:
+    """What GitHub would turn into a link, a mention, a reference or an emoji on the rendered text."""
     live = active(line)
-    return re.findall(r"://|www\.|@\w|#\d|^\s*[-+*] \[[ xX]\]", live, flags=re.IGNORECASE)
+    return re.findall(r"://|www\.|@\w|#\d|:[a-z0-9_+-]+:|^\s*[-+*] \[[ xX]\]", live, flags=re.IGNORECASE)
+
+
+# --- the Markdown as GitHub renders it ------------------------------------------------------------------------
+
+
+def to_html(markdown_text: str) -> str:
+    """CommonMark with GFM's tables and strikethrough (markdown-it-py), as GitHub renders a comment."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(markdown_text)
+
+
+class _Html(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, ...]] = []
+        self.codes: list[str] = []
+        self.blocks: list[str] = []  # the text of each paragraph, list item (its own text), heading or cell
+        self._code: list[str] | None = None
+        self._text: list[list[str]] = [[]]
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, *(f"{k}={v}" for k, v in attrs)))
+        if tag == "code":
+            self._code = []
+        elif tag in ("p", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6"):
+            self._text.append([])
+
+    def handle_endtag(self, tag: str) -> None:
+        self.tags.append(("/" + tag,))
+        if tag == "code" and self._code is not None:
+            self.codes.append("".join(self._code))
+            self._text[-1].append("".join(self._code))
+            self._code = None
+        elif tag in ("p", "li", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6"):
+            self.blocks.append("".join(self._text.pop()))
+
+    def handle_data(self, data: str) -> None:
+        (self._code if self._code is not None else self._text[-1]).append(data)
+
+
+def read_html(markdown_text: str) -> _Html:
+    parser = _Html()
+    parser.feed(to_html(markdown_text))
+    return parser
+
+
+def html_shape(markdown_text: str) -> list[tuple[str, ...]]:
+    """Every element and attribute of the rendered report but code spans, without the text: what a payload must
+    not change. (A payload may add code spans: mlgate shows a word GitHub would link as code.)"""
+    return [t for t in read_html(markdown_text).tags if t[0] not in ("code", "/code")]
 
 
 # --- inertness ------------------------------------------------------------------------------------------------
@@ -174,27 +236,45 @@ def test_hostile_strings_are_inert(payload: str) -> None:
             assert table_pipes(theirs) == table_pipes(ours), theirs
         assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029\u202e]", theirs)
         assert not theirs.lstrip().startswith("::")
+    assert html_shape("\n".join(hostile)) == html_shape("\n".join(plain)), "the payload changed the rendered HTML"
 
 
 def test_hostile_report_keeps_the_words() -> None:
-    """Escaping must not lose the text: a reader still sees what the spec said."""
-    out = markdown.render(sample_report("[click me](https://evil.example/x) <b>|</b>"))
-    assert r"\[click me\]\(https\:" + "\u200d" + r"//evil\.example/x\) &lt;b&gt;\|&lt;/b&gt;" in out
+    """Escaping must not lose the text, nor add to it: a reader sees what the spec said, and can copy it."""
+    value = "[click me](https://evil.example/x) <b>|</b>"
+    out = markdown.render(sample_report(value))
+    assert r"\[click `me](https://evil.example/x)` \<b>|\</b>" in out  # a word GitHub would link is code
     assert "`models/[click me](https://evil.example/x) <b>|</b>/mlgate.yaml:5`" in out
+    assert "\u200d" not in out
+    html = read_html(out)
+    assert value in html.codes  # the model name, the provenance fields
+    assert f"Evidence: models/{value}/mlgate.yaml:5 {value}" in html.blocks
+
+
+def _as_rendered(markdown_text: str) -> str:
+    """The text of one rendered paragraph, with the text of its code spans."""
+    (block,) = read_html(markdown_text).blocks
+    return block
 
 
 @pytest.mark.parametrize("payload", HOSTILE)
 def test_helpers_leave_no_live_syntax(payload: str) -> None:
+    flat = one_line(payload).strip()
     escaped = md_escape(payload)
     assert "\n" not in escaped and "\r" not in escaped
-    assert not any(c in SYNTAX for c in active(escaped)), escaped
+    assert not syntax(escaped), escaped
     assert live_links(escaped) == []
+    assert _as_rendered("x " + escaped) == "x " + flat  # rendered, it reads as written, byte for byte
+    assert html_shape("x " + escaped) == [("p",), ("/p",)]
     assert active(md_code(payload)) == "C"
+    assert read_html("x " + md_code(payload)).codes == [one_line(payload)]
     text = md_text(payload)
-    assert not any(c in SYNTAX for c in active(text).replace("C", "")), text
+    assert not syntax(text), text
     assert live_links(text) == []
-    cell = md_text(payload, table=True)
-    assert table_pipes(cell) == 0 and "`" not in active(cell)
+    cell = md_escape(payload, table=True)
+    assert table_pipes(cell) == 0 and "`" not in active(cell).replace("C", "")
+    assert read_html(f"| a |\n| - |\n| {cell} |\n").blocks == ["a", flat]  # one cell, as written
+    assert table_pipes(md_text(payload, table=True)) == 0
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -203,7 +283,19 @@ def test_helpers_leave_no_live_syntax(payload: str) -> None:
     ("`` ` ``", "`` ` ``"),
     ("no code", "no code"),
     ("odd ` tick", r"odd \` tick"),
-    ("`[x](y)` [x](y)", r"`[x](y)` \[x\]\(y\)"),
+    ("`[x](y)` [x](y)", r"`[x](y)` \[x](y)"),
+    ("dataset 'tickets': s3://acme-ml-data/t/latest/ is a prefix", "dataset 'tickets': `s3://acme-ml-data/t/latest/` "
+                                                                    "is a prefix"),
+    ("ask @org/team about #12 at ops@acme.example :smile:", "ask `@org/team` about `#12` at `ops@acme.example` "
+                                                             "`:smile:`"),
+    ("snake_case and _it_ and *b* ~s~ $5 R&D &amp; \\ and \\*", r"snake_case and \_it\_ and \*b\* \~s\~ \$5 R&D \&amp; "
+                                                               r"\ and \\\*"),
+    ("# Owned", r"\# Owned"),
+    ("- [x] fake", r"\- \[x] fake"),
+    ("12) list", r"12\) list"),
+    ("`` ``` `` x", "```` ``` ```` x"),
+    ("line breaks and `\\` continuations", "line breaks and `\\` continuations"),  # a backslash in a span is literal
+    ("`foo\\`bar`", "`foo\\`bar\\`"),
 ])
 def test_md_text_keeps_code_spans(text: str, expected: str) -> None:
     assert md_text(text) == expected
@@ -215,6 +307,8 @@ def test_md_text_keeps_code_spans(text: str, expected: str) -> None:
     ("`start", "`` `start ``"),
     ("line\nbreak", r"`line\nbreak`"),
     ("", "` `"),
+    ("  two spaces  ", "`   two spaces   `"),
+    ("   ", "`   `"),
 ])
 def test_md_code_fences(text: str, expected: str) -> None:
     assert md_code(text) == expected
@@ -234,7 +328,7 @@ def test_template_refuses_an_unescaped_value() -> None:
     env = markdown._environment()
     with pytest.raises(TypeError, match="unescaped value"):
         env.from_string("{{ x }}").render(x="[x](https://evil.example)")
-    assert env.from_string("{{ x|md }} {{ n }}").render(x="[x]", n=3) == r"\[x\] 3"
+    assert env.from_string("{{ x|md }} {{ n }}").render(x="[x]", n=3) == r"\[x] 3"
 
 
 # --- content --------------------------------------------------------------------------------------------------
@@ -258,14 +352,14 @@ def test_ready_report() -> None:
     out = markdown.render(sample_report(ready=True))
     assert out.split("\n")[1] == "## ✅ mlgate: READY"
     assert "2 deployments checked, nothing blocking" in out
-    assert "### ✅ `models/fraud/mlgate.yaml` · fraud\\-scorer: READY" in out
+    assert "### ✅ `models/fraud/mlgate.yaml` · `fraud-scorer`: READY" in out
 
 
 def test_one_section_per_deployment() -> None:
     out = markdown.render(sample_report())
     headings = re.findall(r"(?m)^### .*$", out)
-    assert headings == ["### ❌ `models/fraud/mlgate.yaml` · fraud\\-scorer: NOT READY (2 blocking rules)",
-                        "### ✅ `models/churn/mlgate.yaml` · churn: READY"]
+    assert headings == ["### ❌ `models/fraud/mlgate.yaml` · `fraud-scorer`: NOT READY (2 blocking rules)",
+                        "### ✅ `models/churn/mlgate.yaml` · `churn`: READY"]
     assert out.count("#### Checklist") == 2 and out.count("#### Provenance") == 2
     assert out.count("#### Waivers") == 1  # the second deployment has none
 
@@ -288,37 +382,38 @@ def test_checklist_shows_every_rule_with_evidence_problems_fixes_and_reasons() -
 ##### reproducibility
 
 - ✅ **[REP001]({DOCS}#rep001)** REP001 title — pass
-  - Evidence: `models/fraud/mlgate.yaml:5` dataset `train` pinned by version\\: abc
-- ⚠️ **[REP002]({DOCS}#rep002)** REP002 title — warn · warning severity · not blocking
+  - Evidence: `models/fraud/mlgate.yaml:5` dataset `train` pinned by version: abc
+- ⚠️ **[REP002]({DOCS}#rep002)** REP002 title — warn · severity warning: does not block, \
+since fail-on error blocks severity error only
   - ⚠️ `models/fraud/mlgate.yaml:9` seed is never read
-    - Fix: read the seed in train\\.py
-  - Why it matters: REP002 matters because `x` happens\\.
+    - Fix: read the seed in train.py
+  - Why it matters: REP002 matters because `x` happens.
 
 ##### security
 
-- ❌ **[SEC001]({DOCS}#sec001)** SEC001 title — fail · error severity · blocking
-  - ❌ `docs/runbook.md:3` role allows s3\\:\\* on every bucket
+- ❌ **[SEC001]({DOCS}#sec001)** SEC001 title — fail · severity error: blocks at fail-on error
+  - ❌ `docs/runbook.md:3` role allows s3:\\* on every bucket
   - ❌ `models/fraud/mlgate.yaml:12` role can pass any role
-    - Fix: scope iam\\:PassRole
-  - Fix: Do the SEC001 fix with `y:`\\.
-  - Why it matters: SEC001 matters because `x` happens\\.
+    - Fix: scope iam:PassRole
+  - Fix: Do the SEC001 fix with `y:`.
+  - Why it matters: SEC001 matters because `x` happens.
 
 ##### monitoring
 
-- ❗ **[MON001]({DOCS}#mon001)** MON001 title — error · error severity · blocking
-  - ❗ `models/fraud/mlgate.yaml:20` could not read the evidence\\: dashboard\\.json
-  - Fix: Do the MON001 fix with `y:`\\.
-  - Why it matters: MON001 matters because `x` happens\\.
+- ❗ **[MON001]({DOCS}#mon001)** MON001 title — error · severity error: blocks at fail-on error
+  - ❗ `models/fraud/mlgate.yaml:20` could not read the evidence: dashboard.json
+  - Fix: Do the MON001 fix with `y:`.
+  - Why it matters: MON001 matters because `x` happens.
 
 ##### operations
 
 - ⚪ **[OPS001]({DOCS}#ops001)** OPS001 title — n/a
   - Not applicable: `models/fraud/mlgate.yaml:1` batch transform has no endpoint
-- 🔕 **[OPS002]({DOCS}#ops002)** OPS002 title — waived · error severity
-  - 🔕 Waived: vendor fix due next sprint (approved by jane\\.doe, expires 2026\\-12\\-31)
-  - ❌ `models/fraud/mlgate.yaml:30` no on\\-call rotation
-  - Fix: Do the OPS002 fix with `y:`\\.
-  - Why it matters: OPS002 matters because `x` happens\\.
+- 🔕 **[OPS002]({DOCS}#ops002)** OPS002 title — waived · severity error
+  - 🔕 Waived: vendor fix due next sprint (approved by `jane.doe`, expires 2026-12-31)
+  - ❌ `models/fraud/mlgate.yaml:30` no on-call rotation
+  - Fix: Do the OPS002 fix with `y:`.
+  - Why it matters: OPS002 matters because `x` happens.
 """
     assert expected in block
 
@@ -326,10 +421,10 @@ def test_checklist_shows_every_rule_with_evidence_problems_fixes_and_reasons() -
 def test_waivers_table() -> None:
     block = _deployment_block(markdown.render(sample_report()), "models/fraud/mlgate.yaml")
     assert ("| Rule | State | Reason | Approved by | Expires | Note |\n| :-- | :-- | :-- | :-- | :-- | :-- |\n"
-            "| OPS002 | active | vendor fix due next sprint | jane\\.doe | 2026\\-12\\-31 | waives OPS002 \\(fail\\) "
-            "until 2026\\-12\\-31 |\n"
-            "| REP002 | expired | old | bob | 2026\\-01\\-01 | does not waive\\: expired on "
-            "2026\\-01\\-01 |\n") in block
+            "| `OPS002` | active | vendor fix due next sprint | `jane.doe` | 2026-12-31 | waives OPS002 (fail) "
+            "until 2026-12-31 |\n"
+            "| `REP002` | expired | old | `bob` | 2026-01-01 | does not waive: expired on "
+            "2026-01-01 |\n") in block
 
 
 def test_provenance_block() -> None:
@@ -380,3 +475,20 @@ def test_same_bytes_across_processes() -> None:
     outs = {subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, capture_output=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
     assert outs == {markdown.render(sample_report()).encode()}
+
+
+# --- any text, rendered -------------------------------------------------------------------------------------------
+
+_PIECES = [*"ab1 _*~`[]()<>&;#!|\\$@:/.-+=^{}\"'\t\u00a0é\n", "http://", "www.", "&amp;", "1.", "- ", "# ", "```"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(_PIECES), max_size=30).map("".join))
+def test_any_text_renders_as_written(text: str) -> None:
+    """md_escape and md_code, rendered (CommonMark + GFM tables): the text as written, in prose, code and cells."""
+    flat = one_line(text).strip()
+    html = read_html("x " + md_escape(text))
+    assert html.blocks == [("x " + flat).rstrip()] and html_shape("x " + md_escape(text)) == [("p",), ("/p",)]
+    if one_line(text):
+        assert read_html("x " + md_code(text)).codes == [one_line(text)]
+    assert read_html(f"| a |\n| - |\n| {md_escape(text, table=True)} |\n").blocks == ["a", flat]

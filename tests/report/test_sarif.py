@@ -91,7 +91,7 @@ def test_driver_and_rule_descriptors(log: dict[str, Any]) -> None:
         "shortDescription": {"text": "Execution role is least-privilege (no s3:*)"},
         "fullDescription": {"text": "Why SEC001: it matters."},
         "help": {"text": f"Fix SEC001 with `x:`.\n\nDocumentation: {DOCS}#sec001",
-                 "markdown": f"Fix SEC001 with `x:`\\.\n\n[Documentation]({DOCS}#sec001)"},
+                 "markdown": f"Fix SEC001 with `x:`.\n\n[Documentation]({DOCS}#sec001)"},
         "defaultConfiguration": {"level": "error"},
         "properties": {"tags": ["security"], "security-severity": "8.0"},
         "helpUri": f"{DOCS}#sec001",

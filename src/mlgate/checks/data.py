@@ -68,7 +68,7 @@ _PINNED_BY = {
     "s3": "an S3 object is pinned by version: (its VersionId), ?versionId= in the uri or sha256:; a prefix by "
           "manifest:; a table on S3 by an integer version:, snapshot_id: or as_of:",
     "featurestore": "a feature group is pinned by as_of: (the snapshot time) or an offline-store snapshot_id:",
-    "lakefs": "a lakeFS object is pinned by the commit id in the uri (lakefs://<repo>/<commit id>/<path>)",
+    "lakefs": "a lakeFS object is pinned by the commit id in the uri (`lakefs://<repo>/<commit id>/<path>`)",
     "hf": "a Hugging Face dataset is pinned by the commit sha in the uri (hf://datasets/<org>/<name>@<sha>)",
     "delta": "a Delta table is pinned by an integer version: (or an @v<N> suffix) or as_of:",
     "iceberg": "an Iceberg table is pinned by snapshot_id: or as_of:",
@@ -390,7 +390,8 @@ class _DatasetCheck:
         parts = uri.split("://", 1)[1].split("/", 2)
         repo, ref = parts[0], (parts[1] if len(parts) > 1 else "")
         path = parts[2] if len(parts) > 2 else ""
-        fix = "write the commit id instead (`lakectl log lakefs://<repo>/<branch>`): lakefs://<repo>/<commit id>/<path>"
+        fix = ("write the commit id instead (`lakectl log lakefs://<repo>/<branch>`): "
+               "`lakefs://<repo>/<commit id>/<path>`")
         if not repo or not ref:
             yield self.fail(f"{uri} names no ref: a lakeFS uri is lakefs://<repo>/<ref>/<path>", at=self.at("uri"),
                             fix=fix)

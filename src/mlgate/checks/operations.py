@@ -537,6 +537,22 @@ def _judge_command(ctx: CheckContext, command: str) -> Iterator[Finding]:
                            "reviewed")
 
 
+def rollback_endpoint(command: str) -> str | None:
+    """The endpoint a rollback command names, when it names one by a literal (`--endpoint-name fraud-scorer`, or
+    `EndpointName="fraud-scorer"` in a boto3 call); None for a variable, a placeholder or anything unreadable."""
+    flat = normalise(command)[0]
+    try:
+        shift = next((_cli_shift(aws[1]) for words in _segments(flat) if (aws := _aws_call(words))
+                      and aws[0] == _AWS_SUB), None)
+        if shift is None and _AWS_FN in flat:
+            shift = _boto3_shift(flat)
+    except (Unreadable, ValueError, RecursionError, MemoryError):
+        return None
+    name = shift.endpoint if shift is not None else None
+    # a SageMaker endpoint name: letters, digits and hyphens (not $VAR, <endpoint> or a quoted expression)
+    return name if isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9](?:-*[A-Za-z0-9]){0,62}", name) else None
+
+
 def rollback(ctx: CheckContext) -> Iterator[Finding]:
     """The runbook in the repo holds the rollback command, and the command moves traffic back to the previous
     variant of this endpoint."""

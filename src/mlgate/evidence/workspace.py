@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from functools import cached_property
 from pathlib import Path
 from typing import BinaryIO
@@ -15,6 +16,10 @@ from mlgate.yamlload import MAX_BYTES, MAX_NODES, Document, YamlError, parse_yam
 # Lockfiles of real projects run to megabytes (a multi-platform uv.lock or pixi.lock): they get a larger limit.
 LARGE_FILE_BYTES = 16 * 1024 * 1024
 LARGE_FILE_NODES = 2_000_000
+# A script without `.py` is Python when its first line says so: `#!/usr/bin/env python3`, `#!/usr/bin/python3.11 -u`,
+# `#!/opt/conda/bin/python`, as custom SageMaker containers write their `train` and `serve` entry points.
+_PYTHON_SHEBANG = re.compile(rb"#![ \t]*\S*?(?:/env(?:[ \t]+-\S+)*[ \t]+|/)python[0-9.]*(?:[ \t]|$)")
+_SHEBANG_BYTES = 256
 
 
 class Workspace:
@@ -64,20 +69,35 @@ class Workspace:
         return self._yaml[path]
 
     def python_files(self, target: Path) -> list[Path]:
-        """The Python files at `target`: the file itself, or the files below a directory in sorted order,
-        skipping tooling directories (discover.SKIP_DIRS), hidden ones, virtualenvs and links that lead out of
-        the repository."""
+        """The Python files at `target` (see `is_python`): the file itself, or the files below a directory in
+        sorted order, skipping tooling directories (discover.SKIP_DIRS), hidden ones, virtualenvs and links that
+        lead out of the repository."""
         from mlgate.discover import SKIP_DIRS
 
         if target.is_file():
-            candidates = [target] if target.suffix == ".py" else []
+            candidates = [target]
         else:
             candidates = []
             for folder, dirs, files in os.walk(target):
                 here = Path(folder)
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")
                                  and not (here / d / "pyvenv.cfg").exists())
-                candidates += [here / f for f in sorted(files) if f.endswith(".py")]
+                candidates += [here / f for f in sorted(files)]
         root = self.root.resolve()
-        return [p for p in candidates if root in p.resolve().parents]
+        return [p for p in candidates if root in p.resolve().parents and self.is_python(p)]
+
+    def is_python(self, path: Path) -> bool:
+        """A file is Python when its name ends in `.py`, or when it has no extension and its first line is a
+        Python shebang (`train` and `serve` in a custom container). Only extensionless files are opened, so a
+        directory of data files costs no reads; a file that cannot be read (a FIFO, a link out) is not Python."""
+        if path.suffix == ".py":
+            return True
+        if path.suffix:
+            return False
+        try:
+            with open_confined(self.root, path) as fh:
+                head = fh.read(_SHEBANG_BYTES)
+        except (OSError, PathEscape):
+            return False
+        return _PYTHON_SHEBANG.match(head.split(b"\n", 1)[0].rstrip(b"\r")) is not None
 

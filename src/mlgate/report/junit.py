@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from mlgate.report.sarif import waiver_justification
-from mlgate.result import Deployment, Finding, Report, RuleResult
+from mlgate.result import Deployment, Finding, Report, RuleResult, Severity, blocking_words
 from mlgate.textsafe import one_line, xml_text
 
 
@@ -21,7 +21,7 @@ def render(report: Report, **_: Any) -> str:
     root = ET.Element("testsuites", {"name": "mlgate"})
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     for d in report.deployments:
-        suite = _suite(d)
+        suite = _suite(d, report.fail_on)
         root.append(suite)
         for key in totals:
             totals[key] += int(suite.get(key, "0"))
@@ -40,7 +40,7 @@ def _body(text: str) -> str:
     return xml_text("\n".join(one_line(line) for line in text.replace("\r\n", "\n").split("\n")))
 
 
-def _suite(d: Deployment) -> ET.Element:
+def _suite(d: Deployment, fail_on: Severity) -> ET.Element:
     suite = ET.Element("testsuite", {"name": _attr(d.spec)})
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for r in d.results:
@@ -48,7 +48,7 @@ def _suite(d: Deployment) -> ET.Element:
                                                  "name": _attr(f"{r.rule.id} {r.rule.title}"),
                                                  "file": _attr(d.spec)})
         counts["tests"] += 1
-        outcome = _outcome(case, r)
+        outcome = _outcome(case, r, fail_on)
         if outcome:
             counts[outcome] += 1
     for key, value in counts.items():
@@ -56,7 +56,7 @@ def _suite(d: Deployment) -> ET.Element:
     return suite
 
 
-def _outcome(case: ET.Element, r: RuleResult) -> str | None:
+def _outcome(case: ET.Element, r: RuleResult, fail_on: Severity) -> str | None:
     """Fill the testcase; return the counter it adds to (None for a pass)."""
     if r.status == "error":
         _child(case, "error", _headline(r), "error", _problems(r))
@@ -72,7 +72,7 @@ def _outcome(case: ET.Element, r: RuleResult) -> str | None:
         _child(case, "skipped", f"n/a: {_headline(r)}", None, None)
         return "skipped"
     if r.status in ("fail", "warn"):
-        head = f"{r.status} ({r.severity} severity, not blocking)"
+        head = f"{r.status} ({blocking_words(r, fail_on)})"
         ET.SubElement(case, "system-out").text = _body(head + "\n" + _problems(r))
     else:
         evidence = [f for f in r.findings if f.status in ("pass", "n/a")]

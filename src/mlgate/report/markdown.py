@@ -4,8 +4,9 @@ behind every failure), the waivers and the provenance of each deployment.
 
 Specs, evidence files and rule files are untrusted: a crafted string must not add a link, an image, HTML, a
 mention, a heading, a checkbox or a table row to a PR comment. The template prints values only through the
-escaping filters below (`md`, `text`, `cell`, `code`, `link`); its `finalize` hook refuses any plain string, so
-a value printed without a filter is an error, never an injection.
+escaping filters below (`md`, `text`, `cell`, `code`, `codecell`, `where`); its `finalize` hook refuses any plain
+string, so a value printed without a filter is an error, never an injection. Values go in code spans (`code`);
+prose is escaped only where a character could start Markdown (`md`, `text`), see `mlgate.textsafe`.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlgate.report.json_report import waiver_json
-from mlgate.result import Deployment, Finding, Location, Report, RuleResult, Status
+from mlgate.report.mermaid import cost_chart, rollout_gantt
+from mlgate.result import Deployment, Finding, Location, Report, RuleResult, Severity, Status, blocking_words
 from mlgate.textsafe import md_code, md_escape, md_link, md_text
 
 if TYPE_CHECKING:
@@ -44,7 +46,7 @@ class _Problem:
 class _Item:
     result: RuleResult
     mark: Md
-    label: Md  # status, severity and blocking, e.g. "fail · error · blocking"
+    label: Md  # status, severity and why it blocks, e.g. "fail · severity error: blocks at fail-on error"
     link: Md  # the rule ID, linked to its docs when the URL is a plain https URL
     problems: list[_Problem]
     evidence: list[Finding]  # pass findings
@@ -72,6 +74,8 @@ class _Deployment:
     provenance: dict[str, Any]
     cost: dict[str, Any] | None
     evaluation: dict[str, Any] | None  # the evaluation block: rows of text cells, escaped by the template
+    rollout_chart: Md | None  # mermaid, written by mlgate.report.mermaid from numbers and fixed words only
+    cost_chart: Md | None
 
 
 def render(report: Report, **_: Any) -> str:
@@ -79,7 +83,7 @@ def render(report: Report, **_: Any) -> str:
         "mark": Md(MARK["pass"] if report.ready else MARK["fail"]),
         "verdict": Md("READY" if report.ready else "NOT READY"),
         "headline": _headline(report),
-        "deployments": [_deployment(d) for d in report.deployments],
+        "deployments": [_deployment(d, report.fail_on) for d in report.deployments],
         "statuses": [Md(s.upper() if s == "n/a" else s.capitalize()) for s in STATUSES],
         "version": report.tool_version,
         "fail_on": report.fail_on,
@@ -113,18 +117,19 @@ def _headline(report: Report) -> Md:
     return Md(f"{lead} · {_counts_line(report.counts())} · fail-on {md_code(report.fail_on)}")
 
 
-def _deployment(d: Deployment) -> _Deployment:
+def _deployment(d: Deployment, fail_on: Severity) -> _Deployment:
     counts = d.counts()
     blocking = sum(r.blocking for r in d.results)
     sections: dict[str, _Section] = {}
     for r in d.results:
-        sections.setdefault(r.rule.section, _Section(r.rule.section)).items.append(_item(r))
+        sections.setdefault(r.rule.section, _Section(r.rule.section)).items.append(_item(r, fail_on))
     summary = [(name, _row(sec)) for name, sec in sections.items()]
     totals = [counts[s] for s in STATUSES]
     verdict = "READY" if d.ready else f"NOT READY ({_plural(blocking, 'blocking rule')})"
     return _Deployment(d, Md(MARK["pass"] if d.ready else MARK["fail"]), Md(verdict), _counts_line(counts),
                        summary, totals, list(sections.values()), [waiver_json(w) for w in d.waivers],
-                       d.provenance, d.cost, _evaluation(d.evaluation))
+                       d.provenance, d.cost, _evaluation(d.evaluation),
+                       _chart(rollout_gantt(d.rollout)), _chart(cost_chart(d.cost)))
 
 
 def _number(value: Any, signed: bool = False) -> str:
@@ -154,17 +159,24 @@ def _evaluation(block: dict[str, Any] | None) -> dict[str, Any] | None:
     return {**block, "rows": rows}
 
 
+
+
+def _chart(source: str | None) -> Md | None:
+    return Md(source) if source else None
+
+
 def _row(section: _Section) -> list[int]:
     counts = Counter(i.result.status for i in section.items)
     return [counts[s] for s in STATUSES]
 
 
-def _item(r: RuleResult) -> _Item:
+def _item(r: RuleResult, fail_on: Severity) -> _Item:
     label: list[str] = [r.status]
-    if r.status in ("fail", "warn", "error", "waived"):
-        label.append(f"{r.severity} severity")
-    if r.status in ("fail", "warn", "error"):
-        label.append("blocking" if r.blocking else "not blocking")
+    words = blocking_words(r, fail_on)
+    if words:
+        label.append(words)
+    elif r.status == "waived":
+        label.append(f"severity {r.severity}")
     problems = [_Problem(f, Md(MARK[f.status]), f.remediation) for f in r.problems]
     rule_fix = r.rule.remediation if any(p.fix is None for p in problems) else None
     shown = r.status in ("pass", "n/a")
@@ -220,8 +232,9 @@ def _environment() -> jinja2.Environment:
     env.filters.update({
         "md": _filter(md_escape),
         "text": _filter(md_text),
-        "cell": _filter(lambda v: md_text(v, table=True)),
+        "cell": _filter(lambda v: md_escape(v, table=True)),
         "code": _filter(md_code),
+        "codecell": _filter(lambda v: md_code(v, table=True)),
         "where": _where,
     })
     return env

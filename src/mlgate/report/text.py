@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlgate.result import Finding, Report, RuleResult
+from mlgate.result import Finding, Report, RuleResult, Severity, blocking_words
 from mlgate.textsafe import no_workflow_commands, one_line
 
 SYMBOL = {"pass": "ok", "fail": "FAIL", "warn": "warn", "waived": "waived", "n/a": "n/a", "error": "ERROR"}
@@ -32,7 +32,7 @@ def render(report: Report, *, color: bool = False, verbose: bool = False, **_: A
             lines.append(f"  verified: {one_line(verified)}")
         for r in d.results:
             label = paint(f"{SYMBOL[r.status]:<6}", COLOR[r.status])
-            lines.append(f"  {label} {r.rule.id}  {one_line(r.rule.title)}{_suffix(r)}")
+            lines.append(f"  {label} {r.rule.id}  {one_line(r.rule.title)}{_suffix(r, report.fail_on)}")
             shown = r.findings if verbose else _interesting(r)
             for f in shown:
                 lines.append(f"           {_where(f)}{one_line(f.message)}")
@@ -76,11 +76,14 @@ def verified_line(verified: dict[str, int], facts: list[dict[str, Any]]) -> str 
     return text + f", {verified.get('spec', 0)} from the spec alone"
 
 
-def _suffix(r: RuleResult) -> str:
+def _suffix(r: RuleResult, fail_on: Severity) -> str:
+    """What the status line adds: the waiver, or why a problem does not block (or why a warn does). A blocking
+    fail or error says nothing more: the summary line names fail-on."""
     if r.status == "waived" and r.waiver:
         return f"  (waived by {one_line(r.waiver.approved_by or '?')} until {r.waiver.expires})"
-    if r.status in ("fail", "error", "warn") and not r.blocking:
-        return f"  [{r.severity}, not blocking]"
+    words = blocking_words(r, fail_on)
+    if words and (not r.blocking or r.status == "warn"):
+        return f"  ({words})"
     return ""
 
 

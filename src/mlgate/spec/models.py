@@ -7,6 +7,7 @@ says what to add. Only the shape is validated here; whether the values are true 
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
@@ -350,6 +351,12 @@ class Spec(_Node):
     security: Security | None = None
     infrastructure: Infrastructure | None = None
     waivers: list[Waiver] = Field(default_factory=list)
+
+
+# The schema as a file in the installed package, for editors (`mlgate init` points a spec at it when the repository
+# has no copy). tests/test_init.py checks that it equals json_schema(); after a change to the models, regenerate it:
+#   mlgate schema > src/mlgate/spec/mlgate-spec-1.schema.json
+SCHEMA_FILE = Path(__file__).with_name("mlgate-spec-1.schema.json")
 
 
 def json_schema() -> dict[str, Any]:
