@@ -290,3 +290,17 @@ def test_a_serverless_framework_file_gives_the_rules_their_facts(repo: Repo) -> 
     assert "monitoring.capture.sampling_percent" in facts
     assert facts["monitoring.capture.sampling_percent"].unknown  # type: ignore[attr-defined]
     assert repo.rule("SRV003").status == "pass"
+
+
+def test_the_markdown_report_says_what_was_verified(ready: Repo, cli) -> None:  # type: ignore[no-untyped-def]
+    params = json.loads((ready.root / "deploy/params/prod.json").read_text(encoding="utf-8"))
+    params = [p for p in params if p["ParameterKey"] != "InstanceType"]
+    (ready.root / "deploy/params/prod.json").write_text(json.dumps(params, indent=2), encoding="utf-8")
+    ready.commit("instance type passed at deploy time")
+    _, out, _ = cli("check", str(ready.root), "--format", "markdown")
+    assert "#### What mlgate could verify" in out
+    later = next(line for line in out.splitlines() if line.startswith("| known only at deploy time"))
+    assert "| 1 |" in later and "serving.instance_type" in later and "{Ref:InstanceType}" in later
+    assert "this report cannot vouch for it" in out
+    _, text, _ = cli("check", str(ready.root))
+    assert "1 known only at deploy time (serving.instance_type: ${Ref:InstanceType})" in text

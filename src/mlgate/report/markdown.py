@@ -76,6 +76,11 @@ class _Deployment:
     evaluation: dict[str, Any] | None  # the evaluation block: rows of text cells, escaped by the template
     rollout_chart: Md | None  # mermaid, written by mlgate.report.mermaid from numbers and fixed words only
     cost_chart: Md | None
+    # the judged facts by origin, as text (the template escapes it): which came from the code, which are known
+    # only at deploy time (with the parameter that holds each), which only the spec states
+    facts_code: str = ""
+    facts_later: str = ""
+    facts_spec: str = ""
 
 
 def render(report: Report, **_: Any) -> str:
@@ -129,7 +134,14 @@ def _deployment(d: Deployment, fail_on: Severity) -> _Deployment:
     return _Deployment(d, Md(MARK["pass"] if d.ready else MARK["fail"]), Md(verdict), _counts_line(counts),
                        summary, totals, list(sections.values()), [waiver_json(w) for w in d.waivers],
                        d.provenance, d.cost, _evaluation(d.evaluation),
-                       _chart(rollout_gantt(d.rollout)), _chart(cost_chart(d.cost)))
+                       _chart(rollout_gantt(d.rollout)), _chart(cost_chart(d.cost)), *_facts(d.facts))
+
+
+def _facts(facts: list[dict[str, Any]]) -> tuple[str, str, str]:
+    code = [f["fact"] for f in facts if f["origin"] != "spec" and not f.get("unknown")]
+    later = [f"{f['fact']} ({str(f['unknown']).split(': ', 1)[0]})" for f in facts if f.get("unknown")]
+    spec = [f["fact"] for f in facts if f["origin"] == "spec" and not f.get("unknown")]
+    return ", ".join(code) or "none", ", ".join(later) or "none", ", ".join(spec) or "none"
 
 
 def _number(value: Any, signed: bool = False) -> str:

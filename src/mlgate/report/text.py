@@ -71,7 +71,7 @@ def verified_line(verified: dict[str, int], facts: list[dict[str, Any]]) -> str 
     text = (f"{verified.get('code', 0)} facts confirmed by the infrastructure code, "
             f"{verified.get('deploy-time', 0)} known only at deploy time")
     if later:
-        text += " (" + "; ".join(f"{f['fact']}: {str(f['unknown']).split(':', 1)[0]}" for f in later[:3]) + \
+        text += " (" + "; ".join(f"{f['fact']}: {str(f['unknown']).split(': ', 1)[0]}" for f in later[:3]) + \
             (", ..." if len(later) > 3 else "") + ")"
     return text + f", {verified.get('spec', 0)} from the spec alone"
 
