@@ -57,20 +57,21 @@ def test_a_lean_spec_is_completed_by_the_template(ready: Repo) -> None:
     assert report.ready, [(r.rule.id, r.headline.message) for r in report.deployments[0].results
                           if r.status != "pass"]
     statuses = {r.rule.id: r.status for r in report.deployments[0].results}
-    for rule in ("SRV002", "SRV003", "MON001", "RLO004", "IAC001", "IAC002", "IAC003"):
+    for rule in ("SRV001", "SRV002", "SRV003", "MON001", "RLO004", "IAC001", "IAC002", "IAC003"):
         assert statuses[rule] == "pass", rule
-    # the four ml.c5.xlarge the template runs in eu-west-1 (the Region of its ECR image) have no sourced price:
-    # SRV001 says so (a warning) rather than price them as us-east-1
+    # SRV001 prices what the template runs, in eu-west-1 (the Region of its ECR image): the serving variant and
+    # the shadow, 4 x ml.m5.xlarge x $0.257 x 730 h = $750.44, and each canary update's green fleet, 4 instances
+    # for 3 h (two bakes of 3,600 s and a 3,600 s termination wait, within the 10,800 s timeout) = $3.08
     srv001 = next(r for r in report.deployments[0].results if r.rule.id == "SRV001")
-    assert srv001.status == "warn"
-    assert "ml.c5.xlarge \u00d7 4 always on (churn-v6 (production) \u00d7 2, churn-v7-shadow (shadow) \u00d7 2) cannot " \
-           "be estimated: no price for ml.c5.xlarge in eu-west-1" in srv001.headline.message
+    assert "ml.m5.xlarge \u00d7 4 always on (churn-v6 (production) \u00d7 2, churn-v7-shadow (shadow) \u00d7 2): " \
+           "$753.52/month for 1,500,000 requests/day, the cheapest pattern that meets the traffic's needs" \
+           in [f.message for f in srv001.findings][1]
     loaded = load_spec(ready.root / "mlgate.yaml", root=ready.root)
     resolved = resolve(loaded, Workspace(ready.root))
     fact = resolved.fact(("serving", "instance_type"))
-    assert fact is not None and fact.value == "ml.c5.xlarge" and fact.origin == "code"
+    assert fact is not None and fact.value == "ml.m5.xlarge" and fact.origin == "code"
     assert (fact.at.path, fact.at.line) == ("deploy/stack.yaml", _line(ready, "deploy/stack.yaml",
-                                                                       "InstanceType: ml.c5.xlarge"))
+                                                                       "InstanceType: ml.m5.xlarge"))
     alarms = resolved.fact(("rollout", "rollback_alarms"))
     assert alarms is not None and set(alarms.value) == {"churn-predictor-5xx-rate", "churn-predictor-p99-latency"}
     assert resolved.counts()["code"] >= 10
@@ -112,7 +113,7 @@ def test_disagreement_is_a_related_location_in_sarif(ready: Repo, cli) -> None: 
     jsonschema.Draft4Validator(SARIF_SCHEMA).validate(log)
     iac = [r for r in log["runs"][0]["results"] if r["ruleId"] == "IAC001"]
     assert iac and iac[0]["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "deploy/stack.yaml"
-    # SRV rules judged what the template deploys (ml.c5.xlarge): they do not fail on the spec's claim
+    # SRV rules judged what the template deploys (ml.m5.xlarge): they do not fail on the spec's claim
     assert _statuses(ready, "SRV002", "SRV003") == {"SRV002": "pass", "SRV003": "pass"}
 
 
@@ -177,7 +178,7 @@ def test_a_value_known_only_at_deploy_time_is_not_guessed(ready: Repo) -> None:
     and the fact says it is unconfirmed; with no spec value, nothing is invented."""
     _edit(ready, "deploy/stack.yaml", "Parameters:\n", "Parameters:\n  InstanceType:\n    Type: String\n")
     text = (ready.root / "deploy/stack.yaml").read_text(encoding="utf-8")
-    (ready.root / "deploy/stack.yaml").write_text(text.replace("InstanceType: ml.c5.xlarge",
+    (ready.root / "deploy/stack.yaml").write_text(text.replace("InstanceType: ml.m5.xlarge",
                                                                "InstanceType: !Ref InstanceType"), encoding="utf-8")
     ready.commit("instance type as a parameter")
     resolved = resolve(load_spec(ready.root / "mlgate.yaml", root=ready.root), Workspace(ready.root))
