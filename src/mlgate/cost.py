@@ -390,8 +390,8 @@ def choose_instance(spec: Spec, facts: Facts, prices: PriceBook, workload: Workl
 
 
 @dataclass(frozen=True)
-class Running:
-    """Instances the deployment keeps running: one line per variant, as the declared cost counts them."""
+class Instances:
+    """The instances one variant of the deployment keeps running, as the declared cost counts them."""
 
     label: str  # "churn-v6 (production)"
     instance_type: str | None
@@ -443,25 +443,25 @@ def green_fleet_hours(policy: TrafficPolicy, fleet: int) -> tuple[float | None, 
     return seconds / SECONDS_PER_HOUR, how
 
 
-def _fleet_from_spec(spec: Spec, floor: int, why: str) -> list[Running]:
+def _fleet_from_spec(spec: Spec, floor: int, why: str) -> list[Instances]:
     """No infrastructure code: the serving variant, and the previous and shadow variants the spec keeps running
     (their type, and the shadow's size, are the serving variant's: the spec gives none)."""
     serving, rollout = spec.serving, spec.rollout
     itype = serving.instance_type if serving else None
     serving_name = (rollout.canary.variant if rollout and rollout.canary else None) or "the serving variant"
-    out = [Running(f"{serving_name} (production)", itype, floor, why)]
+    out = [Instances(f"{serving_name} (production)", itype, floor, why)]
     if serving is None or serving.pattern != "realtime" or rollout is None:
         return out
     previous = rollout.previous
     if previous is not None and previous.keep_warm and previous.variant:
         count = previous.min_instances or 1
         said = "rollout.previous.min_instances" if previous.min_instances else "1 assumed"
-        out.append(Running(f"{previous.variant} (previous, kept warm)", itype, count,
+        out.append(Instances(f"{previous.variant} (previous, kept warm)", itype, count,
                            f"{said}, on the serving instance type"))
     shadow = rollout.shadow
     if shadow is not None and shadow.variant:
         where = f"on endpoint {shadow.endpoint}" if shadow.endpoint else "shadow"
-        out.append(Running(f"{shadow.variant} ({where})", itype, floor,
+        out.append(Instances(f"{shadow.variant} ({where})", itype, floor,
                            "the spec gives no size for the shadow: the serving variant's assumed"))
     return out
 
@@ -600,11 +600,11 @@ class _Estimator:
         return Estimate("realtime", f"{chosen.instance_type} {TIMES} {count} always on", monthly, basis, misfit,
                         instance_type=chosen.instance_type)
 
-    def running(self, floor: int, why: str) -> list[Running]:
+    def running(self, floor: int, why: str) -> list[Instances]:
         """Every instance the declared deployment keeps running: the infrastructure code's variants when it
         defines the endpoint config, else the spec's serving, previous and shadow variants."""
         fleet = self.resolved.fleet if self.resolved is not None else None
-        if fleet is None:
+        if not fleet or all(r.serverless for r in fleet):
             return _fleet_from_spec(self.spec, floor, why)
         out = []
         for r in fleet:
@@ -612,9 +612,9 @@ class _Estimator:
             if r.serverless:
                 continue
             if r.instance_type is None or r.count is None:
-                out.append(Running(label, None, 0, r.unknown or "no instance type or count in the code"))
+                out.append(Instances(label, None, 0, r.unknown or "no instance type or count in the code"))
                 continue
-            out.append(Running(label, r.instance_type, r.count))
+            out.append(Instances(label, r.instance_type, r.count))
         return out
 
     def fleet_estimate(self, pattern: PatternName, floor: int, why: str) -> Estimate:
@@ -651,7 +651,7 @@ class _Estimator:
             parts.append(text)
         return Estimate(pattern, shape, monthly, "; ".join(parts), misfit, instance_type=first)
 
-    def green_fleet(self, running: list[Running]) -> tuple[float, str] | None:
+    def green_fleet(self, running: list[Instances]) -> tuple[float, str] | None:
         """The green fleet's cost a month: each blue/green update runs the new config's instances beside the old
         ones until the blue fleet is terminated."""
         policy = self.resolved.update_policy if self.resolved is not None else None
@@ -796,7 +796,7 @@ def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
 
 
-def _fleet_shape(running: list[Running], pattern: PatternName) -> str:
+def _fleet_shape(running: list[Instances], pattern: PatternName) -> str:
     """"ml.c5.xlarge × 4 always on (churn-v6 (production) × 2, churn-v7-shadow (shadow) × 2)"."""
     suffix = " (async)" if pattern == "async" else ""
     types = list(dict.fromkeys(r.instance_type or "?" for r in running))
