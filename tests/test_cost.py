@@ -236,15 +236,18 @@ def test_price_book_from_the_table() -> None:
 def test_price_overrides_replace_and_add() -> None:
     overrides = {"us-east-1": {"ml.g5.xlarge": 1.21, "ml.g6.xlarge": 0.98,
                                "serverless": {"provisioned_per_gb_s": 0.000004}},
-                 "eu-west-1": {"ml.c5.xlarge": 0.23}}
+                 "ap-south-1": {"ml.c5.xlarge": 0.23}}
     book = price_book(load_facts(), "us-east-1", overrides)
     assert must(book.hourly("ml.g5.xlarge")).value == 1.21
     assert must(book.hourly("ml.g5.xlarge")).origin == "team override in params.SRV001.prices"
     assert must(book.hourly("ml.g6.xlarge")).value == 0.98
     assert must(book.provisioned_per_gb_s).value == 0.000004
     assert must(book.compute_per_gb_s).value == 0.00002  # untouched
-    eu = price_book(load_facts(), "eu-west-1", overrides)
-    assert set(eu.instances) == {"ml.c5.xlarge"} and eu.compute_per_gb_s is None
+    mumbai = price_book(load_facts(), "ap-south-1", overrides)  # a Region the table has no sourced price for
+    assert set(mumbai.instances) == {"ml.c5.xlarge"} and mumbai.compute_per_gb_s is None
+    assert mumbai.no_price("ml.m5.large") == (
+        "no price for ml.m5.large in ap-south-1 (the facts table has no sourced SageMaker price for this Region); "
+        "add it under [tool.mlgate.prices.ap-south-1] (or the SRV001 parameter prices.ap-south-1)")
 
 
 @pytest.mark.parametrize(("overrides", "message"), [
@@ -292,10 +295,12 @@ def test_monthly_costs_for_the_seed_case() -> None:
     assert set(by_pattern) == {"realtime", "serverless", "async", "batch"}
     assert by_pattern["async"].misfit == by_pattern["batch"].misfit == \
         "callers wait for the answer, and this pattern does not answer synchronously"
-    # instance-based alternatives use the cheapest CPU type, as the model needs no GPU: ml.t2.medium
-    assert by_pattern["batch"].shape == "batch transform on ml.t2.medium \u00d7 1, 1 job a day"
+    # instance-based alternatives use the cheapest CPU type that is not burstable (ml.t2.medium is), as the model
+    # needs no GPU: ml.m5.large
+    assert by_pattern["batch"].shape == "batch transform on ml.m5.large \u00d7 1, 1 job a day"
     text = "\n".join(view.assumptions)
-    assert "us-east-1 on-demand prices (the facts table, read 2026-11-26" in text
+    assert "us-east-1 (the SRV001 region parameter: neither serving.region nor the infrastructure code states the " \
+           "endpoint's Region) on-demand prices (the facts table, read 2026-11-26" in text
     assert "730 hours a month: 300 requests a day = 9,125 a month" in text
     assert "the 500 ms p99 is below serverless cold starts (1-240 s)" in text
     assert "provisioned concurrency priced at the on-demand GB-second rate" in text
@@ -331,18 +336,18 @@ def test_choose_instance() -> None:
     spec = Spec.model_validate(SEED)
     cpu = Workload(requests_per_day=300, processing_s=0.2)
     gpu = Workload(requests_per_day=300, processing_s=0.2, gpu=True)
-    assert must(choose_instance(spec, facts, book, cpu)).instance_type == "ml.t2.medium"
+    assert must(choose_instance(spec, facts, book, cpu)).instance_type == "ml.m5.large"  # never burstable t2
     chosen = choose_instance(spec, facts, book, gpu)
     assert chosen is not None and (chosen.instance_type, chosen.declared) == ("ml.g5.xlarge", True)
     no_type = Spec.model_validate({"version": 1, "serving": {"pattern": "serverless"}})
     assert must(choose_instance(no_type, facts, book, gpu)).instance_type == "ml.g4dn.xlarge"
-    assert choose_instance(no_type, facts, price_book(facts, "eu-west-1"), gpu) is None
+    assert choose_instance(no_type, facts, price_book(facts, "ap-south-1"), gpu) is None
 
 
 def test_assumptions_list_every_price_used_and_its_origin() -> None:
     view = monthly_costs(Spec.model_validate(SEED), {"prices": {"us-east-1": {"ml.g5.xlarge": 1.21}}})
     prices = [line for line in view.assumptions if "/h (" in line or "/GB" in line]
     assert prices[0] == "ml.g5.xlarge $1.21/h (team override in params.SRV001.prices)"
-    assert prices[1].startswith("ml.t2.medium $0.056/h (facts table: source: cost_constants.py")
+    assert prices[1].startswith("ml.m5.large $0.115/h (facts table: source: ml.m5.large $0.115/h in several tables")
     assert any(line.startswith("serverless provisioned concurrency $0.00002/GB-s (facts table:")
                and line.endswith("confidence assumption)") for line in prices)

@@ -59,12 +59,19 @@ def test_a_lean_spec_is_completed_by_the_template(ready: Repo) -> None:
     statuses = {r.rule.id: r.status for r in report.deployments[0].results}
     for rule in ("SRV001", "SRV002", "SRV003", "MON001", "RLO004", "IAC001", "IAC002", "IAC003"):
         assert statuses[rule] == "pass", rule
+    # SRV001 prices what the template runs, in eu-west-1 (the Region of its ECR image): the serving variant and
+    # the shadow, 4 x ml.m5.xlarge x $0.257 x 730 h = $750.44, and each canary update's green fleet, 4 instances
+    # for 3 h (two bakes of 3,600 s and a 3,600 s termination wait, within the 10,800 s timeout) = $3.08
+    srv001 = next(r for r in report.deployments[0].results if r.rule.id == "SRV001")
+    assert "ml.m5.xlarge \u00d7 4 always on (churn-v6 (production) \u00d7 2, churn-v7-shadow (shadow) \u00d7 2): " \
+           "$753.52/month for 1,500,000 requests/day, the cheapest pattern that meets the traffic's needs" \
+           in [f.message for f in srv001.findings][1]
     loaded = load_spec(ready.root / "mlgate.yaml", root=ready.root)
     resolved = resolve(loaded, Workspace(ready.root))
     fact = resolved.fact(("serving", "instance_type"))
-    assert fact is not None and fact.value == "ml.c5.xlarge" and fact.origin == "code"
+    assert fact is not None and fact.value == "ml.m5.xlarge" and fact.origin == "code"
     assert (fact.at.path, fact.at.line) == ("deploy/params/prod.json", _line(ready, "deploy/params/prod.json",
-                                                                             '"ml.c5.xlarge"'))
+                                                                             '"ml.m5.xlarge"'))
     alarms = resolved.fact(("rollout", "rollback_alarms"))
     assert alarms is not None and set(alarms.value) == {"churn-predictor-5xx-rate", "churn-predictor-p99-latency"}
     assert resolved.counts()["code"] >= 10
@@ -107,7 +114,7 @@ def test_disagreement_is_a_related_location_in_sarif(ready: Repo, cli) -> None: 
     iac = [r for r in log["runs"][0]["results"] if r["ruleId"] == "IAC001"]
     related = [r["physicalLocation"]["artifactLocation"]["uri"] for r in iac[0]["relatedLocations"]]
     assert related == ["deploy/params/prod.json", "deploy/stack.yaml"]  # where it is set, and where it is used
-    # SRV rules judged what the template deploys (ml.c5.xlarge): they do not fail on the spec's claim
+    # SRV rules judged what the template deploys (ml.m5.xlarge): they do not fail on the spec's claim
     assert _statuses(ready, "SRV002", "SRV003") == {"SRV002": "pass", "SRV003": "pass"}
 
 
@@ -213,18 +220,18 @@ def _facts(repo: Repo) -> dict[str, object]:
 
 def test_the_parameter_file_is_where_a_parameter_is_judged(ready: Repo) -> None:
     fact = _facts(ready)["serving.instance_type"]
-    assert (fact.value, fact.origin) == ("ml.c5.xlarge", "code")  # type: ignore[attr-defined]
+    assert (fact.value, fact.origin) == ("ml.m5.xlarge", "code")  # type: ignore[attr-defined]
     assert fact.at.path == "deploy/params/prod.json"  # type: ignore[attr-defined]
     assert fact.via == f"parameter InstanceType from deploy/params/prod.json:{fact.at.line}"  # type: ignore[attr-defined]
 
 
 def test_a_parameter_file_that_disagrees_fails_the_domain_rule_and_the_iac_rule(ready: Repo) -> None:
-    """The spec says ml.c5.xlarge; the parameter file deploys a GPU instance. SRV001 judges the GPU that will be
+    """The spec says ml.m5.xlarge; the parameter file deploys a GPU instance. SRV001 judges the GPU that will be
     deployed (at the parameter file's line); IAC001 reports the disagreement at the spec line, with the parameter
     file and the template as related locations."""
     _edit(ready, "mlgate.yaml", "  endpoint: churn-predictor\n",
-          "  endpoint: churn-predictor\n  instance_type: ml.c5.xlarge\n")
-    _edit(ready, "deploy/params/prod.json", '"ml.c5.xlarge"', '"ml.g5.xlarge"')
+          "  endpoint: churn-predictor\n  instance_type: ml.m5.xlarge\n")
+    _edit(ready, "deploy/params/prod.json", '"ml.m5.xlarge"', '"ml.g5.xlarge"')
     params_line = _line(ready, "deploy/params/prod.json", "ml.g5.xlarge")
     srv = ready.rule("SRV001")
     assert srv.status == "fail", [f.message for f in srv.findings]

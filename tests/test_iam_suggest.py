@@ -45,7 +45,7 @@ def test_every_arn_comes_from_the_spec() -> None:
     assert statements["LogInToEcr"]["Resource"] == ["*"]
     assert statements["WriteEndpointLogs"]["Resource"] == [
         "arn:aws:logs:us-east-1:111122223333:log-group:/aws/sagemaker/Endpoints/fraud-scorer",
-        "arn:aws:logs:us-east-1:111122223333:log-group:/aws/sagemaker/Endpoints/fraud-scorer:log-stream:*"]
+        "arn:aws:logs:us-east-1:111122223333:log-group:/aws/sagemaker/Endpoints/fraud-scorer:*"]
     assert statements["PublishEndpointMetrics"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": ["/aws/sagemaker/Endpoints"]}}
     assert statements["WatchRollbackAlarms"]["Resource"] == [

@@ -15,6 +15,19 @@ The models, per pattern (H = hours_per_month, requests a month = requests_per_da
   / per-instance throughput), x hourly, every day.
 Per-instance throughput is the declared `throughput_rps_per_instance`, else slots / processing_s, the slots being
 the GPUs when the model needs one, else the vCPUs.
+
+What is priced, and where:
+- the Region is the deployment's (`serving.region`, or the Region of the model's ECR image in the infrastructure
+  code); only when neither states one, SRV001's `region` parameter, and the assumptions say so. A Region the facts
+  table has no sourced price for is not priced as another: the estimate says which price is missing.
+- the declared cost counts every instance the deployment runs: each production variant, the shadow variant and the
+  previous variant kept warm (from the infrastructure code's endpoint config, else from the spec, the type and size
+  the spec does not give taken from the serving variant and said so), plus the green fleet of each blue/green
+  update (`green_fleet_hours`), `updates_per_month` times a month;
+- an alternative is one the deployment can use (serverless excludes what the deployment uses: GPUs, VPC,
+  network isolation, data capture, several variants, Model Monitor), sized like a production endpoint (at least
+  `min_instances` always-on instances across Availability Zones, the peak with `headroom`), and never on a
+  burstable (T-family) instance.
 """
 
 from __future__ import annotations
@@ -22,10 +35,14 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate.facts import PATTERNS, Facts, Instance, PatternName, gpu_family, load_facts
 from mlgate.spec.models import Spec
+
+if TYPE_CHECKING:
+    from mlgate.deployment.model import ResolvedDeployment
+    from mlgate.evidence.iac.model import TrafficPolicy
 
 GIB = 1024**3
 TIMES = "\u00d7"  # the multiplication sign, in figures shown to people
@@ -37,6 +54,9 @@ class PriceError(ValueError):
     """A price override that is not a mapping of region -> instance type -> hourly USD (plus serverless rates)."""
 
 
+_MAY_BE_ZERO = frozenset({"headroom", "updates_per_month"})
+
+
 @dataclass(frozen=True)
 class Assumptions:
     region: str = "us-east-1"
@@ -45,6 +65,9 @@ class Assumptions:
     batch_jobs_per_day: float = 1.0
     instance_start_minutes: float = 5.0  # a batch job's or a scaled-to-zero async endpoint's instance start-up
     scale_in_minutes: float = 15.0  # idle time before a scaled-to-zero async endpoint stops its instance
+    min_instances: int = 2  # an instance-based alternative keeps at least this many running (Availability Zones)
+    headroom: float = 0.3  # an alternative's capacity exceeds the peak by this share (SRV003's default)
+    updates_per_month: float = 1.0  # blue/green updates a month, each running a green fleet beside the blue one
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> Assumptions:
@@ -57,9 +80,11 @@ class Assumptions:
             if isinstance(default, str):
                 if not isinstance(value, str) or not value:
                     raise PriceError(f"parameter {name} is {value!r}, not a region name")
-            elif isinstance(value, bool) or not isinstance(value, int | float) or not value > 0 \
+            elif isinstance(value, bool) or not isinstance(value, int | float) \
+                    or not (value >= 0 if name in _MAY_BE_ZERO else value > 0) \
                     or (isinstance(default, int) and value != int(value)):
-                kind = "a positive whole number" if isinstance(default, int) else "a positive number"
+                kind = "a positive whole number" if isinstance(default, int) else \
+                    "a number of at least 0" if name in _MAY_BE_ZERO else "a positive number"
                 raise PriceError(f"parameter {name} is {value!r}, not {kind}")
             values[name] = int(value) if isinstance(default, int) else value
         return cls(**values)
@@ -84,9 +109,15 @@ class PriceBook:
     compute_per_gb_s: Rate | None = None
     data_per_gb: Rate | None = None
     provisioned_per_gb_s: Rate | None = None
+    gap: str = ""  # what the facts table lacks for this Region, said after "no price for X in REGION"
 
     def hourly(self, instance_type: str) -> Rate | None:
         return self.instances.get(instance_type)
+
+    def no_price(self, what: str) -> str:
+        """Why `what` is not priced, and how to price it."""
+        return (f"no price for {what} in {self.region}{self.gap}; add it under [tool.mlgate.prices.{self.region}] "
+                f"(or the SRV001 parameter prices.{self.region})")
 
 
 _SERVERLESS_RATES = ("compute_per_gb_s", "data_per_gb", "provisioned_per_gb_s")
@@ -98,13 +129,20 @@ def price_book(facts: Facts, region: str, overrides: Any = None) -> PriceBook:
     instances: dict[str, Rate] = {}
     rates: dict[str, Rate] = {}
     table = facts.prices.get(region)
-    if table is not None:
+    if region not in facts.regions.names:
+        gap = (f" ({region} is not a commercial AWS Region SageMaker serves, "
+               f"{facts.cite(facts.regions).removeprefix('source: ')})")
+    elif table is None:
+        gap = " (the facts table has no sourced SageMaker price for this Region)"
+    else:
+        gap = " (not in the facts table's sourced prices for this Region)"
         for name, price in table.instances.items():
             instances[name] = Rate(price.hourly, f"facts table: {facts.cite(price)}")
         if table.serverless is not None:
             for key in _SERVERLESS_RATES:
                 fact = getattr(table.serverless, key)
-                rates[key] = Rate(float(fact.value), f"facts table: {facts.cite(fact)}")
+                if fact is not None:
+                    rates[key] = Rate(float(fact.value), f"facts table: {facts.cite(fact)}")
     for key, value in _override_region(overrides, region).items():
         where = f"prices.{region}.{key}"
         if key == "serverless":
@@ -120,7 +158,7 @@ def price_book(facts: Facts, region: str, overrides: Any = None) -> PriceBook:
         else:
             raise PriceError(f"{where}: expected an instance type (ml.…) or 'serverless'")
     return PriceBook(region, instances, rates.get("compute_per_gb_s"), rates.get("data_per_gb"),
-                     rates.get("provisioned_per_gb_s"))
+                     rates.get("provisioned_per_gb_s"), gap)
 
 
 def _override_region(overrides: Any, region: str) -> Mapping[str, Any]:
@@ -323,22 +361,117 @@ def _suits(instance_type: str, instance: Instance | None, gpu: bool) -> bool:
     return family is True if gpu else family is False
 
 
+def burstable(instance_type: str) -> bool:
+    """ml.t2.medium, ml.t3.large ...: the T families are EC2's burstable performance instances, whose CPU beyond a
+    baseline runs on credits (Amazon EC2 User Guide, "Burstable performance instances"): no production endpoint
+    is sized on them."""
+    parts = instance_type.split(".")
+    return len(parts) == 3 and parts[0] == "ml" and len(parts[1]) >= 2 and parts[1][0] == "t" and parts[1][1].isdigit()
+
+
 def choose_instance(spec: Spec, facts: Facts, prices: PriceBook, workload: Workload) -> _Chosen | None:
-    """The declared instance type when it suits the GPU need, else the cheapest priced type in the table that does."""
+    """The instance type the alternatives are priced on: the declared one when it suits the GPU need, is priced in
+    the Region and is not burstable; else the cheapest priced type in the table that suits and is not burstable;
+    else the declared type (unpriced: the estimate says so)."""
     declared = spec.serving.instance_type if spec.serving else None
-    if declared and _suits(declared, facts.instance(declared), workload.gpu):
+    declared_fits = bool(declared) and _suits(str(declared), facts.instance(str(declared)), workload.gpu) \
+        and not burstable(str(declared))
+    if declared and declared_fits and prices.hourly(declared) is not None:
         return _Chosen(declared, facts.instance(declared), prices.hourly(declared), True)
     options = [(rate.value, name) for name, rate in prices.instances.items()
-               if (inst := facts.instance(name)) is not None and _suits(name, inst, workload.gpu)]
-    if not options:
-        return None
-    _, name = min(options)
-    return _Chosen(name, facts.instance(name), prices.hourly(name), False)
+               if (inst := facts.instance(name)) is not None and _suits(name, inst, workload.gpu)
+               and not burstable(name)]
+    if options:
+        _, name = min(options)
+        return _Chosen(name, facts.instance(name), prices.hourly(name), False)
+    if declared and declared_fits:
+        return _Chosen(declared, facts.instance(declared), None, True)
+    return None
+
+
+@dataclass(frozen=True)
+class Instances:
+    """The instances one variant of the deployment keeps running, as the declared cost counts them."""
+
+    label: str  # "churn-v6 (production)"
+    instance_type: str | None
+    count: int
+    note: str | None = None  # what was assumed, or why it cannot be priced
+
+
+def green_fleet_hours(policy: TrafficPolicy, fleet: int) -> tuple[float | None, str]:
+    """Hours a blue/green update keeps the green fleet running beside the blue one, and how: SageMaker provisions
+    the whole green fleet, shifts traffic with a baking period (WaitIntervalInSeconds) after the canary, after each
+    linear step, or after the all-at-once shift, plus a final baking period, then terminates the blue fleet after
+    TerminationWaitInSeconds; MaximumExecutionTimeoutInSeconds bounds the whole (SageMaker Developer Guide,
+    "Blue/Green Deployments" and its traffic shifting pages; API reference, BlueGreenUpdatePolicy). A rolling
+    update runs no second fleet. None when a value is known only at deploy time."""
+    from mlgate.evidence.iac.model import show
+
+    values: dict[str, float] = {}
+    for key, value in (("wait", policy.wait_s), ("termination", policy.termination_wait_s),
+                       ("timeout", policy.max_timeout_s)):
+        if value is not None and not value.known:
+            return None, f"{value.text} is known only at deploy time ({value.unknown})"
+        if value is not None:
+            try:
+                values[key] = float(value.value)
+            except (TypeError, ValueError):
+                return None, f"{show(value.value)} is not a number of seconds"
+    kind = show(policy.type.value) if policy.type is not None and policy.type.known else "ALL_AT_ONCE"
+    if kind == "ROLLING":
+        return 0.0, "a rolling update replaces instances in batches and runs no second fleet"
+    bakes = 1 + 1  # the shift's bake, and the final one
+    if kind == "LINEAR" and policy.size is not None and policy.size.value is not None and policy.size.value.known:
+        try:
+            step = float(policy.size.value.value)
+        except (TypeError, ValueError):
+            step = 0.0
+        percent = policy.size.type is None or not policy.size.type.known or \
+            show(policy.size.type.value) == "CAPACITY_PERCENT"
+        if step > 0:
+            bakes = math.ceil((100 if percent else fleet) / step - 1e-9) + 1
+    elif kind == "ALL_AT_ONCE":
+        bakes = 1
+    wait, termination = values.get("wait", 0.0), values.get("termination", 0.0)
+    seconds = bakes * wait + termination
+    how = (f"{kind}: {bakes} baking period{'s' if bakes != 1 else ''} of {num(wait)} s + {num(termination)} s "
+           "termination wait")
+    if "timeout" in values and values["timeout"] < seconds:
+        seconds = values["timeout"]
+        how += f", at most the {num(values['timeout'])} s MaximumExecutionTimeout"
+    return seconds / SECONDS_PER_HOUR, how
+
+
+def _fleet_from_spec(spec: Spec, floor: int, why: str) -> list[Instances]:
+    """No infrastructure code: the serving variant, and the previous and shadow variants the spec keeps running
+    (their type, and the shadow's size, are the serving variant's: the spec gives none)."""
+    serving, rollout = spec.serving, spec.rollout
+    itype = serving.instance_type if serving else None
+    serving_name = (rollout.canary.variant if rollout and rollout.canary else None) or "the serving variant"
+    out = [Instances(f"{serving_name} (production)", itype, floor, why)]
+    if serving is None or serving.pattern != "realtime" or rollout is None:
+        return out
+    previous = rollout.previous
+    if previous is not None and previous.keep_warm and previous.variant:
+        count = previous.min_instances or 1
+        said = "rollout.previous.min_instances" if previous.min_instances else "1 assumed"
+        out.append(Instances(f"{previous.variant} (previous, kept warm)", itype, count,
+                           f"{said}, on the serving instance type"))
+    shadow = rollout.shadow
+    if shadow is not None and shadow.variant:
+        where = f"on endpoint {shadow.endpoint}" if shadow.endpoint else "shadow"
+        out.append(Instances(f"{shadow.variant} ({where})", itype, floor,
+                           "the spec gives no size for the shadow: the serving variant's assumed"))
+    return out
 
 
 class _Estimator:
-    def __init__(self, spec: Spec, facts: Facts, prices: PriceBook, a: Assumptions, workload: Workload) -> None:
+    def __init__(self, spec: Spec, facts: Facts, prices: PriceBook, a: Assumptions, workload: Workload,
+                 resolved: ResolvedDeployment | None = None) -> None:
         self.spec, self.facts, self.prices, self.a, self.w = spec, facts, prices, a, workload
+        self.resolved = resolved
+        self.region_how = ""
         self.serving = spec.serving
         self.month_requests = workload.requests_per_month(a.hours_per_month)
         self.chosen = choose_instance(spec, facts, prices, workload)
@@ -356,6 +489,10 @@ class _Estimator:
         if w.processing_s is not None and w.processing_s > p.processing_s.value:
             return f"{num(w.processing_s)} s processing is above its {num(p.processing_s.value)} s limit"
         if pattern == "serverless":
+            excluded = self.serverless_exclusions()
+            if excluded:
+                return (f"the deployment uses {_and(excluded)}, which a serverless endpoint does not support "
+                        f"({self.facts.cite(p.excludes[0])})")
             need = self.serverless_concurrency()
             top = p.fact("max_concurrency_max").value
             if need > top:
@@ -371,6 +508,37 @@ class _Estimator:
                 return (f"a result can wait up to {_hours(interval_ms / 3.6e6)} for the next job, above the "
                         f"{num(w.latency_p99_ms)} ms p99")
         return None
+
+    def serverless_exclusions(self) -> list[str]:
+        """The features the deployment uses that a serverless endpoint excludes (the facts table's exclusions),
+        when serverless is an alternative; the declared serverless pattern is SRV002's to judge."""
+        if self.serving is None or self.serving.pattern == "serverless":
+            return []
+        p = self.facts.pattern("serverless")
+        spec, resolved = self.spec, self.resolved
+        capture = spec.monitoring.capture if spec.monitoring else None
+        rollout = spec.rollout
+        if resolved is not None and resolved.fleet is not None:
+            variants = sum(1 for r in resolved.fleet if r.role == "production")
+            shadows = sum(1 for r in resolved.fleet if r.role == "shadow")
+        else:
+            previous = rollout.previous if rollout else None
+            variants = 1 + bool(previous and previous.keep_warm and previous.variant)
+            shadows = int(bool(rollout and rollout.shadow and rollout.shadow.variant and not rollout.shadow.endpoint))
+        used = {"vpc": bool(self.serving.vpc), "network_isolation": bool(self.serving.network_isolation),
+                "data_capture": bool(capture and capture.enabled),
+                "multiple_variants": variants > 1 or (variants + shadows) > 1,
+                "model_monitor": bool(spec.monitoring and spec.monitoring.data_drift),
+                "multi_model": bool(self.serving.multi_model)}
+        out = []
+        for feature, on in used.items():
+            excl = p.excluded(feature)
+            if on and excl is not None:
+                label = excl.label
+                if feature == "multiple_variants" and shadows and variants == 1:
+                    label += " (a shadow variant beside the production one)"
+                out.append(label)
+        return out
 
     def serverless_concurrency(self) -> int:
         """Concurrent requests at peak: peak_rps x processing_s, rounded up."""
@@ -395,34 +563,114 @@ class _Estimator:
             need = "a GPU" if self.w.gpu else "no accelerator"
             return None, f"no priced instance type with {need} in {self.prices.region}"
         if chosen.price is None:
-            return chosen, (f"no price for {chosen.instance_type} in {self.prices.region}; add it under the SRV001 "
-                            f"parameter prices.{self.prices.region}")
+            return chosen, self.prices.no_price(chosen.instance_type)
         return chosen, None
 
     def _throughput(self, chosen: _Chosen) -> Throughput | None:
         return instance_throughput(chosen.instance, self.w, declared=chosen.declared)
 
+    def sized(self, chosen: _Chosen) -> tuple[int, str]:
+        """An alternative's always-on instances: the peak with headroom at the per-instance throughput, and never
+        fewer than a production endpoint's minimum."""
+        tp = self._throughput(chosen)
+        floor = self.a.min_instances
+        if tp and self.w.peak_rps:
+            need = math.ceil(self.w.peak_rps * (1 + self.a.headroom) / tp.rps - 1e-9)
+            why = (f"a peak of {num(self.w.peak_rps)} rps + {num(self.a.headroom * 100)} % headroom at "
+                   f"{num(tp.rps)} rps each ({tp.basis})")
+            if need >= floor:
+                return need, why
+            return floor, f"{why} needs {need}; at least {floor} for availability across Availability Zones"
+        return floor, f"{floor} for availability across Availability Zones"
+
     def realtime(self, declared: bool) -> Estimate:
+        if declared:
+            floor, why = self.declared_floor(minimum=1)
+            return self.fleet_estimate("realtime", floor, why)
         chosen, unpriced = self._instance(declared)
         misfit = self.misfit("realtime")
         if chosen is None or unpriced:
             return Estimate("realtime", chosen.instance_type if chosen else "real-time endpoint", None,
                             misfit=misfit, unpriced=unpriced)
         assert chosen.price is not None
-        if declared:
-            count, why = self.declared_floor(minimum=1)
-        else:
-            tp = self._throughput(chosen)
-            if tp and self.w.peak_rps:
-                count = max(1, math.ceil(self.w.peak_rps / tp.rps - 1e-9))
-                why = f"for a peak of {num(self.w.peak_rps)} rps at {num(tp.rps)} rps each, {tp.basis}"
-            else:
-                count, why = 1, "one instance"
+        count, why = self.sized(chosen)
         monthly = always_on_monthly(chosen.price.value, count, self.a.hours_per_month)
         basis = (f"{count} {TIMES} {_rate(chosen.price.value)}/h {TIMES} {num(self.a.hours_per_month)} h "
                  f"= {usd(monthly)}, {why}")
         return Estimate("realtime", f"{chosen.instance_type} {TIMES} {count} always on", monthly, basis, misfit,
                         instance_type=chosen.instance_type)
+
+    def running(self, floor: int, why: str) -> list[Instances]:
+        """Every instance the declared deployment keeps running: the infrastructure code's variants when it
+        defines the endpoint config, else the spec's serving, previous and shadow variants."""
+        fleet = self.resolved.fleet if self.resolved is not None else None
+        if not fleet or all(r.serverless for r in fleet):
+            return _fleet_from_spec(self.spec, floor, why)
+        out = []
+        for r in fleet:
+            label = f"{r.variant} ({r.role})"
+            if r.serverless:
+                continue
+            if r.instance_type is None or r.count is None:
+                out.append(Instances(label, None, 0, r.unknown or "no instance type or count in the code"))
+                continue
+            out.append(Instances(label, r.instance_type, r.count))
+        return out
+
+    def fleet_estimate(self, pattern: PatternName, floor: int, why: str) -> Estimate:
+        """The declared deployment's always-on instances, each variant priced by its type, plus the green fleet of
+        its blue/green updates."""
+        misfit = self.misfit(pattern)
+        running = self.running(floor, why)
+        types = list(dict.fromkeys(r.instance_type for r in running if r.instance_type))
+        shape = _fleet_shape(running, pattern)
+        blocked = [f"{r.label}: {r.note}" for r in running if r.instance_type is None]
+        unpriced = [t for t in types if self.prices.hourly(t) is None]
+        first = types[0] if types else (self.serving.instance_type if self.serving else None)
+        if blocked or unpriced:
+            why_not = "; ".join(blocked) or self.prices.no_price(_and(unpriced))
+            return Estimate(pattern, shape, None, misfit=misfit, unpriced=why_not, instance_type=first)
+        h = self.a.hours_per_month
+        parts, monthly = [], 0.0
+        for r in running:
+            rate = self.prices.hourly(str(r.instance_type))
+            assert rate is not None
+            cost = always_on_monthly(rate.value, r.count, h)
+            monthly += cost
+            if len(running) == 1:  # the shape names the type
+                parts.append(f"{r.count} {TIMES} {_rate(rate.value)}/h {TIMES} {num(h)} h = {usd(cost)}"
+                             + (f", {r.note}" if r.note else ""))
+                continue
+            note = f" ({r.note})" if r.note else ""
+            parts.append(f"{r.label} {r.count} {TIMES} {r.instance_type} {TIMES} {_rate(rate.value)}/h {TIMES} "
+                         f"{num(h)} h = {usd(cost)}{note}")
+        green = self.green_fleet(running)
+        if green is not None:
+            cost, text = green
+            monthly += cost
+            parts.append(text)
+        return Estimate(pattern, shape, monthly, "; ".join(parts), misfit, instance_type=first)
+
+    def green_fleet(self, running: list[Instances]) -> tuple[float, str] | None:
+        """The green fleet's cost a month: each blue/green update runs the new config's instances beside the old
+        ones until the blue fleet is terminated."""
+        policy = self.resolved.update_policy if self.resolved is not None else None
+        if policy is None or not self.a.updates_per_month:
+            return None
+        count = sum(r.count for r in running)
+        hours, how = green_fleet_hours(policy, count)
+        if hours is None:
+            return 0.0, f"the green fleet of a blue/green update is not priced: {how}"
+        if not hours:
+            return None
+        cost = 0.0
+        for r in running:
+            rate = self.prices.hourly(str(r.instance_type))
+            cost += (rate.value if rate else 0.0) * r.count * hours * self.a.updates_per_month
+        updates = num(self.a.updates_per_month)
+        return cost, (f"blue/green update: the green fleet of {count} instance{'s' if count != 1 else ''} for "
+                      f"{num(round(hours, 2))} h ({how}) {TIMES} {updates} update{'s' if updates != '1' else ''} a "
+                      f"month = {usd(cost)}")
 
     def declared_floor(self, *, minimum: int) -> tuple[int, str]:
         """Instances always running as declared: the autoscaling minimum, else instance_count (else 1)."""
@@ -437,17 +685,21 @@ class _Estimator:
     def asynchronous(self, declared: bool) -> Estimate:
         chosen, unpriced = self._instance(declared)
         misfit = self.misfit("async")
+        if declared:
+            floor, why = self.declared_floor(minimum=0)
+            if floor >= 1:
+                return self.fleet_estimate("async", floor, why)
+        elif chosen is not None and not unpriced:
+            start_ms = self.a.instance_start_minutes * 60_000
+            slow_ok = self.w.latency_p99_ms is None or self.w.latency_p99_ms >= start_ms
+            floor, why = (0, "scaled to zero") if slow_ok else \
+                (self.a.min_instances, f"kept warm for the p99, {self.a.min_instances} for availability across "
+                                       "Availability Zones")
         if chosen is None or unpriced:
             return Estimate("async", chosen.instance_type if chosen else "asynchronous endpoint", None,
                             misfit=misfit, unpriced=unpriced)
         assert chosen.price is not None
         hourly = chosen.price.value
-        if declared:
-            floor, why = self.declared_floor(minimum=0)
-        else:
-            start_ms = self.a.instance_start_minutes * 60_000
-            slow_ok = self.w.latency_p99_ms is None or self.w.latency_p99_ms >= start_ms
-            floor, why = (0, "scaled to zero") if slow_ok else (1, "one instance kept warm for the p99")
         if floor >= 1:
             monthly = always_on_monthly(hourly, floor, self.a.hours_per_month)
             basis = (f"{floor} {TIMES} {_rate(hourly)}/h {TIMES} {num(self.a.hours_per_month)} h = {usd(monthly)}, "
@@ -504,9 +756,13 @@ class _Estimator:
         misfit = self.misfit("serverless", provisioned=provisioned)
         shape = f"serverless {num(memory / 1024)} GB" + (f" with {provisioned} provisioned" if provisioned else "")
         p = self.prices
-        if p.compute_per_gb_s is None or p.data_per_gb is None or (provisioned and p.provisioned_per_gb_s is None):
+        lacking = [name for name, rate in (("compute_per_gb_s", p.compute_per_gb_s), ("data_per_gb", p.data_per_gb),
+                                           ("provisioned_per_gb_s", p.provisioned_per_gb_s if provisioned else 0))
+                   if rate is None]
+        if lacking or p.compute_per_gb_s is None or p.data_per_gb is None:
             return Estimate("serverless", shape, None, misfit=misfit,
-                            unpriced=f"no serverless rates for {p.region}; add prices.{p.region}.serverless")
+                            unpriced=p.no_price(f"serverless ({_and(lacking)})").replace(
+                                f"prices.{p.region}]", f"prices.{p.region}.serverless]"))
         if self.w.processing_s is None:
             return Estimate("serverless", shape, None, misfit=misfit, unpriced="needs traffic.processing_s")
         compute = serverless_compute_monthly(self.month_requests, self.w.processing_s, memory,
@@ -536,12 +792,45 @@ class _Estimator:
         return self.batch(declared)
 
 
-def estimate_costs(spec: Spec, facts: Facts, prices: PriceBook, assumptions: Assumptions) -> CostView:
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _fleet_shape(running: list[Instances], pattern: PatternName) -> str:
+    """"ml.c5.xlarge × 4 always on (churn-v6 (production) × 2, churn-v7-shadow (shadow) × 2)"."""
+    suffix = " (async)" if pattern == "async" else ""
+    types = list(dict.fromkeys(r.instance_type or "?" for r in running))
+    if len(running) == 1:
+        r = running[0]
+        return f"{r.instance_type or '?'} {TIMES} {r.count} always on{suffix}"
+    total = sum(r.count for r in running)
+    head = f"{types[0]} {TIMES} {total}" if len(types) == 1 else f"{total} instances"
+    parts = ", ".join(f"{r.label} {TIMES} {r.count}" if len(types) == 1 else
+                      f"{r.label} {r.instance_type or '?'} {TIMES} {r.count}" for r in running)
+    return f"{head} always on{suffix} ({parts})"
+
+
+def pricing_region(spec: Spec, resolved: ResolvedDeployment | None, fallback: str) -> tuple[str, str]:
+    """The Region to price, and where it was read: the deployment's (serving.region, or the code's: the model's
+    ECR image), else `fallback` (SRV001's region parameter)."""
+    region = spec.serving.region if spec.serving else None
+    if region:
+        fact = resolved.fact(("serving", "region")) if resolved is not None else None
+        if fact is not None and fact.origin == "code" and fact.via:
+            return region, f"{fact.via}, {fact.at.path}:{fact.at.line}"
+        return region, "serving.region"
+    return fallback, ("the SRV001 region parameter: neither serving.region nor the infrastructure code states the "
+                      "endpoint's Region")
+
+
+def estimate_costs(spec: Spec, facts: Facts, prices: PriceBook, assumptions: Assumptions,
+                   resolved: ResolvedDeployment | None = None, region_how: str = "") -> CostView:
     """Every pattern's monthly estimate for the spec's traffic, the declared one marked, and the assumptions."""
     workload, missing = workload_of(spec)
     if workload is None:
         return CostView(None, (), (), missing)
-    est = _Estimator(spec, facts, prices, assumptions, workload)
+    est = _Estimator(spec, facts, prices, assumptions, workload, resolved)
+    est.region_how = region_how
     declared_pattern = spec.serving.pattern if spec.serving else None
     options = tuple(est.estimate(p, declared=p == declared_pattern) for p in PATTERNS)
     declared = next((e for e in options if e.pattern == declared_pattern), None)
@@ -567,9 +856,10 @@ def _price_lines(est: _Estimator, options: tuple[Estimate, ...]) -> list[str]:
 def _assumptions(est: _Estimator) -> tuple[str, ...]:
     a, w, facts = est.a, est.w, est.facts
     serverless = facts.pattern("serverless")
+    how = f" ({est.region_how})" if est.region_how else ""
     out = [
-        f"{a.region} on-demand prices (the facts table, read {_read_date(facts)}, unless overridden); EBS storage "
-        "and data transfer outside SageMaker are not included",
+        f"{est.prices.region}{how} on-demand prices (the facts table, read {_read_date(facts)}, unless overridden); "
+        "EBS storage and data transfer outside SageMaker are not included",
         f"{num(a.hours_per_month)} hours a month: {num(w.requests_per_day)} requests a day = "
         f"{est.month_requests:,.0f} a month",
     ]
@@ -588,6 +878,11 @@ def _assumptions(est: _Estimator) -> tuple[str, ...]:
     rate = est.prices.provisioned_per_gb_s
     if rate is not None and rate.origin.startswith("facts table") and "assumption" in rate.origin:
         out.append("provisioned concurrency priced at the on-demand GB-second rate (no published price was found)")
+    out.append(f"alternatives on instances: at least {a.min_instances} always on (availability across Availability "
+               f"Zones), the peak + {num(a.headroom * 100)} % headroom, no burstable (T-family) instance type")
+    if est.resolved is not None and est.resolved.update_policy is not None:
+        out.append(f"{num(a.updates_per_month)} blue/green update(s) a month, each running the green fleet beside "
+                   "the blue one until the blue fleet is terminated (provisioning time not counted)")
     start = num(a.instance_start_minutes)
     out.append(f"batch: {num(a.batch_jobs_per_day)} transform job(s) a day, {start} min start-up billed per instance")
     out.append(f"async scaled to zero: requests arrive at random, an instance stops after {num(a.scale_in_minutes)} "
@@ -612,10 +907,12 @@ def _hours(h: float) -> str:
     return f"{num(h)} h"
 
 
-def monthly_costs(spec: Spec, params: Mapping[str, Any] | None = None) -> CostView:
-    """For the reports: the cost view of a spec with SRV001's parameters (region, hours_per_month, prices, ...).
-    Raises PriceError when the parameters are malformed."""
+def monthly_costs(spec: Spec, params: Mapping[str, Any] | None = None,
+                  resolved: ResolvedDeployment | None = None) -> CostView:
+    """The cost view of a deployment (its judged spec and, when read, its infrastructure code) with SRV001's
+    parameters (region, hours_per_month, prices, ...). Raises PriceError when the parameters are malformed."""
     params = params or {}
     assumptions = Assumptions.from_params(params)
     facts = load_facts()
-    return estimate_costs(spec, facts, price_book(facts, assumptions.region, params.get("prices")), assumptions)
+    region, how = pricing_region(spec, resolved, assumptions.region)
+    return estimate_costs(spec, facts, price_book(facts, region, params.get("prices")), assumptions, resolved, how)

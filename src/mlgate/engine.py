@@ -33,7 +33,7 @@ from mlgate.result import (
     worst_status,
 )
 from mlgate.spec.load import LoadedSpec
-from mlgate.spec.models import LARGEST_NUMBER, SMALLEST_NUMBER, Spec
+from mlgate.spec.models import LARGEST_NUMBER, SMALLEST_NUMBER
 
 if TYPE_CHECKING:
     from mlgate.aws.online import Online
@@ -128,7 +128,7 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
             waivers=waivers,
             spec_location=Location(loaded.rel, pos.line),
             provenance=_provenance(loaded, workspace),
-            cost=_cost(resolved.spec, registry, config),
+            cost=_cost(resolved, registry, config),
             facts=[f.to_json() for f in resolved.facts.values()],
             verified=resolved.counts(),
             evaluation=_evaluation(loaded, workspace, registry, config, options.today),
@@ -226,8 +226,9 @@ def _apply_waivers(loaded: LoadedSpec, results: list[RuleResult], config: Config
     return states
 
 
-def _cost(spec: Spec, registry: Registry, config: Config) -> dict[str, Any] | None:
+def _cost(resolved: ResolvedDeployment, registry: Registry, config: Config) -> dict[str, Any] | None:
     """The serving cost estimate the reports show (of what will be deployed), priced with SRV001's parameters."""
+    spec = resolved.spec
     serving = spec.serving
     if serving is None or serving.traffic is None:
         return None
@@ -236,7 +237,7 @@ def _cost(spec: Spec, registry: Registry, config: Config) -> dict[str, Any] | No
     pricing_rule = registry.get("SRV001")
     params = rule_params(pricing_rule, config) if pricing_rule else {}
     try:
-        view = monthly_costs(spec, params)
+        view = monthly_costs(spec, params, resolved)
     except PriceError as exc:
         return {"error": str(exc)}
 
@@ -245,7 +246,7 @@ def _cost(spec: Spec, registry: Registry, config: Config) -> dict[str, Any] | No
             return None
         return {"pattern": e.pattern, "shape": e.shape, "monthly_usd": e.monthly_usd,
                 "monthly": f"{usd(e.monthly_usd)}/month" if e.monthly_usd is not None else None,
-                "basis": e.basis, "misfit": e.misfit}
+                "basis": e.basis, "misfit": e.misfit, "unpriced": e.unpriced}
 
     return {"declared": estimate(view.declared), "cheapest": estimate(view.cheapest),
             "ratio": round(view.ratio, 2) if view.ratio is not None and view.ratio != float("inf") else None,

@@ -4,6 +4,7 @@ when the config says so), the offline findings still come out, and there is neve
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -46,6 +47,13 @@ def test_no_region(churn: tuple[Repo, Account], cli: Cli) -> None:
     account.build()
     spec = repo.root / "mlgate.yaml"
     spec.write_text(spec.read_text().replace("  region: eu-west-1\n", ""))
+    # the template's model image is in eu-west-1's ECR, which must be the endpoint's Region: that one is used
+    _, results, _ = check(cli, repo, "--select", "RLO003")
+    assert results["RLO003"]["status"] == "pass"
+    # an image in a private registry says nothing of the Region
+    stack = repo.root / "deploy/stack.yaml"
+    stack.write_text(re.sub(r"\d{12}\.dkr\.ecr\.eu-west-1\.amazonaws\.com/", "registry.acme.example/",
+                            stack.read_text()))
     _, results, _ = check(cli, repo, "--select", "RLO003")
     assert "no AWS Region to send sts:GetCallerIdentity to: set serving.region in the spec, pass --region, or set " \
            "AWS_REGION" in texts(results["RLO003"], "error")

@@ -122,7 +122,7 @@ def test_broad_live_role_is_analysed_like_a_policy_file(churn: tuple[Repo, Accou
            "grants more than an inference endpoint needs" in failures
     assert "[critical] live role churn-predictor-serving: " in failures  # s3:* and iam:PassRole on "*"
     # the repository's own policy still passes offline: the account is what differs
-    assert "the execution role (deploy/iam/churn-predictor-role.json): 5 Allow statements" in texts(
+    assert "the execution role (deploy/iam/churn-predictor-role.json): 6 Allow statements" in texts(
         results["SEC001"], "pass")
 
 

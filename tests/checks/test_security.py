@@ -95,7 +95,9 @@ def _line(repo: Repo, text: str, file: str = "mlgate.yaml") -> int:
 def test_sec001_passes_a_tight_role(repo: Repo) -> None:
     result = _repo(repo).rule("SEC001")
     assert result.status == "pass", messages(result)
-    (evidence,) = result.findings
+    artifact, evidence = result.findings
+    assert artifact.message == ("the execution role reads s3://acme-ml-models/fraud/v4/model.tar.gz, the model "
+                                "artifact of the model (statement 1 (ReadModelArtifact))")
     assert evidence.location == Location("deploy/role.json", 1)
     assert "6 Allow statements grant 23 actions" in evidence.message
     assert 'on Resource "*" are ones an endpoint may hold there (cloudwatch:PutMetricData, ec2:' in evidence.message
@@ -105,7 +107,17 @@ def test_sec001_passes_a_tight_role(repo: Repo) -> None:
 
 
 def test_sec001_passes_aws_documented_execution_role(repo: Repo) -> None:
-    assert _repo(repo, policy="aws-createmodel-execution-role.json").rule("SEC001").status == "pass"
+    """AWS's documented role, its placeholders (`inputbucket/object`) replaced by this model's artifact, passes;
+    with the placeholder, the role cannot read the model: the rollout would fail."""
+    result = _repo(repo, policy="aws-createmodel-execution-role.json").rule("SEC001")
+    assert [f.message for f in result.findings if f.status == "fail"] == [
+        "the execution role cannot read s3://acme-ml-models/fraud/v4/model.tar.gz, the model artifact of the model: "
+        "no statement allows s3:GetObject on arn:aws:s3:::acme-ml-models/fraud/v4/model.tar.gz, so SageMaker cannot "
+        "load the model when it creates the variant's instances and the rollout fails"]
+    policy = (FIXTURES / "aws-createmodel-execution-role.json").read_text()
+    repo.write("deploy/role.json", policy.replace("inputbucket/object", "acme-ml-models/fraud/v4/model.tar.gz"))
+    repo.commit()
+    assert repo.rule("SEC001").status == "pass"
 
 
 def test_sec001_fails_s3_star(repo: Repo) -> None:
@@ -120,7 +132,7 @@ def test_sec001_fails_s3_star(repo: Repo) -> None:
     suggested = json.loads(summary.remediation.split("`mlgate iam-policy`: ", 1)[1])
     assert {s["Sid"] for s in suggested["Statement"]} >= {"ReadModelArtifact", "WriteCapturedData",
                                                           "PullInferenceImage", "AttachToVpc"}
-    problems = [(f.status, f.location, f.message.split("]")[0]) for f in result.findings[1:]]
+    problems = [(f.status, f.location, f.message.split("]")[0]) for f in result.findings[1:] if f.status != "pass"]
     at = Location("deploy/role.json", 4)
     assert problems == [("fail", at, "[high")] * 4 + [("warn", at, "[medium")] * 2
     assert "[high] statement 1 (EverythingS3) grants the wildcard s3:*" in messages(result)
@@ -134,6 +146,8 @@ def test_sec001_suggested_policy_for_the_examples_passes_sec001(repo: Repo) -> N
         spec = yaml.safe_load(spec_file.read_text())
         written = repo.write(f"{example}/mlgate.yaml", spec_file.read_text())
         repo.write(f"{example}/{spec['security']['execution_role']['policy']}", policy)
+        # the template: the policy is built from what it deploys (capture, every variant's artifact, alarms)
+        repo.write(f"{example}/deploy/stack.yaml", (spec_file.parent / "deploy" / "stack.yaml").read_text())
         repo.commit(example)
         result = repo.rule("SEC001", spec=f"{example}/mlgate.yaml")
         assert result.status == "pass", (example, messages(result))
@@ -178,12 +192,13 @@ def test_sec001_warns_on_medium_findings_only(repo: Repo) -> None:
     result = _repo(repo, policy="aws-createmodel-execution-role-unscoped.json").rule("SEC001")
     assert result.status == "fail"  # s3:GetObject on "*" is high
     medium = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::acme-ml-models/fraud/v4/model.tar.gz"},
         {"Effect": "Allow", "Action": "ecr:BatchGetImage", "Resource": "*"}]})
     repo.write("deploy/role.json", medium)
     repo.commit()
     result = repo.rule("SEC001")
     assert result.status == "warn"
-    assert [f.status for f in result.findings] == ["warn", "pass"]
+    assert [f.status for f in result.findings] == ["warn", "pass", "pass"]
 
 
 @pytest.mark.parametrize(("changes", "status", "expected"), [
@@ -609,3 +624,172 @@ def test_sec002_names_the_variable_that_carries_the_request_and_its_line(repo: R
     assert hit.location == Location("lambda/app.py", 16 + logged.count("\n"))
     assert f"; {via}): " in hit.message, hit.message
     assert "logs the raw request" in hit.message
+
+
+# -- what the deployment needs from its role, and what the deployed capture encrypts with -----------------------------
+
+def test_sec001_the_endpoint_log_group_as_aws_writes_it_is_not_a_finding(repo: Repo) -> None:
+    """`log-group:/aws/sagemaker/Endpoints/<endpoint>:*` names the endpoint's own log group and its streams."""
+    result = _repo(repo, policy="endpoint-log-group.json").rule("SEC001")
+    assert result.status == "pass", messages(result)
+    assert "beyond what the spec says" not in messages(result)
+    # another endpoint's log group is beyond what this endpoint touches
+    other = (FIXTURES / "endpoint-log-group.json").read_text().replace("Endpoints/fraud-scorer:*",
+                                                                        "Endpoints/payments:*")
+    repo.write("deploy/role.json", other)
+    repo.commit()
+    result = repo.rule("SEC001")
+    assert result.status == "warn"
+    assert "[medium] statement 6 (WriteEndpointLogs) grants logs:CreateLogGroup on arn:aws:logs:us-east-1:" \
+           "111122223333:log-group:/aws/sagemaker/Endpoints/payments:*, beyond what the spec says the endpoint " \
+           "touches" in messages(result)
+
+
+STACK = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  ModelV3:
+    Type: AWS::SageMaker::Model
+    Properties:
+      ExecutionRoleArn: arn:aws:iam::111122223333:role/fraud-scorer
+      PrimaryContainer:
+        Image: 111122223333.dkr.ecr.us-east-1.amazonaws.com/fraud-scorer:v3
+        ModelDataUrl: s3://acme-ml-models/fraud/v3/model.tar.gz
+      VpcConfig: {SecurityGroupIds: [sg-0123456789abcdef0], Subnets: [subnet-0123456789abcdef0]}
+  ModelV4:
+    Type: AWS::SageMaker::Model
+    Properties:
+      ExecutionRoleArn: arn:aws:iam::111122223333:role/fraud-scorer
+      PrimaryContainer:
+        Image: 111122223333.dkr.ecr.us-east-1.amazonaws.com/fraud-scorer:v4
+        ModelDataUrl: s3://acme-ml-models/fraud/v4/model.tar.gz
+      VpcConfig: {SecurityGroupIds: [sg-0123456789abcdef0], Subnets: [subnet-0123456789abcdef0]}
+  Config:
+    Type: AWS::SageMaker::EndpointConfig
+    Properties:
+      ProductionVariants:
+        - VariantName: fraud-v4
+          ModelName: !GetAtt ModelV4.ModelName
+          InstanceType: ml.m5.xlarge
+          InitialInstanceCount: 2
+          InitialVariantWeight: 0.9
+        - VariantName: fraud-v3
+          ModelName: !GetAtt ModelV3.ModelName
+          InstanceType: ml.m5.xlarge
+          InitialInstanceCount: 2
+          InitialVariantWeight: 0.1
+      DataCaptureConfig:
+        EnableCapture: true
+        InitialSamplingPercentage: 20
+        DestinationS3Uri: s3://acme-ml-capture/fraud-scorer/
+        KmsKeyId: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab
+        CaptureOptions: [{CaptureMode: Input}, {CaptureMode: Output}]
+  Endpoint:
+    Type: AWS::SageMaker::Endpoint
+    Properties:
+      EndpointName: fraud-scorer
+      EndpointConfigName: !GetAtt Config.EndpointConfigName
+      DeploymentConfig:
+        BlueGreenUpdatePolicy:
+          TrafficRoutingConfiguration: {Type: ALL_AT_ONCE, WaitIntervalInSeconds: 600}
+        AutoRollbackConfiguration:
+          Alarms:
+            - AlarmName: fraud-scorer-5xx
+            - AlarmName: fraud-scorer-p99
+"""
+
+
+def _deployed(repo: Repo, policy: dict[str, Any] | None = None, stack: str = STACK,
+              changes: dict[str, Any] | None = None) -> Repo:
+    _repo(repo, {"infrastructure.cloudformation": "deploy/stack.yaml",
+                 "rollout": {"canary": {"variant": "fraud-v4", "steps": [10, 100], "bake_time": "1h"},
+                             "previous": {"variant": "fraud-v3", "keep_warm": True}}, **(changes or {})},
+          files={"deploy/stack.yaml": stack})
+    if policy is not None:
+        repo.write("deploy/role.json", json.dumps(policy, indent=2))
+        repo.commit()
+    return repo
+
+
+def test_sec001_the_role_reads_every_deployed_artifact_and_the_rollback_alarms(repo: Repo) -> None:
+    """The template deploys fraud-v4 beside the previous fraud-v3, each with its own artifact, and rolls back
+    automatically on two alarms. The tight role reads v4's artifact only and may not describe the alarms: both
+    fail the rollout, at the template's lines."""
+    result = _deployed(repo).rule("SEC001")
+    assert result.status == "fail"
+    fails = [f for f in result.findings if f.status == "fail"]
+    assert [(f.location.path, f.location.line) for f in fails if f.location] == [
+        ("deploy/stack.yaml", 9), ("deploy/stack.yaml", 49)]
+    assert fails[0].message == (
+        "the execution role cannot read s3://acme-ml-models/fraud/v3/model.tar.gz, the model artifact of variant "
+        "fraud-v3: no statement allows s3:GetObject on arn:aws:s3:::acme-ml-models/fraud/v3/model.tar.gz, so "
+        "SageMaker cannot load the model when it creates the variant's instances and the rollout fails")
+    assert fails[1].message.startswith(
+        "the endpoint's deployment rolls back automatically on the alarms fraud-scorer-5xx, fraud-scorer-p99, but "
+        "the execution role may not call cloudwatch:DescribeAlarms on them")
+    assert fails[1].remediation == (
+        "allow cloudwatch:DescribeAlarms on arn:aws:cloudwatch:us-east-1:111122223333:alarm:fraud-scorer-5xx, "
+        "arn:aws:cloudwatch:us-east-1:111122223333:alarm:fraud-scorer-p99")
+    assert "pass: the execution role reads s3://acme-ml-models/fraud/v4/model.tar.gz, the model artifact of " \
+           "variant fraud-v4 (statement 1 (ReadModelArtifact))" in messages(result)
+    # the suggested policy grants both
+    summary = (FIXTURES / "tight-endpoint.json").read_text()
+    policy = json.loads(summary)
+    policy["Statement"][0]["Resource"] = ["arn:aws:s3:::acme-ml-models/fraud/v4/model.tar.gz",
+                                          "arn:aws:s3:::acme-ml-models/fraud/v3/model.tar.gz"]
+    policy["Statement"].append({"Sid": "WatchRollbackAlarms", "Effect": "Allow", "Action": "cloudwatch:DescribeAlarms",
+                                "Resource": ["arn:aws:cloudwatch:us-east-1:111122223333:alarm:fraud-scorer-*"]})
+    repo.write("deploy/role.json", json.dumps(policy, indent=2))
+    repo.commit()
+    result = repo.rule("SEC001")
+    assert result.status == "pass", messages(result)
+    assert "the execution role may call cloudwatch:DescribeAlarms on the auto-rollback alarms fraud-scorer-5xx, " \
+           "fraud-scorer-p99" in messages(result)
+
+
+def test_sec001_an_explicit_deny_takes_the_artifact_back(repo: Repo) -> None:
+    policy = json.loads((FIXTURES / "tight-endpoint.json").read_text())
+    policy["Statement"][0]["Resource"] = "arn:aws:s3:::acme-ml-models/fraud/*"
+    policy["Statement"].append({"Effect": "Allow", "Action": "cloudwatch:DescribeAlarms", "Resource": "*"})
+    policy["Statement"].append({"Effect": "Deny", "Action": "s3:GetObject",
+                                "Resource": "arn:aws:s3:::acme-ml-models/fraud/v3/*"})
+    result = _deployed(repo, policy).rule("SEC001")
+    assert "fail: the execution role cannot read s3://acme-ml-models/fraud/v3/model.tar.gz" in messages(result)
+    assert "pass: the execution role reads s3://acme-ml-models/fraud/v4/model.tar.gz" in messages(result)
+
+
+def test_sec001_no_describe_alarms_needed_without_auto_rollback(repo: Repo) -> None:
+    """Weighted variants, no DeploymentConfig: nothing watches alarms for SageMaker, the role needs no
+    DescribeAlarms (the spec's own rollback_alarms are watched by the team)."""
+    stack = STACK.split("      DeploymentConfig:")[0]
+    policy = json.loads((FIXTURES / "tight-endpoint.json").read_text())
+    policy["Statement"][0]["Resource"] = "arn:aws:s3:::acme-ml-models/fraud/*"
+    result = _deployed(repo, policy, stack, {"rollout.rollback_alarms": ["fraud-scorer-5xx"]}).rule("SEC001")
+    assert "DescribeAlarms" not in messages(result).replace("cloudwatch:DescribeAlarms on the auto-rollback", "")
+    assert result.status in ("pass", "warn"), messages(result)
+    assert not [f for f in result.findings if f.status == "fail"]
+
+
+def test_sec002_a_key_the_deployed_capture_does_not_set_fails(repo: Repo) -> None:
+    """The spec names the KMS key for captured data; the DataCaptureConfig the template deploys sets none."""
+    stack = STACK.replace("        KmsKeyId: arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-"
+                          "1234567890ab\n", "")
+    _deployed(repo, stack=stack)
+    result = repo.rule("SEC002")
+    assert result.status == "fail"
+    (finding,) = [f for f in result.findings if f.status == "fail"]
+    assert finding.message == (
+        f"monitoring.capture.kms_key is {KEY}, but the DataCaptureConfig the infrastructure code deploys "
+        "(deploy/stack.yaml:33) sets no KmsKeyId: captured data is encrypted with the destination bucket's default "
+        "encryption, not with that key")
+    assert finding.location is not None and finding.location.path == "mlgate.yaml"
+    assert finding.location.line == _line(repo, "    kms_key:")
+    assert [(r.path, r.line) for r in finding.related] == [("deploy/stack.yaml", 33)]
+    iac = repo.rule("IAC003")
+    assert iac.status == "fail"
+    assert f"monitoring.capture.kms_key is {KEY}, but the DataCaptureConfig (deploy/stack.yaml:33) sets no " \
+           "KmsKeyId" in messages(iac)
+    # the template sets the key: no finding on it, and SEC002 says which key encrypts the capture
+    _deployed(repo)
+    assert f"captured inputs in s3://acme-ml-capture/fraud-scorer/ are encrypted with {KEY}" \
+        in messages(repo.rule("SEC002"))

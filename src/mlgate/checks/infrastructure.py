@@ -871,7 +871,10 @@ def _capture(ctx: CheckContext, judge: _Judge, target: _Target, config: Endpoint
                   capture.destination, equal=lambda a, b: str(a).rstrip("/") == str(b).rstrip("/"),
                   fix="make monitoring.capture.destination and DestinationS3Uri the same")
     judge.compare("DataCaptureConfig.KmsKeyId", spec.kms_key if spec else None, (*base, "kms_key"), capture.kms_key,
-                  equal=_same_key, fix="make monitoring.capture.kms_key and KmsKeyId name the same key")
+                  equal=_same_key, fix="make monitoring.capture.kms_key and KmsKeyId name the same key",
+                  absent=f"monitoring.capture.kms_key is {spec.kms_key if spec else None}, but the DataCaptureConfig "
+                         f"({capture.at.path}:{capture.at.line}) sets no KmsKeyId: captured data is not encrypted "
+                         "with that key")
     if capture.modes:
         unknown = next((m for m in capture.modes if not m.known), None)
         if unknown is None:

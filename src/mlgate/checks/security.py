@@ -23,13 +23,14 @@ from typing import TYPE_CHECKING, Literal
 from mlgate.checks import CheckContext
 from mlgate.errors import EvidenceError
 from mlgate.parsers import nesting_limit, too_deep
-from mlgate.result import Finding
+from mlgate.result import Finding, Location
 from mlgate.suggest import did_you_mean
 from mlgate.units import DURATION_HELP, parse_duration
 from mlgate.yamlload import PathT
 
 if TYPE_CHECKING:
     from mlgate.evidence.iam import PolicyDocument
+    from mlgate.iam.analysis import Analysis
 
 # -- SEC001 ----------------------------------------------------------------------------------------------------------
 
@@ -98,7 +99,7 @@ def _namespaces(ctx: CheckContext) -> list[str] | None:
 def least_privilege(ctx: CheckContext) -> Iterator[Finding]:
     """The execution role grants no more than an inference endpoint needs, judged action by action."""
     from mlgate.iam.analysis import IDENTITY_VIEW, RANK, analyse
-    from mlgate.iam.suggest import EndpointFacts, suggest
+    from mlgate.iam.suggest import EndpointFacts, deployed_artifacts, suggest
 
     namespaces = _namespaces(ctx)
     if namespaces is None:
@@ -120,7 +121,7 @@ def least_privilege(ctx: CheckContext) -> Iterator[Finding]:
                for i, arn in enumerate(role.managed_policies if role else [])]
     if not documents and not managed:
         return
-    suggestion = suggest(ctx.spec, namespaces)
+    suggestion = suggest(ctx.spec, namespaces, deployed_artifacts(ctx.resolved))
     analysis = analyse(documents, EndpointFacts.from_spec(ctx.spec), suggestion, managed)
     if analysis.catalog.local_override is not None:
         yield ctx.warn(f"the IAM database is {analysis.catalog.local_override}, a local copy that replaces the one "
@@ -142,6 +143,7 @@ def least_privilege(ctx: CheckContext) -> Iterator[Finding]:
             yield ctx.fail(message, at=at, fix=issue.fix)
         else:
             yield ctx.warn(message, at=at, fix=issue.fix)
+    yield from _deployment_needs(ctx, analysis)
     if not blocking:
         statements = sum(1 for d in analysis.documents for s in d.statements if s.effect == "Allow")
         star = analysis.star_needed
@@ -152,6 +154,73 @@ def least_privilege(ctx: CheckContext) -> Iterator[Finding]:
                      f"privilege escalation, credential exposure or broad writes{on_star}; checked against "
                      f"{analysis.catalog.source} ({IDENTITY_VIEW})",
                      at=documents[0].location if documents and documents[0].location else _ROLE)
+
+
+def _partition(region: str | None) -> str:
+    return "aws-cn" if region and region.startswith("cn-") else "aws-us-gov" if region and \
+        region.startswith("us-gov-") else "aws"
+
+
+def _artifacts(ctx: CheckContext) -> dict[str, list[tuple[str, Location]]]:
+    """Every model artifact the deployment loads, with the variants that load it and where: each variant's model
+    in the infrastructure code (the previous and shadow variants too), else the spec's artifact."""
+    out: dict[str, list[tuple[str, Location]]] = {}
+    fleet = ctx.resolved.fleet if ctx.resolved is not None else None
+    if fleet is not None:
+        for running in fleet:
+            data = running.artifact
+            if data is not None and data.known and str(data.value).startswith("s3://"):
+                out.setdefault(str(data.value), []).append((f"variant {running.variant}", data.at))
+        return out
+    artifact = ctx.spec.provenance.artifact if ctx.spec.provenance else None
+    if artifact and artifact.uri and artifact.uri.startswith("s3://"):
+        out[artifact.uri] = [("the model", ctx.at(("provenance", "artifact", "uri")))]
+    return out
+
+
+def _deployment_needs(ctx: CheckContext, analysis: Analysis) -> Iterator[Finding]:
+    """What the deployment needs from its role and a least-privilege policy may leave out: read of every
+    variant's model artifact (SageMaker downloads it when it creates the variant's instances), and
+    cloudwatch:DescribeAlarms on the auto-rollback alarms ("Ensure that your IAM execution role has permission to
+    perform the cloudwatch:DescribeAlarms action on the auto-rollback alarms you specify": SageMaker Developer
+    Guide, deployment guardrails, Auto-Rollback Configuration and Monitoring). A missing one fails the rollout."""
+    serving = ctx.spec.serving
+    region = serving.region if serving else None
+    partition = _partition(region)
+    for uri, users in _artifacts(ctx).items():
+        bucket, _, key = uri[5:].partition("/")
+        arn = f"arn:{partition}:s3:::{bucket}/{key}" + ("*" if not key or key.endswith("/") else "")
+        who = ", ".join(name for name, _ in users)
+        grant = analysis.allows("s3:GetObject", arn)
+        if grant is None:
+            yield ctx.fail(f"the execution role cannot read {uri}, the model artifact of {who}: no statement allows "
+                           f"s3:GetObject on {arn}, so SageMaker cannot load the model when it creates the "
+                           "variant's instances and the rollout fails", at=users[0][1],
+                           fix=f"allow s3:GetObject on {arn} (and kms:Decrypt on its key if the bucket encrypts "
+                               "with SSE-KMS)", related=tuple(at for _, at in users[1:]))
+        else:
+            yield ctx.ok(f"the execution role reads {uri}, the model artifact of {who} ({grant.label})",
+                         at=users[0][1])
+    fact = ctx.resolved.fact(("rollout", "rollback_alarms")) if ctx.resolved is not None else None
+    if fact is None or fact.origin == "spec" or not isinstance(fact.value, list) or not fact.value:
+        return
+    account = serving.account if serving and serving.account else "*"
+    missing = []
+    for name in fact.value:
+        arn = f"arn:{partition}:cloudwatch:{region or '*'}:{account}:alarm:{name}"
+        if analysis.allows("cloudwatch:DescribeAlarms", arn) is None:
+            missing.append(arn)
+    listed = ", ".join(str(n) for n in fact.value)
+    if missing:
+        yield ctx.fail(f"the endpoint's deployment rolls back automatically on the alarms {listed}, but the "
+                       "execution role may not call cloudwatch:DescribeAlarms on "
+                       f"{'them' if len(missing) == len(fact.value) else ', '.join(missing)}: SageMaker needs it to "
+                       "watch them during a blue/green update (deployment guardrails, Auto-Rollback Configuration "
+                       "and Monitoring), and the update fails", at=fact.at,
+                       fix=f"allow cloudwatch:DescribeAlarms on {', '.join(missing)}")
+    else:
+        yield ctx.ok(f"the execution role may call cloudwatch:DescribeAlarms on the auto-rollback alarms {listed}",
+                     at=fact.at)
 
 
 # -- SEC002 ----------------------------------------------------------------------------------------------------------
@@ -415,6 +484,19 @@ def _kms_problem(key: str) -> str | None:
     return None
 
 
+def _key_not_deployed(ctx: CheckContext) -> Finding | None:
+    """The spec names a KMS key for the captured data, and the DataCaptureConfig the code deploys sets none: the
+    data is then encrypted with the bucket's default, not that key."""
+    fact = ctx.resolved.fact((*_CAPTURE, "kms_key")) if ctx.resolved is not None else None
+    if fact is None or fact.origin != "code" or fact.value is not None or not fact.claimed:
+        return None
+    return ctx.fail(f"monitoring.capture.kms_key is {fact.claimed}, but the DataCaptureConfig the infrastructure "
+                    f"code deploys ({fact.at.path}:{fact.at.line}) sets no KmsKeyId: captured data is encrypted with "
+                    "the destination bucket's default encryption, not with that key",
+                    at=fact.claimed_at or (*_CAPTURE, "kms_key"),
+                    fix=f"set KmsKeyId: {fact.claimed} in the DataCaptureConfig", related=(fact.at,))
+
+
 def pii_handled(ctx: CheckContext) -> Iterator[Finding]:
     """Every PII input field is dropped, hashed, masked or tokenized wherever inputs are captured or logged; the
     capture destination is encrypted and kept for a set time; the inference code logs no raw request."""
@@ -444,6 +526,9 @@ def pii_handled(ctx: CheckContext) -> Iterator[Finding]:
     captured = bool(capture and capture.enabled and capture.inputs is not False)
     serving = ctx.spec.serving
     code_paths = list(serving.code_paths) if serving else []
+    unset_key = _key_not_deployed(ctx) if capture and capture.enabled else None
+    if unset_key is not None:
+        yield unset_key
 
     logged: list[LoggedInput] = []
     scanned: list[str] = []
@@ -502,7 +587,9 @@ def pii_handled(ctx: CheckContext) -> Iterator[Finding]:
                                fix=f"set security.pii.handling.{f} to drop, hash, mask or tokenize")
             else:
                 yield ctx.ok(f"input field {f} is {why}; handling: {done}", at=(*_PII, "handling", f))
-        if not capture.kms_key:
+        if unset_key is not None:
+            pass  # said above: the spec's key is not the deployed one
+        elif not capture.kms_key:
             yield ctx.fail(f"captured inputs go to {destination} without a KMS key of yours "
                            "(monitoring.capture.kms_key is not set)", at=(*_CAPTURE, "kms_key"),
                            fix="set monitoring.capture.kms_key to a customer managed KMS key (key ARN or alias) "

@@ -22,6 +22,7 @@ from mlgate.cost import (
     instance_throughput,
     num,
     price_book,
+    pricing_region,
     usd,
 )
 from mlgate.facts import Fact, Facts, Instance, Pattern, PatternName, gpu_family, load_facts
@@ -150,7 +151,8 @@ def pattern_fit(ctx: CheckContext) -> Iterator[Finding]:
     facts = load_facts()
     try:
         assumptions = Assumptions.from_params(ctx.params)
-        prices = price_book(facts, assumptions.region, ctx.params.get("prices"))
+        region, region_how = pricing_region(ctx.spec, ctx.resolved, assumptions.region)
+        prices = price_book(facts, region, ctx.params.get("prices"))
     except PriceError as exc:
         yield ctx.error(f"rule parameter error: {exc}; fix it in the [tool.mlgate] params for {ctx.rule.id}")
         return
@@ -163,7 +165,7 @@ def pattern_fit(ctx: CheckContext) -> Iterator[Finding]:
         yield from _suggest_async(ctx, facts, traffic)
     if pattern == "batch" and traffic.latency_p99_ms is not None:
         yield from _batch_latency(ctx, traffic, assumptions)
-    view = estimate_costs(ctx.spec, facts, prices, assumptions)
+    view = estimate_costs(ctx.spec, facts, prices, assumptions, ctx.resolved, region_how)
     yield from _cost(ctx, view, traffic, ratio_limit)
 
 
@@ -266,9 +268,11 @@ def _cost(ctx: CheckContext, view: CostView, traffic: Traffic, limit: float) -> 
         return
     volume = f"{num(traffic.requests_per_day or 0)} requests/day"
     if declared.monthly_usd is None:
-        yield ctx.warn(f"the cost of {declared.shape} cannot be estimated: {declared.unpriced}", at=at,
-                       fix="Add the missing price under this rule's `prices` parameter "
-                           "(region -> instance type -> hourly USD).")
+        other = (f"; the cheapest priced pattern that meets the traffic's needs, {cheapest.shape}, costs "
+                 f"{usd(cheapest.monthly_usd)}/month" if cheapest is not None else "")
+        yield ctx.warn(f"the cost of {declared.shape} cannot be estimated: {declared.unpriced}{other}", at=at,
+                       fix="Add the missing price (on-demand USD per hour, from the SageMaker pricing page or your "
+                           "bill) under [tool.mlgate.prices.REGION] in pyproject.toml or .mlgate.toml.")
         return
     if declared.misfit is not None:
         other = (f"the cheapest pattern that does, {cheapest.shape}, costs {usd(cheapest.monthly_usd)}/month"

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from mlgate.evidence.iac.model import TrafficPolicy, Value
 from mlgate.result import Location
 from mlgate.spec.models import Spec
 from mlgate.yamlload import PathT
@@ -62,6 +63,20 @@ class Fact:
         return out
 
 
+@dataclass(frozen=True)
+class Running:
+    """One variant the endpoint config runs, as the cost estimate counts it: its instances, always on."""
+
+    variant: str
+    role: Literal["production", "shadow"]
+    instance_type: str | None  # None: serverless, or known only at deploy time (`unknown` says why)
+    count: int | None  # the autoscaling minimum when a scaling target names the variant, else InitialInstanceCount
+    at: Location
+    serverless: bool = False
+    unknown: str | None = None
+    artifact: Value | None = None  # the ModelDataUrl of the variant's model, when the code defines the model
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
@@ -80,6 +95,8 @@ class ResolvedDeployment:
     shadow_variants: list[str] | None = None
     variant_locations: dict[str, Location] = field(default_factory=dict)
     config_at: Location | None = None  # the endpoint config, when found
+    fleet: list[Running] | None = None  # every variant the endpoint config runs (None: no code, or unreadable)
+    update_policy: TrafficPolicy | None = None  # the endpoint's DeploymentConfig (blue/green or rolling), if any
 
     def fact(self, path: PathT) -> Fact | None:
         return self.facts.get(tuple(path))

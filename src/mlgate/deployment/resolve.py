@@ -8,17 +8,18 @@ spec's value is judged and the fact says it is unconfirmed, with the reason.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from mlgate.deployment.model import Fact, ResolvedDeployment
+from mlgate.deployment.model import Fact, ResolvedDeployment, Running
 from mlgate.errors import EvidenceError
 from mlgate.evidence.iac import infrastructure, model_of, select_endpoint
-from mlgate.evidence.iac.model import EndpointConfig, Infrastructure, Value, Variant, show
+from mlgate.evidence.iac.model import EndpointConfig, Infrastructure, ScalingTarget, Value, Variant, show
 from mlgate.evidence.workspace import Workspace
 from mlgate.result import Location
 from mlgate.spec.load import LoadedSpec
@@ -190,7 +191,7 @@ RESOLVABLE: list[PathT] = [
     ("serving", "vpc"), ("monitoring", "capture", "enabled"), ("monitoring", "capture", "inputs"),
     ("monitoring", "capture", "outputs"), ("monitoring", "capture", "sampling_percent"),
     ("monitoring", "capture", "destination"), ("monitoring", "capture", "kms_key"),
-    ("rollout", "rollback_alarms"), ("rollout", "shadow", "variant"),
+    ("rollout", "rollback_alarms"), ("rollout", "shadow", "variant"), ("serving", "region"),
 ]
 
 
@@ -259,9 +260,11 @@ def _from_code(spec: Spec, infra: Infrastructure, out: _Collector, resolved: Res
         unknown = next((a for a in alarms if not a.known), None)
         first = alarms[0].at if alarms else (endpoint.deployment_at or endpoint.at)
         out.put(("rollout", "rollback_alarms"), unknown or Value([show(a.value) for a in alarms], first))
+    resolved.update_policy = endpoint.policy
     if config is None or config.unknown:
         return
     resolved.config_at = config.at
+    resolved.fleet = _fleet(infra, config)
     resolved.variants = [show(v.name.value) for v in config.variants if v.name is not None and v.name.known]
     resolved.shadow_variants = [show(v.name.value) for v in config.shadow_variants
                                 if v.name is not None and v.name.known]
@@ -285,12 +288,56 @@ def _from_code(spec: Spec, infra: Infrastructure, out: _Collector, resolved: Res
     model = model_of(infra, new) if new is not None else None
     if model is not None:
         out.put(("serving", "image"), model.image)
+        out.put(("serving", "region"), _image_region(model.image))
         out.put(("serving", "network_isolation"), model.network_isolation, convert=_flag)
         out.put(("serving", "vpc"), Value(model.vpc is not None, model.vpc or model.at,
                                           source=None if model.vpc else "the model has no VpcConfig"))
         if model.model_data is not None:
             out.facts[("deployed", "model_data")] = _artifact_fact(model.model_data)
     _capture(infra, config, out)
+
+
+# ContainerDefinition.Image: "the Docker image for inference container in Amazon EC2 Container Registry must be in
+# the same region as the model or endpoint you are creating" (SageMaker API reference, ContainerDefinition).
+_ECR_REGION = re.compile(r"\d{12}\.dkr\.ecr(?:-fips)?\.([a-z]{2}(?:-[a-z]+)+-\d)\.amazonaws\.com(?:\.cn)?/.+")
+
+
+def _image_region(image: Value | None) -> Value | None:
+    """The endpoint's Region, read from its ECR image (an image in a private registry says nothing)."""
+    if image is None or not image.known:
+        return None
+    found = _ECR_REGION.fullmatch(show(image.value))
+    if found is None:
+        return None
+    return Value(found.group(1), image.at, source="the Region of the model's ECR image, which must be the "
+                                                  "endpoint's (ContainerDefinition.Image)")
+
+
+def _fleet(infra: Infrastructure, config: EndpointConfig) -> list[Running]:
+    """Every production and shadow variant the config runs, with its instances (the autoscaling minimum when a
+    scaling target names the variant) and its model's artifact."""
+    out: list[Running] = []
+    roles: tuple[tuple[Literal["production", "shadow"], list[Variant]], ...] = (
+        ("production", config.variants), ("shadow", config.shadow_variants))
+    for role, variants in roles:
+        for variant in variants:
+            name = variant.name.text if variant.name is not None else "(unnamed)"
+            model = model_of(infra, variant)
+            artifact = model.model_data if model is not None else None
+            if variant.serverless is not None:
+                out.append(Running(name, role, None, None, variant.at, serverless=True, artifact=artifact))
+                continue
+            target = _target(infra, variant)
+            count = (target.min_capacity if target is not None else None) or variant.instance_count
+            itype = variant.instance_type
+            unknown = next((f"{v.text}: {v.unknown}" for v in (itype, count) if v is not None and not v.known), None)
+            try:
+                number = int(count.value) if count is not None and count.known else None
+            except (TypeError, ValueError):
+                number = None
+            out.append(Running(name, role, show(itype.value) if itype is not None and itype.known else None,
+                               number, variant.at, unknown=unknown, artifact=artifact))
+    return out
 
 
 def _artifact_fact(value: Value) -> Fact:
@@ -301,16 +348,23 @@ def _artifact_fact(value: Value) -> Fact:
 
 
 def _autoscaling(infra: Infrastructure, variant: Variant, out: _Collector) -> None:
+    target = _target(infra, variant)
+    if target is not None:
+        out.put(("serving", "autoscaling", "min_instances"), target.min_capacity, convert=int)
+        out.put(("serving", "autoscaling", "max_instances"), target.max_capacity, convert=int)
+
+
+def _target(infra: Infrastructure, variant: Variant) -> ScalingTarget | None:
+    """The scaling target whose ResourceId names the variant, when one does."""
     if variant.name is None or not variant.name.known:
-        return
+        return None
     suffix = f"/variant/{show(variant.name.value)}"
     for target in infra.targets:
         rid = target.resource_id
         text = show(rid.value) if rid is not None and rid.known else (rid.template or rid.text if rid else "")
         if text.endswith(suffix):
-            out.put(("serving", "autoscaling", "min_instances"), target.min_capacity, convert=int)
-            out.put(("serving", "autoscaling", "max_instances"), target.max_capacity, convert=int)
-            return
+            return target
+    return None
 
 
 def _capture(infra: Infrastructure, config: EndpointConfig, out: _Collector) -> None:
@@ -331,7 +385,9 @@ def _capture(infra: Infrastructure, config: EndpointConfig, out: _Collector) -> 
     out.put((*base, "enabled"), enabled, convert=_flag)
     out.put((*base, "sampling_percent"), capture.sampling_percent, convert=float)
     out.put((*base, "destination"), capture.destination)
-    out.put((*base, "kms_key"), capture.kms_key)
+    # no KmsKeyId: captured data is encrypted with the S3 default, whatever key the spec names
+    out.put((*base, "kms_key"), capture.kms_key or Value(None, capture.at, source="the DataCaptureConfig sets no "
+                                                                               "KmsKeyId"))
     if capture.modes and all(m.known for m in capture.modes):
         modes = {show(m.value) for m in capture.modes}
         first = capture.modes[0].at

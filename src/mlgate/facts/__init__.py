@@ -115,9 +115,14 @@ class InstancePrice(Sourced):
 
 
 class ServerlessRates(_Frozen):
-    compute_per_gb_s: Fact
-    data_per_gb: Fact
-    provisioned_per_gb_s: Fact
+    """A Region's serverless rates; a rate no source gave for the Region is left out (not borrowed from another)."""
+
+    compute_per_gb_s: Fact | None = None
+    data_per_gb: Fact | None = None
+    provisioned_per_gb_s: Fact | None = None
+
+    def rates(self) -> list[Fact]:
+        return [r for r in (self.compute_per_gb_s, self.data_per_gb, self.provisioned_per_gb_s) if r is not None]
 
 
 class RegionPrices(_Frozen):
@@ -125,10 +130,17 @@ class RegionPrices(_Frozen):
     serverless: ServerlessRates | None = None
 
 
+class Regions(Sourced):
+    """The commercial AWS Regions SageMaker serves."""
+
+    names: tuple[str, ...] = Field(min_length=1)
+
+
 class Facts(_Frozen):
     version: Literal[1]
     sources: dict[str, Source]
     patterns: dict[PatternName, Pattern]
+    regions: Regions
     instances: dict[str, Instance]
     prices: dict[str, RegionPrices]
 
@@ -139,6 +151,9 @@ class Facts(_Frozen):
             raise ValueError(f"unknown source key(s): {', '.join(missing)}")
         if set(self.patterns) != set(PATTERNS):
             raise ValueError(f"patterns must be exactly {', '.join(PATTERNS)}")
+        stray = sorted(set(self.prices) - set(self.regions.names))
+        if stray:
+            raise ValueError(f"prices for {', '.join(stray)}, not among the regions")
         return self
 
     def sourced(self) -> list[Sourced]:
@@ -147,12 +162,12 @@ class Facts(_Frozen):
         for pattern in self.patterns.values():
             out.extend(v for v in pattern.__dict__.values() if isinstance(v, Fact))
             out.extend(pattern.excludes)
+        out.append(self.regions)
         out.extend(self.instances.values())
         for region in self.prices.values():
             out.extend(region.instances.values())
             if region.serverless:
-                out.extend((region.serverless.compute_per_gb_s, region.serverless.data_per_gb,
-                            region.serverless.provisioned_per_gb_s))
+                out.extend(region.serverless.rates())
         return out
 
     def pattern(self, name: PatternName) -> Pattern:

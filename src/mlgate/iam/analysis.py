@@ -21,6 +21,7 @@ from mlgate.iam.managed import ManagedPolicy, is_aws_managed, managed_document, 
 from mlgate.iam.match import (
     action_matches,
     glob_matches,
+    globs_overlap,
     has_wildcard,
     is_unrestricted,
     resource_applies,
@@ -106,6 +107,34 @@ class Analysis:
     @property
     def granted(self) -> int:
         return len({key for g in self.grants for key in g.actions})
+
+    def allows(self, action: str, resource: str) -> Grant | None:
+        """The Allow statement that grants `action` (`s3:GetObject`) on `resource` (an ARN; a `*` in it stands
+        for a part the spec does not name), unless an unconditional Deny takes it back; None when none does. A
+        statement under a narrowing condition counts: what the condition tests is not seen offline."""
+        key = action.lower()
+
+        def names(pattern: str) -> bool:
+            if "${" in pattern:  # known only at deploy time: cannot be told apart
+                return True
+            return globs_overlap(pattern, resource) if has_wildcard(resource) else glob_matches(pattern, resource)
+
+        for document in self.documents:
+            for statement in document.statements:
+                if statement.effect == "Deny" and not statement.conditions and not statement.not_actions \
+                        and any(action_matches(a, action) for a in statement.actions) \
+                        and any(glob_matches(r, resource) for r in statement.resources):
+                    return None
+        for grant in self.grants:
+            info = grant.actions.get(key)
+            if info is None:
+                continue
+            if grant.statement.not_resources:
+                if not any(names(r) for r in grant.statement.not_resources):
+                    return grant
+            elif any(names(r) for r in grant.applicable(info)):
+                return grant
+        return None
 
     @property
     def worst(self) -> Severity | None:

@@ -14,10 +14,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate.iam.match import parse_arn
 from mlgate.spec.models import Spec
+
+if TYPE_CHECKING:
+    from mlgate.deployment.model import ResolvedDeployment
 
 # The namespace SageMaker endpoint instance metrics are published under.
 METRIC_NAMESPACES = ("/aws/sagemaker/Endpoints",)
@@ -151,8 +154,11 @@ def _kms_statement(key: str, where: _Where, notes: list[str]) -> dict[str, Any] 
     return None
 
 
-def suggest(spec: Spec, metric_namespaces: Sequence[str] = METRIC_NAMESPACES) -> Suggestion:
-    """The least-privilege policy for the endpoint the spec describes, with notes on what the spec leaves open."""
+def suggest(spec: Spec, metric_namespaces: Sequence[str] = METRIC_NAMESPACES,
+            artifacts: Sequence[str] = ()) -> Suggestion:
+    """The least-privilege policy for the endpoint the spec describes, with notes on what the spec leaves open.
+    `artifacts`: the model artifacts the deployed variants load beside the spec's (the previous and shadow
+    variants' models in the infrastructure code)."""
     notes: list[str] = []
     where = _locate(spec, notes)
     p = where.partition
@@ -160,14 +166,15 @@ def suggest(spec: Spec, metric_namespaces: Sequence[str] = METRIC_NAMESPACES) ->
     serving = spec.serving
 
     artifact = spec.provenance.artifact if spec.provenance else None
-    target = _s3_object_arn(artifact.uri, p) if artifact and artifact.uri else None
-    if target:
+    uris = list(dict.fromkeys([*([artifact.uri] if artifact and artifact.uri else []), *artifacts]))
+    targets = [found[1] for uri in uris if (found := _s3_object_arn(uri, p))]
+    if targets:
         statements.append({"Sid": "ReadModelArtifact", "Effect": "Allow", "Action": ["s3:GetObject"],
-                           "Resource": [target[1]]})
-    elif artifact and artifact.uri:
+                           "Resource": targets})
+    if artifact and artifact.uri and not _s3_object_arn(artifact.uri, p):
         notes.append(f"provenance.artifact.uri '{artifact.uri}' is not an s3:// object or prefix: no S3 read "
                      "statement for the model")
-    else:
+    elif not (artifact and artifact.uri):
         notes.append("provenance.artifact.uri is not set: add it so that the role may read the model artifact")
 
     capture = spec.monitoring.capture if spec.monitoring else None
@@ -209,10 +216,12 @@ def suggest(spec: Spec, metric_namespaces: Sequence[str] = METRIC_NAMESPACES) ->
     group = f"arn:{p}:logs:{where.region}:{where.account}:log-group:{LOG_GROUP_PREFIX}{endpoint or '*'}"
     if endpoint is None:
         notes.append("serving.endpoint is not set: the log statement covers every endpoint's log group")
+    # `log-group:NAME:*` is how AWS writes a log group in IAM policies (it covers the group's log streams), and
+    # how it documents the endpoint's log permissions; `NAME` alone is the ARN CreateLogGroup is checked against.
     statements.append({"Sid": "WriteEndpointLogs", "Effect": "Allow",
                        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogStreams",
                                   "logs:PutLogEvents"],
-                       "Resource": [group, f"{group}:log-stream:*"]})
+                       "Resource": [group, f"{group}:*"]})
     statements.append({"Sid": "PublishEndpointMetrics", "Effect": "Allow", "Action": ["cloudwatch:PutMetricData"],
                        "Resource": ["*"],
                        "Condition": {"StringEquals": {"cloudwatch:namespace": list(metric_namespaces)}}})
@@ -241,12 +250,22 @@ def suggest_for_spec_file(path: Path) -> Suggestion:
     """`mlgate iam-policy PATH`: the suggestion for one spec (a file, or a directory holding exactly one), with
     SEC001's `metric_namespaces` parameter as the team's config sets it."""
     from mlgate.config import load_config
+    from mlgate.deployment import resolve
     from mlgate.discover import load_one_spec
     from mlgate.engine import rule_params
+    from mlgate.evidence.workspace import Workspace
     from mlgate.registry import load_registry
 
     loaded = load_one_spec(path)
     rule = load_registry(loaded.root).get("SEC001")
     params: dict[str, Any] = rule_params(rule, load_config(loaded.root)) if rule is not None else {}
     namespaces = params.get("metric_namespaces") or list(METRIC_NAMESPACES)
-    return suggest(loaded.spec, [str(n) for n in namespaces])
+    resolved = resolve(loaded, Workspace(loaded.root))  # what the infrastructure code deploys, as SEC001 judges it
+    return suggest(resolved.spec, [str(n) for n in namespaces], deployed_artifacts(resolved))
+
+
+def deployed_artifacts(resolved: ResolvedDeployment | None) -> list[str]:
+    """The s3:// model artifacts of every variant the infrastructure code deploys."""
+    fleet = resolved.fleet if resolved is not None else None
+    return [str(r.artifact.value) for r in fleet or [] if r.artifact is not None and r.artifact.known
+            and str(r.artifact.value).startswith("s3://")]

@@ -50,11 +50,13 @@ def render(report: Report, *, color: bool = False, verbose: bool = False, **_: A
 
 def cost_line(cost: dict[str, Any] | None) -> str | None:
     """"ml.g5.xlarge x 1 always on: $1,027.84/month; cheapest that fits: serverless ...: $105.19/month"."""
-    if not cost or not cost.get("declared") or not cost["declared"].get("monthly"):
+    declared = cost.get("declared") if cost else None
+    if not declared or not (declared.get("monthly") or declared.get("unpriced")):
         return None
-    declared = cost["declared"]
+    if not declared.get("monthly"):
+        return f"{declared['shape']}: not priced ({declared['unpriced']})"
     line = f"{declared['shape']}: {declared['monthly']}"
-    cheapest = cost.get("cheapest")
+    cheapest = cost.get("cheapest") if cost else None
     if cheapest and cheapest.get("monthly") and cheapest["pattern"] != declared["pattern"]:
         line += f"; cheapest pattern that fits: {cheapest['shape']}: {cheapest['monthly']}"
     elif cheapest:
