@@ -115,7 +115,7 @@ def _placeholder(text: str) -> bool:
     return text.strip().lower() in PLACEHOLDERS or not re.search(r"[A-Za-z0-9]", text)
 
 
-def _judge_target(target: str) -> tuple[str, str]:
+def judge_target(target: str) -> tuple[str, str]:
     """("pager" | "slack" | "placeholder" | "unknown", description) for one on-call target."""
     text = target.strip()
     if _placeholder(text):
@@ -145,7 +145,7 @@ def on_call(ctx: CheckContext) -> Iterator[Finding]:
         yield ctx.fail("operations.on_call is not set: when the model breaks at 3 a.m., nobody is paged",
                        at=_ON_CALL, fix=_PAGER_FIX)
         return
-    judged = [_judge_target(part) for part in re.split(r"[,;]", value) if part.strip()]
+    judged = [judge_target(part) for part in re.split(r"[,;]", value) if part.strip()]
     pagers = [desc for kind, desc in judged if kind == "pager"]
     if pagers:
         yield ctx.ok(f"on-call is paged through {', '.join(pagers)}", at=_ON_CALL)

@@ -7,7 +7,10 @@ deploy scripts) says what gets deployed. `resolve()` (resolve.py) reads both int
   spec wrote, so that a lean spec is complete and a spec that disagrees with the code is judged on the code;
 - `facts`: for each spec path the code speaks to, a `Fact` with its value and origin (the spec line, the IaC
   file:line and the parameter or variable it came through) or why it is known only at deploy time;
-- `variants` / `shadow_variants`: the production and shadow variants the endpoint config deploys.
+- `variants` / `shadow_variants`: the production and shadow variants the endpoint config deploys (a shadow test,
+  `AWS::SageMaker::InferenceExperiment` in ShadowMode, adds its shadow variants);
+- `policy`: the endpoint's DeploymentConfig; the rollout mechanism (`rollout.mechanism`, weights or guardrails) is
+  a fact like the others, read from the endpoint config and its DeploymentConfig.
 
 The IAC rules keep comparing the spec as written with the code; the domain rules never see the difference.
 """
@@ -17,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from mlgate.evidence.iac.model import TrafficPolicy
 from mlgate.result import Location
 from mlgate.spec.models import Spec
 from mlgate.yamlload import PathT
@@ -80,6 +84,14 @@ class ResolvedDeployment:
     shadow_variants: list[str] | None = None
     variant_locations: dict[str, Location] = field(default_factory=dict)
     config_at: Location | None = None  # the endpoint config, when found
+    # the endpoint's DeploymentConfig (how UpdateEndpoint shifts each new endpoint config), when the code writes one
+    policy: TrafficPolicy | None = None
+    policy_unknown: str | None = None  # why the DeploymentConfig cannot be read before deployment
+    endpoint_at: Location | None = None
+    # instances of each production variant the config deploys, by name (None: a count known only at deploy time)
+    variant_instances: dict[str, int | None] = field(default_factory=dict)
+    # the managed shadow test (inference experiment) on this endpoint, where the code defines one
+    experiment_at: Location | None = None
 
     def fact(self, path: PathT) -> Fact | None:
         return self.facts.get(tuple(path))
