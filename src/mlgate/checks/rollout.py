@@ -130,7 +130,10 @@ def shadow(ctx: CheckContext) -> Iterator[Finding]:
     serving_endpoint = ctx.spec.serving.endpoint if ctx.spec.serving else None
     separate = bool(sh.endpoint) and sh.endpoint != serving_endpoint
     problems = 0
-    hosted = ctx.resolved.shadow_variants if ctx.resolved is not None else None
+    resolved = ctx.resolved
+    hosted = resolved.shadow_variants + resolved.experiment_shadows \
+        if resolved is not None and resolved.shadow_variants is not None else None
+    problems += yield from _shadow_config(ctx, separate)
     if sh.variant and not separate and hosted is not None and ctx.resolved is not None and sh.variant not in hosted:
         problems += 1
         listed = ", ".join(f"'{v}'" for v in hosted) or "none"
@@ -215,8 +218,31 @@ def shadow(ctx: CheckContext) -> Iterator[Finding]:
     if not problems and pct is not None and seconds is not None:
         where = (f"on its own endpoint '{sh.endpoint}' (the caller mirrors requests)" if separate
                  else f"on endpoint '{serving_endpoint}'" if serving_endpoint else "beside the serving variant")
+        if resolved is not None and resolved.experiment_at is not None and sh.variant in resolved.experiment_shadows:
+            where += f", as a shadow test ({resolved.experiment_at.path}:{resolved.experiment_at.line})"
         yield ctx.ok(f"shadow variant '{sh.variant}' scores {_pct(pct)} % of live traffic for {sh.duration} "
                      f"{where} before serving (minimum {_pct(min_pct)} % for {min_dur_txt})", at=base)
+
+
+def _shadow_config(ctx: CheckContext, separate: bool) -> Generator[Finding, None, int]:
+    """The endpoint config's shape: with ShadowProductionVariants, the API takes exactly one production and one
+    shadow variant."""
+    resolved = ctx.resolved
+    if separate or resolved is None or not resolved.shadow_variants or resolved.variants is None:
+        return 0
+    facts = load_facts()
+    cited = facts.cite(facts.rollout.shadow_production_variants)
+    production, shadows = resolved.variants, resolved.shadow_variants
+    if len(production) == 1 and len(shadows) == 1:
+        return 0
+    listed = ", ".join(f"'{v}'" for v in production)
+    yield ctx.fail(f"the endpoint config ({resolved.source}) holds {len(production)} production variant"
+                   f"{'s' if len(production) != 1 else ''} ({listed}) and {len(shadows)} shadow variant"
+                   f"{'s' if len(shadows) != 1 else ''} ({', '.join(repr(v) for v in shadows)}): {cited}, so "
+                   "SageMaker rejects this endpoint config", at=resolved.config_at or ("rollout", "shadow"),
+                   fix="shadow one production variant with one shadow variant; ramp the canary with a later endpoint "
+                       "config that has no shadow")
+    return 1
 
 
 # RLO002 -----------------------------------------------------------------------------------------------------------
@@ -705,16 +731,10 @@ def rollback_alarms(ctx: CheckContext) -> Iterator[Finding]:
     if acts is None:
         problems += 1
     if not problems:
-        note = ""
         home = "monitoring.operational"
         if any(a.name not in defined for a in used):
             home += " or the infrastructure code"
-        if ctx.pattern == "serverless" and mech != "weights":
-            # Facts §2.3: deployment guardrails (and their auto-rollback) apply to realtime and async endpoints only.
-            note = "; SageMaker deployment guardrails do not cover serverless, so these alarms must drive your " \
-                   "own rollback"
-        yield ctx.ok(f"rollback alarms {described} are defined in {home} and cover {want}; {acts}{note}",
-                     at=base)
+        yield ctx.ok(f"rollback alarms {described} are defined in {home} and cover {want}; {acts}", at=base)
 
 
 def _who_acts(ctx: CheckContext, mech: str | None, how: str) -> Generator[Finding, None, str | None]:
@@ -737,6 +757,10 @@ def _who_acts(ctx: CheckContext, mech: str | None, how: str) -> Generator[Findin
                            fix="serve on an instance family guardrails support, or ramp variant weights and name "
                                "rollout.rollback_automation")
             return None
+        if ctx.pattern == "serverless":
+            # Facts §2.3: deployment guardrails (and their auto-rollback) apply to realtime and async endpoints only.
+            return "SageMaker deployment guardrails do not cover serverless, so these alarms must drive your own " \
+                   "rollback"
         return (f"SageMaker rolls the update back automatically when one fires while it runs "
                 f"(AutoRollbackConfiguration of the DeploymentConfig; {how})")
     weights = facts.cite(facts.rollout.weights_take_alarms)

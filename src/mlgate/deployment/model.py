@@ -7,8 +7,8 @@ deploy scripts) says what gets deployed. `resolve()` (resolve.py) reads both int
   spec wrote, so that a lean spec is complete and a spec that disagrees with the code is judged on the code;
 - `facts`: for each spec path the code speaks to, a `Fact` with its value and origin (the spec line, the IaC
   file:line and the parameter or variable it came through) or why it is known only at deploy time;
-- `variants` / `shadow_variants`: the production and shadow variants the endpoint config deploys (a shadow test,
-  `AWS::SageMaker::InferenceExperiment` in ShadowMode, adds its shadow variants);
+- `variants` / `shadow_variants`: the production and shadow variants the endpoint config deploys;
+  `experiment_shadows` those of a shadow test (`AWS::SageMaker::InferenceExperiment` in ShadowMode);
 - `policy`: the endpoint's DeploymentConfig; the rollout mechanism (`rollout.mechanism`, weights or guardrails) is
   a fact like the others, read from the endpoint config and its DeploymentConfig.
 
@@ -90,8 +90,10 @@ class ResolvedDeployment:
     endpoint_at: Location | None = None
     # instances of each production variant the config deploys, by name (None: a count known only at deploy time)
     variant_instances: dict[str, int | None] = field(default_factory=dict)
-    # the managed shadow test (inference experiment) on this endpoint, where the code defines one
+    # the managed shadow test (AWS::SageMaker::InferenceExperiment in ShadowMode) on this endpoint, and the shadow
+    # variants it runs (beside the config's ShadowProductionVariants)
     experiment_at: Location | None = None
+    experiment_shadows: list[str] = field(default_factory=list)
 
     def fact(self, path: PathT) -> Fact | None:
         return self.facts.get(tuple(path))

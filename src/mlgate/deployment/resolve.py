@@ -349,9 +349,7 @@ def _experiment(infra: Infrastructure, endpoint: Endpoint, out: _Collector, reso
         if not names(experiment.endpoint, endpoint.id, endpoint.name) or not experiment.shadow_variants:
             continue
         resolved.experiment_at = experiment.at
-        hosted = [show(name.value) for name, _ in experiment.shadow_variants if name.known]
-        if resolved.shadow_variants is not None:
-            resolved.shadow_variants += [h for h in hosted if h not in resolved.shadow_variants]
+        resolved.experiment_shadows = [show(name.value) for name, _ in experiment.shadow_variants if name.known]
         for name, _ in experiment.shadow_variants:
             if name.known:
                 resolved.variant_locations.setdefault(show(name.value), name.at)
