@@ -92,10 +92,23 @@ def excluded(ctx: CheckContext, kind: str | None) -> list[Exclusion]:
 
 
 def plan(ctx: CheckContext, policy: TrafficPolicy, instances: dict[str, int | None], variant: str | None, *,
-         say_share: bool) -> Generator[Finding, None, Shift | None]:
+         say_share: bool) -> Generator[Finding, None, tuple[Shift | None, int]]:
     """Findings for every API limit the DeploymentConfig breaks, for each production variant it updates; returns
-    the shift of `variant` (the new model's), or None when the policy type is known only at deploy time.
-    `say_share`: warn where a percentage step activates a different share of the traffic than it says."""
+    the shift of `variant` (the new model's; None when the policy type is known only at deploy time) and how many
+    limits failed. `say_share`: warn where a percentage step activates another share of the traffic than it says."""
+    failed = 0
+    steps = _plan(ctx, policy, instances, variant, say_share=say_share)
+    while True:
+        try:
+            finding = next(steps)
+        except StopIteration as done:
+            return done.value, failed
+        failed += finding.status == "fail"
+        yield finding
+
+
+def _plan(ctx: CheckContext, policy: TrafficPolicy, instances: dict[str, int | None], variant: str | None, *,
+          say_share: bool) -> Generator[Finding, None, Shift | None]:
     facts = load_facts().rollout
     kind_value = policy.type
     if kind_value is None:

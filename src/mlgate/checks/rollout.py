@@ -325,7 +325,13 @@ def canary(ctx: CheckContext) -> Iterator[Finding]:
     resolved = ctx.resolved
     if resolved is not None and resolved.policy is not None and mech == "weights":
         # the DeploymentConfig applies each new endpoint config (e.g. the one that adds the canary variant)
-        found = list(plan(ctx, resolved.policy, resolved.variant_instances, None, say_share=True))
+        found = list(_findings(plan(ctx, resolved.policy, resolved.variant_instances, None, say_share=True)))
+        kind_value = resolved.policy.type
+        for excl in excluded(ctx, show(kind_value.value) if kind_value is not None and kind_value.known else None):
+            if excl.feature.startswith("rolling_"):
+                found.append(ctx.fail(f"the DeploymentConfig is a rolling update, which this endpoint cannot use: "
+                                      f"{load_facts().cite(excl)}", at=resolved.policy.at,
+                                      fix="use a BlueGreenUpdatePolicy to apply new endpoint configs"))
         problems += sum(f.status in ("fail", "warn") for f in found)
         yield from found
         kind = resolved.policy.type.text if resolved.policy.type is not None else "ALL_AT_ONCE"
@@ -343,6 +349,10 @@ def canary(ctx: CheckContext) -> Iterator[Finding]:
                     "endpoints must apply these weights")
         yield ctx.ok(f"canary '{can.variant}' ramps {ramp} % with {can.bake_time} bake at each step{note}",
                      at=path)
+
+
+def _findings(findings: Generator[Finding, None, Any]) -> Iterator[Finding]:
+    yield from findings
 
 
 def _guardrail_ramp(ctx: CheckContext, can: Canary | None, how: str, max_first: float, min_steps: int,
@@ -374,7 +384,8 @@ def _guardrail_ramp(ctx: CheckContext, can: Canary | None, how: str, max_first: 
     if policy is not None and resolved is not None:
         instances = resolved.variant_instances
         only = next(iter(instances)) if len(instances) == 1 else (can.variant if can else None)
-        shift = yield from plan(ctx, policy, instances, only, say_share=False)
+        shift, failed = yield from plan(ctx, policy, instances, only, say_share=False)
+        problems += failed
         if shift is None or not shift.shares:
             return
         at = shift.at
