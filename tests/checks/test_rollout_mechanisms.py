@@ -11,11 +11,13 @@ deploys the endpoint, and the status and message each rollout rule gives.
 from __future__ import annotations
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
 from mlgate.result import RuleResult
 from tests.conftest import Repo, messages
+from tests.example_repos import example_repo, ready_repo
 
 ALARMS = """
   ErrorsAlarm:
@@ -490,3 +492,94 @@ def test_the_spec_says_weights_and_the_code_runs_guardrails(repo: Repo) -> None:
            "variant, replaced by UpdateEndpoint with a CANARY DeploymentConfig)" in fails[0].message
     assert fails[0].location is not None and fails[0].location.path == "mlgate.yaml"
     assert [(r.path, r.line) for r in fails[0].related] == [("deploy/stack.yaml", policy)]
+
+
+# -- the bundled examples ---------------------------------------------------------------------------------------------
+
+
+def test_the_not_ready_example_shows_the_canary_size_and_a_weight_ramp_nobody_acts_on(tmp_path: Path) -> None:
+    repo = example_repo(tmp_path / "repo", "not-ready")
+    results = {r.rule.id: r for r in repo.report(select=["RLO002", "RLO004"]).deployments[0].results}
+    ramp = messages(results["RLO002"])
+    assert "fail: CanarySize 5 % of 1 instance of variant 'ticket-urgency-v1' = 1 instance (100 % of its traffic): " \
+           "the canary is 100 % of the variant's capacity, above the 50 % the API allows" in ramp
+    assert "warn: CanarySize 5 % of 2 instances of variant 'ticket-urgency-v2' = 1 instance (50 % of its traffic): a " \
+           "step activates whole instances" in ramp
+    assert "so the canary takes 50 %, not 5 %" in ramp
+    alarms = messages(results["RLO004"])
+    assert "fail: the rollout moves variant weights (deploy/stack.yaml:" in alarms
+    assert "rollout.rollback_automation does not say who or what acts when a rollback alarm fires" in alarms
+
+
+def test_the_ready_example_ramps_weights_watched_by_the_on_call(tmp_path: Path) -> None:
+    repo = ready_repo(tmp_path / "repo")
+    report = repo.report(select=["RLO001", "RLO002", "RLO003", "RLO004", "OPS003", "IAC002"])
+    results = {r.rule.id: r for r in report.deployments[0].results}
+    assert {rule: r.status for rule, r in results.items()} == dict.fromkeys(results, "pass"), \
+        {rule: messages(r) for rule, r in results.items() if r.status != "pass"}
+    alarms = messages(results["RLO004"])
+    assert "when one fires, PagerDuty growth-ml-primary is paged and runs operations.rollback" in alarms
+    assert "automatically" not in alarms
+    assert "the weights move with UpdateEndpointWeightsAndCapacities (rollout.mechanism: weights)" \
+        in messages(results["RLO002"])
+
+
+def test_iac002_counts_the_canary_in_whole_instances(repo: Repo) -> None:
+    """The spec's 50 % first step is what a 5 % CanarySize does on 2 instances: the two agree."""
+    result = run(repo, "IAC002", stack(variant("scorer"), deployment=canary_policy()), spec(GUARDED))
+    assert not [f for f in result.findings if f.status == "fail"], messages(result)
+    assert "the CANARY traffic shift 50 → 100 % (CanarySize at deploy/stack.yaml:" in messages(result)
+
+
+TERRAFORM = """
+resource "aws_sagemaker_model" "v2" {
+  name               = "scorer-v2"
+  execution_role_arn = "arn:aws:iam::111122223333:role/scorer"
+  primary_container {
+    image = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/scorer@sha256:ab12"
+  }
+}
+
+resource "aws_sagemaker_endpoint_configuration" "config" {
+  name = "scorer-config"
+  production_variants {
+    variant_name           = "scorer"
+    model_name             = aws_sagemaker_model.v2.name
+    instance_type          = "ml.c5.xlarge"
+    initial_instance_count = 4
+  }
+}
+
+resource "aws_sagemaker_endpoint" "endpoint" {
+  name                 = "scorer"
+  endpoint_config_name = aws_sagemaker_endpoint_configuration.config.name
+  deployment_config {
+    blue_green_update_policy {
+      traffic_routing_configuration {
+        type                     = "LINEAR"
+        wait_interval_in_seconds = 600
+        linear_step_size {
+          type  = "INSTANCE_COUNT"
+          value = 1
+        }
+      }
+      termination_wait_in_seconds = 900
+    }
+  }
+}
+"""
+
+
+def test_terraform_shows_guardrails_and_their_ramp(repo: Repo) -> None:
+    repo.write("deploy/terraform/main.tf", TERRAFORM)
+    spec_text = spec("canary: {variant: scorer, steps: [25, 50, 75, 100], bake_time: 10m}").replace(
+        "cloudformation: deploy/stack.yaml", "terraform: deploy/terraform")
+    repo.write("mlgate.yaml", spec_text)
+    repo.commit()
+    ramp, warm = repo.rule("RLO002"), repo.rule("RLO003")
+    assert ramp.status == "fail"  # a 25 % first step is above the 10 % maximum
+    assert "the LINEAR shift's first step is LinearStepSize 1 instance of 4 instances = 1 instance (25 % of the " \
+           "traffic)" in only(ramp, "fail")
+    assert warm.status == "pass", messages(warm)
+    assert "the old (blue) fleet stays warm 15m after the traffic shift (TerminationWaitInSeconds, " \
+           "deploy/terraform/main.tf:" in only(warm, "pass")

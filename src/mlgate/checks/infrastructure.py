@@ -746,6 +746,10 @@ def _size_percent(judge: _Judge, size: Any, variants: list[Variant]) -> float | 
                        at=("rollout", "canary", "steps"), fix="write the step size as CAPACITY_PERCENT")
             return None
         return 100 * value / (_num(counts[0].value) or 1)
+    counts = [v.instance_count for v in variants]
+    count = _num(counts[0].value) if len(counts) == 1 and counts[0] is not None and counts[0].known else None
+    if count:  # a step activates whole instances, at least one (facts: rollout.capacity_unit_instances)
+        return 100 * max(1, math.floor(value * count / 100)) / count
     return value
 
 
