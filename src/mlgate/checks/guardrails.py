@@ -45,6 +45,21 @@ class Shift:
         return " → ".join(f"{s:.3g}" for s in self.shares) + " %" if self.shares else "unknown"
 
 
+def activated(percent: float, instances: int) -> int:
+    """The instances a CAPACITY_PERCENT step activates: whole instances, at least one (rounded down above one: the
+    API does not document the rounding, and the findings say so where it matters)."""
+    return max(1, math.floor(percent * instances / 100))
+
+
+def step_share(percent: float, instances: int | None) -> float:
+    """The share of a variant's traffic a CAPACITY_PERCENT step moves: whole instances of it, when the count is
+    known (5 % of 2 instances is 1 instance, 50 %); the written percent otherwise, or on one instance, where no
+    step is valid (plan reports it)."""
+    if not instances or instances < 2:
+        return percent
+    return 100 * activated(percent, instances) / instances
+
+
 def mechanism(ctx: CheckContext) -> tuple[Mechanism | None, str]:
     """The rollout mechanism the deployment uses, and where that was read (for messages)."""
     rollout = ctx.spec.rollout
@@ -174,7 +189,7 @@ def _variant_shift(ctx: CheckContext, policy: TrafficPolicy, kind: str, name: st
         low = high = None
     else:
         exact = value if by_count else value * count / 100
-        low, high = max(1, math.floor(exact)), max(1, math.ceil(exact))
+        low, high = (int(exact), int(exact)) if by_count else (activated(value, count), max(1, math.ceil(exact)))
         declared = 100 * value / count if by_count else value
     lo_pct, hi_pct = limits.canary_size_max_percent, limits.canary_size_max_percent
     lo_ok = 0.0

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.checks import CheckContext
+from mlgate.checks.guardrails import step_share
 from mlgate.deployment.resolve import new_model_variant
 from mlgate.evidence.iac import (
     Infrastructure,
@@ -748,9 +749,7 @@ def _size_percent(judge: _Judge, size: Any, variants: list[Variant]) -> float | 
         return 100 * value / (_num(counts[0].value) or 1)
     counts = [v.instance_count for v in variants]
     count = _num(counts[0].value) if len(counts) == 1 and counts[0] is not None and counts[0].known else None
-    if count:  # a step activates whole instances, at least one (facts: rollout.capacity_unit_instances)
-        return 100 * max(1, math.floor(value * count / 100)) / count
-    return value
+    return step_share(value, int(count) if count else None)  # a step activates whole instances
 
 
 def _rollback_alarms(ctx: CheckContext, judge: _Judge, target: _Target) -> None:

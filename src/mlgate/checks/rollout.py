@@ -325,7 +325,7 @@ def canary(ctx: CheckContext) -> Iterator[Finding]:
     resolved = ctx.resolved
     if resolved is not None and resolved.policy is not None and mech == "weights":
         # the DeploymentConfig applies each new endpoint config (e.g. the one that adds the canary variant)
-        found = list(_findings(plan(ctx, resolved.policy, resolved.variant_instances, None, say_share=True)))
+        found = list(plan(ctx, resolved.policy, resolved.variant_instances, None, say_share=True))
         kind_value = resolved.policy.type
         for excl in excluded(ctx, show(kind_value.value) if kind_value is not None and kind_value.known else None):
             if excl.feature.startswith("rolling_"):
@@ -349,10 +349,6 @@ def canary(ctx: CheckContext) -> Iterator[Finding]:
                     "endpoints must apply these weights")
         yield ctx.ok(f"canary '{can.variant}' ramps {ramp} % with {can.bake_time} bake at each step{note}",
                      at=path)
-
-
-def _findings(findings: Generator[Finding, None, Any]) -> Iterator[Finding]:
-    yield from findings
 
 
 def _guardrail_ramp(ctx: CheckContext, can: Canary | None, how: str, max_first: float, min_steps: int,
