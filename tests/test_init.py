@@ -163,7 +163,8 @@ def test_realistic_repository_gives_a_spec_check_can_load(repo: Repo, cli) -> No
     assert data["serving"] == {"endpoint": "fraud-scorer"}
     assert "shadow" not in data["rollout"] and "rollback_alarms" not in data["rollout"]
     assert "# TODO shadow: shadow variant fraud-v4-shadow is in the code" in text
-    assert data["rollout"]["canary"] == {"steps": [10, 100], "bake_time": "10m"}
+    # CanarySize 10 % of the variant's 2 instances activates 1 instance: half the traffic
+    assert data["rollout"]["canary"] == {"steps": [50, 100], "bake_time": "10m"}
     assert "capture" not in data["monitoring"]
     assert "# TODO capture: capture is configured in the code" in text
     resolved = resolve(load_spec(spec_file, root=repo.root), Workspace(repo.root))

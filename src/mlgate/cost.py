@@ -654,7 +654,7 @@ class _Estimator:
     def green_fleet(self, running: list[Instances]) -> tuple[float, str] | None:
         """The green fleet's cost a month: each blue/green update runs the new config's instances beside the old
         ones until the blue fleet is terminated."""
-        policy = self.resolved.update_policy if self.resolved is not None else None
+        policy = self.resolved.policy if self.resolved is not None else None
         if policy is None or not self.a.updates_per_month:
             return None
         count = sum(r.count for r in running)
@@ -880,7 +880,7 @@ def _assumptions(est: _Estimator) -> tuple[str, ...]:
         out.append("provisioned concurrency priced at the on-demand GB-second rate (no published price was found)")
     out.append(f"alternatives on instances: at least {a.min_instances} always on (availability across Availability "
                f"Zones), the peak + {num(a.headroom * 100)} % headroom, no burstable (T-family) instance type")
-    if est.resolved is not None and est.resolved.update_policy is not None:
+    if est.resolved is not None and est.resolved.policy is not None:
         out.append(f"{num(a.updates_per_month)} blue/green update(s) a month, each running the green fleet beside "
                    "the blue one until the blue fleet is terminated (provisioning time not counted)")
     start = num(a.instance_start_minutes)

@@ -612,11 +612,11 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
             "canary variant)'s InstanceType to ml.g5.2xlarge",
             "serving.instance_count is 1, but the infrastructure code sets variant 'ticket-urgency-v2' (the canary "
             "variant)'s InitialInstanceCount to 2",
-            "rollout.rollback_alarms lists ticket-urgency-errors, but endpoint Endpoint (deploy/stack.yaml:37) has no "
-            "AutoRollbackConfiguration",
+            "the spec's first canary step is 100 %, but the infrastructure code gives canary 'ticket-urgency-v2' "
+            "weight 5 of 100 (deploy/stack.yaml:35)",
             "monitoring.capture.enabled is true, but the infrastructure code sets DataCaptureConfig.EnableCapture to "
             "false",
-            "alarm 'ticket-urgency-latency' (LatencyAlarm (deploy/stack.yaml:43)) watches EndpointName "
+            "alarm 'ticket-urgency-latency' (LatencyAlarm (deploy/stack.yaml:57)) watches EndpointName "
             "ticket-urgency-staging",
             "monitoring.operational.alarms.0.threshold_ms is 10000 ms, but the infrastructure code sets alarm "
             "'ticket-urgency-latency''s Threshold (µs) to 5000000",

@@ -21,6 +21,8 @@ BASE: dict[str, Any] = {
     "version": 1,
     "serving": {"pattern": "realtime", "endpoint": "scorer"},
     "rollout": {
+        "mechanism": "weights",
+        "rollback_automation": "pagerduty:scorer-primary",
         "shadow": {"variant": "model-v2-shadow", "sampling_percent": 100, "duration": "3d"},
         "canary": {"variant": "model-v2", "steps": [10, 50, 100], "bake_time": "1h"},
         "previous": {"variant": "model-v1", "keep_warm": True, "min_instances": 1},
@@ -31,6 +33,9 @@ BASE: dict[str, Any] = {
         {"name": "scorer-5xx-rate", "watches": "errors"},
         {"name": "scorer-throttles", "watches": "throttles"},
     ]}},
+    "operations": {"rollback": "aws sagemaker update-endpoint-weights-and-capacities --endpoint-name scorer "
+                               "--desired-weights-and-capacities VariantName=model-v1,DesiredWeight=100 "
+                               "VariantName=model-v2,DesiredWeight=0"},
 }
 
 
@@ -254,6 +259,8 @@ ALARM_CASES = [
                                "in monitoring.operational and cover errors and latency")]),
     case("batch", BATCH, [("n/a", "no traffic ramp to roll back")]),
     case("none", {"rollout.rollback_alarms": DROP},
+         [("fail", "rollout.rollback_alarms is empty: nothing watches the canary, so a bad one keeps its traffic")]),
+    case("none-guardrails", {"rollout.rollback_alarms": DROP, "rollout.mechanism": "guardrails"},
          [("fail", "rollout.rollback_alarms is empty: nothing rolls a bad canary back automatically")]),
     case("misspelt", {"rollout.rollback_alarms": ["scorer-5xx-rate", "scorer-p99-latncy"]},
          [("fail", "rollback alarm 'scorer-p99-latncy' is not an alarm in monitoring.operational.alarms (did you "
@@ -282,7 +289,7 @@ ALARM_CASES = [
                            "monitoring.operational.alarms": [*BASE["monitoring"]["operational"]["alarms"],
                                                              *({"name": n, "watches": "other"} for n in EXTRA)]},
          [("fail", "11 rollback alarms are listed; SageMaker's AutoRollbackConfiguration takes at most 10")]),
-    case("serverless-note", {"serving.pattern": "serverless"},
+    case("serverless-note", {"serving.pattern": "serverless", "rollout.mechanism": "guardrails"},
          [("pass", "SageMaker deployment guardrails do not cover serverless")]),
 ]
 
@@ -297,6 +304,7 @@ def test_rlo004_points_at_the_unknown_alarm(repo: Repo) -> None:
     repo.write("mlgate.yaml", """
         version: 1
         rollout:
+          mechanism: guardrails
           rollback_alarms:
             - scorer-5xx-rate
             - scorer-p99
@@ -312,7 +320,7 @@ def test_rlo004_points_at_the_unknown_alarm(repo: Repo) -> None:
     assert finding.status == "fail"
     assert "did you mean 'scorer-p99-latency'?" in finding.message
     assert finding.location is not None
-    assert finding.location.line == 5
+    assert finding.location.line == 6
 
 
 ALARM_STACK = """

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.checks import CheckContext
+from mlgate.checks.guardrails import step_share
 from mlgate.deployment.resolve import new_model_variant
 from mlgate.evidence.iac import (
     Infrastructure,
@@ -148,8 +149,8 @@ class _Judge:
             "judge the code's value, which is what will be deployed", at=at, fix=fix,
             related=tuple(loc for loc in (iac.set_at, iac.at) if loc)))
 
-    def fail(self, message: str, at: PathT | Location, fix: str) -> None:
-        self.findings.append(self.ctx.fail(message, at=at, fix=fix))
+    def fail(self, message: str, at: PathT | Location, fix: str, related: tuple[Location, ...] = ()) -> None:
+        self.findings.append(self.ctx.fail(message, at=at, fix=fix, related=related))
 
     def warn(self, message: str, at: PathT | Location, fix: str) -> None:
         self.findings.append(self.ctx.warn(message, at=at, fix=fix))
@@ -441,6 +442,7 @@ def rollout(ctx: CheckContext) -> Iterator[Finding]:
         return
     judge = _Judge(ctx, target.kind)
     config = target.config
+    _mechanism(ctx, judge)
     if config is not None and config.unknown:
         judge.warn(f"the variants of endpoint config {config.id} cannot be known before deployment: "
                    f"{config.unknown}; mlgate cannot check the rollout's variants against them", at=config.at,
@@ -450,6 +452,31 @@ def rollout(ctx: CheckContext) -> Iterator[Finding]:
         _canary(ctx, judge, target, config)
     _rollback_alarms(ctx, judge, target)
     yield from judge.close(("rollout",), target.origin, target.selection.how)
+
+
+def _mechanism(ctx: CheckContext, judge: _Judge) -> None:
+    """rollout.mechanism as written against the mechanism the endpoint config and its DeploymentConfig show."""
+    fact = ctx.resolved.fact(("rollout", "mechanism")) if ctx.resolved is not None else None
+    if fact is None or fact.origin == "spec":
+        return
+    rollout_ = ctx.claimed.rollout
+    claimed = rollout_.mechanism if rollout_ else None
+    at: PathT = ("rollout", "mechanism")
+    if fact.unknown:
+        if claimed is not None:
+            judge.warn(f"rollout.mechanism is {claimed}, but the infrastructure code decides it at deploy time "
+                       f"({fact.unknown}): mlgate cannot check that they agree", at=at, fix=_unknown_fix(judge.kind))
+        return
+    shown = f"{fact.value} ({fact.at.path}:{fact.at.line}; {fact.via})" if fact.via else str(fact.value)
+    if claimed is None:
+        return  # the code's mechanism is a resolved fact; the rollout rules name it
+    if claimed == fact.value:
+        judge.agree(f"the rollout mechanism {shown}")
+    else:
+        judge.fail(f"rollout.mechanism is {claimed}, but the infrastructure code rolls out by {shown}; the rules judge "
+                   "the code's mechanism, which is what will run", at=at, related=(fact.at,),
+                   fix="make rollout.mechanism say what the code does, or change the endpoint config: two production "
+                       "variants for weights, one variant and a DeploymentConfig for guardrails")
 
 
 def _weight(variant: Variant) -> Value:
@@ -722,7 +749,9 @@ def _size_percent(judge: _Judge, size: Any, variants: list[Variant]) -> float | 
                        at=("rollout", "canary", "steps"), fix="write the step size as CAPACITY_PERCENT")
             return None
         return 100 * value / (_num(counts[0].value) or 1)
-    return value
+    counts = [v.instance_count for v in variants]
+    count = _num(counts[0].value) if len(counts) == 1 and counts[0] is not None and counts[0].known else None
+    return step_share(value, int(count) if count else None)  # a step activates whole instances
 
 
 def _rollback_alarms(ctx: CheckContext, judge: _Judge, target: _Target) -> None:
@@ -739,6 +768,9 @@ def _rollback_alarms(ctx: CheckContext, judge: _Judge, target: _Target) -> None:
                      + ", ".join(_iac(a) for a in attached), at=attached[0].at)
         return
     if not attached:
+        fact = ctx.resolved.fact(("rollout", "mechanism")) if ctx.resolved is not None else None
+        if fact is not None and fact.value == "weights":
+            return  # a weights rollout's alarms act through rollout.rollback_automation (RLO004), not the endpoint
         judge.fail(f"rollout.rollback_alarms lists {', '.join(names_)}, but {where} has no AutoRollbackConfiguration: "
                    "no alarm rolls this deployment back", at=base,
                    fix="add DeploymentConfig.AutoRollbackConfiguration.Alarms with these alarm names (it takes 1-10)")

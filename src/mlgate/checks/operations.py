@@ -11,12 +11,14 @@ import bisect
 import json
 import re
 import shlex
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from mlgate.checks import CheckContext
+from mlgate.checks.guardrails import mechanism
 from mlgate.errors import EvidenceError
+from mlgate.facts import load_facts
 from mlgate.parsers import load_json
 from mlgate.result import Finding
 from mlgate.schedules import SCHEDULE_HELP, schedule_problem
@@ -115,7 +117,7 @@ def _placeholder(text: str) -> bool:
     return text.strip().lower() in PLACEHOLDERS or not re.search(r"[A-Za-z0-9]", text)
 
 
-def _judge_target(target: str) -> tuple[str, str]:
+def judge_target(target: str) -> tuple[str, str]:
     """("pager" | "slack" | "placeholder" | "unknown", description) for one on-call target."""
     text = target.strip()
     if _placeholder(text):
@@ -145,7 +147,7 @@ def on_call(ctx: CheckContext) -> Iterator[Finding]:
         yield ctx.fail("operations.on_call is not set: when the model breaks at 3 a.m., nobody is paged",
                        at=_ON_CALL, fix=_PAGER_FIX)
         return
-    judged = [_judge_target(part) for part in re.split(r"[,;]", value) if part.strip()]
+    judged = [judge_target(part) for part in re.split(r"[,;]", value) if part.strip()]
     pagers = [desc for kind, desc in judged if kind == "pager"]
     if pagers:
         yield ctx.ok(f"on-call is paged through {', '.join(pagers)}", at=_ON_CALL)
@@ -482,6 +484,40 @@ def _judge_shift(ctx: CheckContext, shift: WeightShift) -> Iterator[Finding]:
                      "weight change, done in seconds", at=_ROLLBACK)
 
 
+def _kept_variants(ctx: CheckContext, shift: WeightShift) -> Generator[Finding, None, bool]:
+    """Whether the variants the command moves traffic to are kept by the rollout mechanism: deployment guardrails
+    replace the old fleet under the same variant name, so no other variant is left to shift weight to."""
+    mech, how = mechanism(ctx)
+    endpoint = ctx.spec.serving.endpoint if ctx.spec.serving else None
+    named = [str(e["VariantName"]) for e in shift.entries
+             if isinstance(e, dict) and isinstance(e.get("VariantName"), str)]
+    shown = ", ".join(f"'{n}'" for n in named) or "no variant"
+    if mech == "guardrails":
+        facts = load_facts()
+        yield ctx.fail(f"the rollback command moves weight between variants ({shown}), but the rollout uses "
+                       f"deployment guardrails ({how}): the new fleet replaces the old one under the same variant "
+                       f"name ({facts.cite(facts.rollout.same_variant_name)}), so no previous variant is kept to "
+                       "shift weight to", at=_ROLLBACK,
+                       fix="roll back by pointing the endpoint at the previous endpoint config: `aws sagemaker "
+                           f"update-endpoint --endpoint-name {endpoint or '<endpoint>'} --endpoint-config-name "
+                           "<previous endpoint config>` (during the update, SageMaker rolls back on its alarms), or "
+                           "set rollout.mechanism: weights and keep the previous variant in the endpoint config")
+        return False
+    deployed = ctx.resolved.variants if ctx.resolved is not None else None
+    rollout = ctx.spec.rollout
+    previous = rollout.previous.variant if rollout and rollout.previous else None
+    if deployed is not None and ctx.resolved is not None and previous in named and previous not in deployed:
+        listed = ", ".join(f"'{v}'" for v in deployed) or "none"
+        yield ctx.fail(f"the rollback command moves the traffic to variant '{previous}', but the endpoint config the "
+                       f"infrastructure code deploys ({ctx.resolved.source}) has production variants {listed}: the "
+                       "command would fail, as there is no such variant to shift weight to", at=_ROLLBACK,
+                       related=(ctx.resolved.config_at,) if ctx.resolved.config_at else (),
+                       fix="keep the previous variant in the endpoint config beside the new one, or name a variant "
+                           "it deploys")
+        return False
+    return True
+
+
 def _judge_command(ctx: CheckContext, command: str) -> Iterator[Finding]:
     kind = ctx.pattern
     flat = normalise(command)[0]
@@ -510,7 +546,9 @@ def _judge_command(ctx: CheckContext, command: str) -> Iterator[Finding]:
                                fix="roll back with `aws sagemaker update-endpoint --endpoint-name <endpoint> "
                                    "--endpoint-config-name <previous config>`")
                 return
-            yield from _judge_shift(ctx, shift)
+            kept = yield from _kept_variants(ctx, shift)
+            if kept:
+                yield from _judge_shift(ctx, shift)
             return
     except Unreadable as exc:
         yield ctx.warn(f"mlgate cannot read the rollback command: {exc}; it cannot tell whether it moves traffic to "
@@ -523,7 +561,13 @@ def _judge_command(ctx: CheckContext, command: str) -> Iterator[Finding]:
                        "as written", at=_ROLLBACK, fix="fix the quoting of the command, in the spec and in the runbook")
         return
     redeploy = _redeploy(segments, flat)
-    if redeploy and kind == "serverless":
+    mech, how = mechanism(ctx)
+    if redeploy and mech == "guardrails":
+        yield ctx.ok(f"the rollback redeploys ({redeploy}): with deployment guardrails ({how}) the new fleet replaces "
+                     "the old one under the same variant name, so once the update has ended, pointing the endpoint "
+                     "back at the previous endpoint config is the rollback (during the update, SageMaker rolls back "
+                     "on its alarms)", at=_ROLLBACK)
+    elif redeploy and kind == "serverless":
         yield ctx.ok(f"the rollback redeploys ({redeploy}): a serverless endpoint holds one variant, so pointing it "
                      "back at the previous endpoint config is the rollback", at=_ROLLBACK)
     elif redeploy:

@@ -6,15 +6,19 @@ traffic, so none of them applies to it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Generator, Iterator
 from typing import Any
 
 from mlgate.checks import CheckContext
+from mlgate.checks.guardrails import excluded, expressible, mechanism, plan
 from mlgate.errors import EvidenceError
+from mlgate.evidence.iac.model import show
+from mlgate.facts import load_facts
 from mlgate.result import Finding, Location
 from mlgate.spec.models import Alarm, Canary, Previous, Shadow
 from mlgate.suggest import did_you_mean
-from mlgate.units import DURATION_HELP, parse_duration
+from mlgate.units import DURATION_HELP, format_duration, parse_duration
 
 # The longest managed shadow test (a SageMaker inference experiment) that can be scheduled.
 # Facts §2.2: botocore `InferenceExperimentSchedule` — "maximum duration ... for an inference experiment is 30 days".
@@ -126,7 +130,10 @@ def shadow(ctx: CheckContext) -> Iterator[Finding]:
     serving_endpoint = ctx.spec.serving.endpoint if ctx.spec.serving else None
     separate = bool(sh.endpoint) and sh.endpoint != serving_endpoint
     problems = 0
-    hosted = ctx.resolved.shadow_variants if ctx.resolved is not None else None
+    resolved = ctx.resolved
+    hosted = resolved.shadow_variants + resolved.experiment_shadows \
+        if resolved is not None and resolved.shadow_variants is not None else None
+    problems += yield from _shadow_config(ctx, separate)
     if sh.variant and not separate and hosted is not None and ctx.resolved is not None and sh.variant not in hosted:
         problems += 1
         listed = ", ".join(f"'{v}'" for v in hosted) or "none"
@@ -211,8 +218,31 @@ def shadow(ctx: CheckContext) -> Iterator[Finding]:
     if not problems and pct is not None and seconds is not None:
         where = (f"on its own endpoint '{sh.endpoint}' (the caller mirrors requests)" if separate
                  else f"on endpoint '{serving_endpoint}'" if serving_endpoint else "beside the serving variant")
+        if resolved is not None and resolved.experiment_at is not None and sh.variant in resolved.experiment_shadows:
+            where += f", as a shadow test ({resolved.experiment_at.path}:{resolved.experiment_at.line})"
         yield ctx.ok(f"shadow variant '{sh.variant}' scores {_pct(pct)} % of live traffic for {sh.duration} "
                      f"{where} before serving (minimum {_pct(min_pct)} % for {min_dur_txt})", at=base)
+
+
+def _shadow_config(ctx: CheckContext, separate: bool) -> Generator[Finding, None, int]:
+    """The endpoint config's shape: with ShadowProductionVariants, the API takes exactly one production and one
+    shadow variant."""
+    resolved = ctx.resolved
+    if separate or resolved is None or not resolved.shadow_variants or resolved.variants is None:
+        return 0
+    facts = load_facts()
+    cited = facts.cite(facts.rollout.shadow_production_variants)
+    production, shadows = resolved.variants, resolved.shadow_variants
+    if len(production) == 1 and len(shadows) == 1:
+        return 0
+    listed = ", ".join(f"'{v}'" for v in production)
+    yield ctx.fail(f"the endpoint config ({resolved.source}) holds {len(production)} production variant"
+                   f"{'s' if len(production) != 1 else ''} ({listed}) and {len(shadows)} shadow variant"
+                   f"{'s' if len(shadows) != 1 else ''} ({', '.join(repr(v) for v in shadows)}): {cited}, so "
+                   "SageMaker rejects this endpoint config", at=resolved.config_at or ("rollout", "shadow"),
+                   fix="shadow one production variant with one shadow variant; ramp the canary with a later endpoint "
+                       "config that has no shadow")
+    return 1
 
 
 # RLO002 -----------------------------------------------------------------------------------------------------------
@@ -239,6 +269,10 @@ def canary(ctx: CheckContext) -> Iterator[Finding]:
 
     _, can, _ = _variants(ctx)
     base = ("rollout", "canary")
+    mech, how = mechanism(ctx)
+    if mech == "guardrails":
+        yield from _guardrail_ramp(ctx, can, how, max_first, min_steps, min_bake)
+        return
     if can is None:
         yield ctx.fail("no rollout.canary: the new model would take 100 % of traffic at once, so a bad model "
                        "hurts every caller before any alarm can fire", at=base,
@@ -287,9 +321,27 @@ def canary(ctx: CheckContext) -> Iterator[Finding]:
                            "before the next step", at=(*base, "bake_time"),
                            fix=f"set bake_time to at least {min_bake_txt}")
 
+    swap = ""
+    resolved = ctx.resolved
+    if resolved is not None and resolved.policy is not None and mech == "weights":
+        # the DeploymentConfig applies each new endpoint config (e.g. the one that adds the canary variant)
+        found = list(plan(ctx, resolved.policy, resolved.variant_instances, None, say_share=True))
+        kind_value = resolved.policy.type
+        for excl in excluded(ctx, show(kind_value.value) if kind_value is not None and kind_value.known else None):
+            if excl.feature.startswith("rolling_"):
+                found.append(ctx.fail(f"the DeploymentConfig is a rolling update, which this endpoint cannot use: "
+                                      f"{load_facts().cite(excl)}", at=resolved.policy.at,
+                                      fix="use a BlueGreenUpdatePolicy to apply new endpoint configs"))
+        problems += sum(f.status in ("fail", "warn") for f in found)
+        yield from found
+        kind = resolved.policy.type.text if resolved.policy.type is not None else "ALL_AT_ONCE"
+        swap = f"; the DeploymentConfig shifts each new endpoint config {kind} ({resolved.policy.at.path}:" \
+               f"{resolved.policy.at.line})"
     if not problems:
         ramp = " → ".join(_pct(s) for s in steps)
         note = ""
+        if mech == "weights":
+            note = f"; the weights move with UpdateEndpointWeightsAndCapacities ({how}){swap}"
         if ctx.pattern == "serverless":
             # Facts §1.2 (no multiple production variants on serverless) and §2.3 (deployment guardrails apply to
             # realtime and async only): the split happens outside SageMaker.
@@ -297,6 +349,120 @@ def canary(ctx: CheckContext) -> Iterator[Finding]:
                     "endpoints must apply these weights")
         yield ctx.ok(f"canary '{can.variant}' ramps {ramp} % with {can.bake_time} bake at each step{note}",
                      at=path)
+
+
+def _guardrail_ramp(ctx: CheckContext, can: Canary | None, how: str, max_first: float, min_steps: int,
+                    min_bake: float) -> Iterator[Finding]:
+    """RLO002 for deployment guardrails: the DeploymentConfig's traffic shift is the ramp (its first step in whole
+    instances of the variant, its WaitIntervalInSeconds the bake); a ramp written only in the spec must be one a
+    CANARY or LINEAR shift can run."""
+    base = ("rollout", "canary")
+    resolved = ctx.resolved
+    policy = resolved.policy if resolved is not None else None
+    serving = ctx.spec.serving
+    count = serving.instance_count if serving else None
+    kind = show(policy.type.value) if policy is not None and policy.type is not None and policy.type.known else None
+    steps = can.steps if can is not None else []
+    declared = kind in ("CANARY", "LINEAR", "ROLLING") or (kind is None and bool(steps) and steps != [100])
+    problems = 0
+    for excl in excluded(ctx, kind):
+        if declared:
+            problems += 1
+            yield ctx.fail(f"the rollout uses deployment guardrails ({how}), but they do not apply here: "
+                           f"{load_facts().cite(excl)}; the declared canary is no canary", at=base,
+                           fix="serve on an instance family guardrails support (not Inf1), or ramp variant weights "
+                               "with UpdateEndpointWeightsAndCapacities (rollout.mechanism: weights)")
+    if resolved is not None and resolved.policy_unknown:
+        yield ctx.warn(f"the endpoint's DeploymentConfig cannot be known before deployment: "
+                       f"{resolved.policy_unknown}; mlgate cannot check the traffic shift", at=base,
+                       fix="write the DeploymentConfig in the infrastructure code")
+        return
+    if policy is not None and resolved is not None:
+        instances = resolved.variant_instances
+        only = next(iter(instances)) if len(instances) == 1 else (can.variant if can else None)
+        shift, failed = yield from plan(ctx, policy, instances, only, say_share=False)
+        problems += failed
+        if shift is None or not shift.shares:
+            return
+        at = shift.at
+        if shift.kind == "ALL_AT_ONCE" or len(shift.shares) == 1:
+            yield ctx.fail(f"the DeploymentConfig ({policy.at.path}:{policy.at.line}) shifts all the traffic to "
+                           "the new fleet at once (ALL_AT_ONCE): every caller gets the new model before any alarm "
+                           "has seen it", at=at,
+                           fix="use TrafficRoutingConfiguration Type CANARY (CanarySize: 1 instance) or LINEAR, "
+                               "with WaitIntervalInSeconds as the bake time")
+            return
+        first = shift.shares[0]
+        if first > max_first:
+            problems += 1
+            yield ctx.fail(f"the {shift.kind} shift's first step is {shift.step}: that share reaches the new model "
+                           f"before any alarm has seen it, above the {_pct(max_first)} % maximum", at=at,
+                           fix=f"add instances so one instance is at most {_pct(max_first)} % of the variant "
+                               f"(at least {math.ceil(100 / max_first)} instances for a 1-instance canary), or "
+                               "ramp variant weights instead (rollout.mechanism: weights)")
+        if len(shift.shares) < min_steps:
+            problems += 1
+            yield ctx.fail(f"the {shift.kind} shift ramps {shift.ramp} in {len(shift.shares)} steps, fewer than "
+                           f"the {min_steps} required", at=at, fix="use a LINEAR shift with smaller steps")
+        if shift.wait_s is None:
+            problems += 1
+            yield ctx.fail(f"the {shift.kind} shift sets no WaitIntervalInSeconds: it does not bake between steps",
+                           at=policy.at, fix="set WaitIntervalInSeconds to the bake time")
+        elif shift.wait_s < min_bake:
+            problems += 1
+            yield ctx.fail(f"the {shift.kind} shift bakes {format_duration(shift.wait_s)} at each step "
+                           f"(WaitIntervalInSeconds), shorter than the {format_duration(min_bake)} minimum",
+                           at=policy.wait_s.at if policy.wait_s else policy.at,
+                           fix=f"set WaitIntervalInSeconds to at least {min_bake:g}")
+        if not problems:
+            yield ctx.ok(f"the {shift.kind} traffic shift ({how}) ramps {shift.ramp} with "
+                         f"{format_duration(shift.wait_s or 0)} bake at each step ({shift.step}); SageMaker rolls "
+                         "the update back if a rollback alarm fires meanwhile", at=at)
+        return
+    fact = resolved.fact(("rollout", "mechanism")) if resolved is not None else None
+    if fact is not None and fact.origin != "spec" and not fact.unknown:
+        problems += 1
+        yield ctx.fail(f"the endpoint has one production variant and no DeploymentConfig ({how}): UpdateEndpoint "
+                       f"shifts all the traffic to the new fleet at once "
+                       f"({load_facts().cite(load_facts().rollout.default_all_at_once)})", at=fact.at,
+                       fix="add DeploymentConfig.BlueGreenUpdatePolicy with a CANARY or LINEAR "
+                           "TrafficRoutingConfiguration, or keep both variants in the config and ramp weights")
+        return
+    if can is None or not can.steps:
+        yield ctx.fail("rollout.mechanism is guardrails but rollout.canary.steps is not set: nothing says how the "
+                       "new fleet takes the traffic", at=base,
+                       fix="write the ramp the DeploymentConfig will run, e.g. `steps: [10, 20, ..., 100]` for LINEAR "
+                           "10 %, and name the infrastructure code in infrastructure:")
+        return
+    path = (*base, "steps")
+    if steps == [100]:
+        yield ctx.fail("the canary goes from 0 → 100 % at once (ALL_AT_ONCE): every caller gets the new model "
+                       "before any alarm has seen it", at=(*path, 0),
+                       fix=f"ramp in steps, starting at most at {_pct(max_first)} %, e.g. `steps: [10, 20, 30, 40, 50, "
+                           "60, 70, 80, 90, 100]` (LINEAR 10 %)")
+        return
+    problems += yield from _ramp_problems(ctx, steps, path, max_first, min_steps)
+    bake = parse_duration(can.bake_time) if can.bake_time is not None else None
+    if bake is None:
+        problems += 1
+        yield ctx.fail("rollout.canary.bake_time is not set or not a duration: it becomes WaitIntervalInSeconds",
+                       at=(*base, "bake_time"), fix=f"write {DURATION_HELP}")
+    elif bake < min_bake:
+        problems += 1
+        yield ctx.fail(f"canary bakes {can.bake_time} at each step, shorter than the {format_duration(min_bake)} "
+                       "minimum", at=(*base, "bake_time"), fix=f"set bake_time to at least {format_duration(min_bake)}")
+    if problems:
+        return
+    cannot = expressible(steps, bake, count)
+    ramp = " → ".join(_pct(s) for s in steps)
+    if cannot is not None:
+        yield ctx.fail(f"rollout.canary ramps {ramp} % with {can.bake_time} bake, which deployment guardrails "
+                       f"({how}) cannot run: {cannot}", at=path,
+                       fix="write a ramp a CANARY or LINEAR DeploymentConfig can run, or set rollout.mechanism: "
+                           "weights and ramp with UpdateEndpointWeightsAndCapacities")
+        return
+    yield ctx.ok(f"rollout.canary ramps {ramp} % with {can.bake_time} bake, a shift deployment guardrails can run "
+                 f"({how}; no infrastructure code shows the DeploymentConfig, so it is not confirmed)", at=path)
 
 
 def _ramp_problems(ctx: CheckContext, steps: list[float], path: tuple[Any, ...], max_first: float,
@@ -356,6 +522,10 @@ def previous(ctx: CheckContext) -> Iterator[Finding]:
 
     _, can, prev = _variants(ctx)
     base = ("rollout", "previous")
+    mech, how = mechanism(ctx)
+    if mech == "guardrails":
+        yield from _guardrail_previous(ctx, how)
+        return
     if prev is None:
         yield ctx.fail("no rollout.previous: nothing keeps the current model deployed, so rolling back would need "
                        "a redeploy (new endpoint config, instances to start, model to load) while the bad model "
@@ -434,6 +604,63 @@ def previous(ctx: CheckContext) -> Iterator[Finding]:
                      "change, not a redeploy", at=base)
 
 
+def _guardrail_previous(ctx: CheckContext, how: str) -> Iterator[Finding]:
+    """RLO003 for deployment guardrails: the new fleet replaces the old one under the same variant name, so "the
+    previous variant kept warm" is the old (blue) fleet kept TerminationWaitInSeconds after the shift; a rolling
+    update keeps none."""
+    base = ("rollout", "previous")
+    limits = load_facts().rollout
+    resolved = ctx.resolved
+    policy = resolved.policy if resolved is not None else None
+    same = load_facts().cite(limits.same_variant_name)
+    kind = show(policy.type.value) if policy is not None and policy.type is not None and policy.type.known else None
+    fact = resolved.fact(("rollout", "mechanism")) if resolved is not None else None
+    from_code = fact is not None and fact.origin != "spec" and not fact.unknown
+    if kind == "ROLLING" and policy is not None:
+        yield ctx.fail(f"the rollout is a rolling update ({how}): each batch of old instances is terminated as the "
+                       "new batch takes its traffic, so no previous fleet is kept warm; once the update ends, rolling "
+                       "back is a redeploy of the previous endpoint config", at=policy.at,
+                       fix="use a BlueGreenUpdatePolicy with TerminationWaitInSeconds (up to 3600) to keep the old "
+                           "fleet after the shift, or ramp variant weights with the previous variant kept deployed")
+        return
+    if policy is not None or from_code:
+        wait = policy.termination_wait_s if policy is not None else None
+        seconds = float(wait.value) if wait is not None and wait.known and not isinstance(wait.value, bool) \
+            and isinstance(wait.value, int | float) else None
+        at = wait.at if wait is not None else (policy.at if policy is not None else ctx.at(base))
+        if wait is not None and not wait.known:
+            yield ctx.warn(f"TerminationWaitInSeconds is {wait.text} ({wait.unknown}; {wait.where()}): how long the "
+                           "old fleet stays after the shift is known only at deploy time", at=at,
+                           fix="write TerminationWaitInSeconds in the infrastructure code")
+            return
+        if not seconds:
+            shown = f"TerminationWaitInSeconds {wait.text}, {wait.where()}" if wait is not None else \
+                "no TerminationWaitInSeconds: the API's default is 0"
+            yield ctx.fail(f"blue/green deployment guardrails ({how}) terminate the old fleet as soon as the traffic "
+                           f"shift ends ({shown}): after that, rolling back is a redeploy, not a switch back to a "
+                           f"warm fleet (the new fleet keeps the variant name: {same})", at=at,
+                           fix="set TerminationWaitInSeconds (at most 3600) to keep the old fleet warm after the "
+                               "shift, or ramp variant weights with the previous variant kept deployed")
+            return
+        yield ctx.ok(f"the old (blue) fleet stays warm {format_duration(seconds)} after the traffic shift "
+                     f"(TerminationWaitInSeconds, {at.path}:{at.line}); during the update and that wait, a rollback "
+                     "alarm sends the traffic back to it. After it, rolling back is a redeploy of the previous "
+                     "endpoint config", at=at)
+        return
+    prev = ctx.spec.rollout.previous if ctx.spec.rollout else None
+    if prev is None or prev.keep_warm is not True:
+        yield ctx.fail(f"the rollout uses deployment guardrails ({how}) and rollout.previous.keep_warm is not true: "
+                       "the old fleet is terminated when the traffic shift ends, so rolling back is a redeploy",
+                       at=(*base, "keep_warm") if prev is not None else base,
+                       fix="keep the old fleet after the shift with TerminationWaitInSeconds (at most 3600) and set "
+                           "rollout.previous.keep_warm: true")
+        return
+    yield ctx.warn("with deployment guardrails, keep_warm means the old fleet stays TerminationWaitInSeconds after "
+                   "the shift (at most 3600 s), and no infrastructure code shows that value", at=(*base, "keep_warm"),
+                   fix="name the infrastructure code that sets the DeploymentConfig in infrastructure:, so mlgate "
+                       "can read TerminationWaitInSeconds")
+
+
 # RLO004 -----------------------------------------------------------------------------------------------------------
 
 def rollback_alarms(ctx: CheckContext) -> Iterator[Finding]:
@@ -450,9 +677,12 @@ def rollback_alarms(ctx: CheckContext) -> Iterator[Finding]:
     names = ctx.spec.rollout.rollback_alarms if ctx.spec.rollout else []
     base = ("rollout", "rollback_alarms")
     want = "errors and latency" if require_latency else "errors"
+    mech, how = mechanism(ctx)
     if not names:
-        yield ctx.fail("rollout.rollback_alarms is empty: nothing rolls a bad canary back automatically, so it "
-                       "keeps its traffic until someone notices (SageMaker's auto-rollback needs CloudWatch alarms)",
+        why = ("nothing watches the canary, so a bad one keeps its traffic until someone notices" if mech == "weights"
+               else "nothing rolls a bad canary back automatically, so it keeps its traffic until someone notices "
+                    "(SageMaker's auto-rollback needs CloudWatch alarms)")
+        yield ctx.fail(f"rollout.rollback_alarms is empty: {why}",
                        at=base, fix=f"list the monitoring.operational alarms that watch {want}, e.g. "
                                     "`rollback_alarms: [my-model-5xx-rate, my-model-p99-latency]`")
         return
@@ -504,14 +734,126 @@ def rollback_alarms(ctx: CheckContext) -> Iterator[Finding]:
                            fix=f"define an alarm with `watches: {kind}` (e.g. on {metric}) in "
                                "monitoring.operational.alarms and add its name to rollout.rollback_alarms")
 
+    acts = yield from _who_acts(ctx, mech, how)
+    if acts is None:
+        problems += 1
     if not problems:
-        note = ""
         home = "monitoring.operational"
         if any(a.name not in defined for a in used):
             home += " or the infrastructure code"
+        yield ctx.ok(f"rollback alarms {described} are defined in {home} and cover {want}; {acts}", at=base)
+
+
+def _who_acts(ctx: CheckContext, mech: str | None, how: str) -> Generator[Finding, None, str | None]:
+    """What happens when a rollback alarm fires, for the pass message; None (with a failure) when nothing does."""
+    rollout = ctx.spec.rollout
+    facts = load_facts()
+    if mech is None:
+        yield ctx.fail("rollout.mechanism is not set and no infrastructure code shows it: whether a firing alarm "
+                       "rolls anything back depends on it (deployment guardrails roll back on their alarms; "
+                       "UpdateEndpointWeightsAndCapacities takes none)", at=("rollout",),
+                       fix="set `rollout.mechanism: guardrails` (UpdateEndpoint with a DeploymentConfig and "
+                           "AutoRollbackConfiguration) or `rollout.mechanism: weights` with "
+                           "`rollout.rollback_automation` (who or what moves the weight back), or name the "
+                           "infrastructure code in infrastructure:")
+        return None
+    if mech == "guardrails":
+        for excl in excluded(ctx, None):
+            yield ctx.fail(f"the rollout uses deployment guardrails ({how}), but {facts.cite(excl)}: their "
+                           "auto-rollback does not run, so these alarms roll nothing back", at=("rollout",),
+                           fix="serve on an instance family guardrails support, or ramp variant weights and name "
+                               "rollout.rollback_automation")
+            return None
         if ctx.pattern == "serverless":
             # Facts §2.3: deployment guardrails (and their auto-rollback) apply to realtime and async endpoints only.
-            note = "; SageMaker deployment guardrails do not cover serverless, so these alarms must drive your " \
-                   "own rollback"
-        yield ctx.ok(f"rollback alarms {described} are defined in {home} and cover {want}{note}",
-                     at=base)
+            return "SageMaker deployment guardrails do not cover serverless, so these alarms must drive your own " \
+                   "rollback"
+        return (f"SageMaker rolls the update back automatically when one fires while it runs "
+                f"(AutoRollbackConfiguration of the DeploymentConfig; {how})")
+    weights = facts.cite(facts.rollout.weights_take_alarms)
+    written = rollout.rollback_automation if rollout else None
+    at = ("rollout", "rollback_automation")
+    if written is None or not written.strip():
+        yield ctx.fail(f"the rollout moves variant weights ({how}), and nothing rolls a weights rollout back by "
+                       f"itself ({weights}): rollout.rollback_automation does not say who or what acts when a "
+                       "rollback alarm fires", at=at if rollout and rollout.rollback_automation is not None
+                       else ("rollout",),
+                       fix="set rollout.rollback_automation to the pager the alarms page (e.g. "
+                           "pagerduty:ml-primary, whose on-call runs operations.rollback) or to the repository path "
+                           "of the automation that moves the weight back (a Lambda handler calling "
+                           "update_endpoint_weights_and_capacities)")
+        return None
+    return (yield from _automation(ctx, written.strip(), at))
+
+
+_WEIGHT_CALLS = ("update_endpoint_weights_and_capacities", "UpdateEndpointWeightsAndCapacities",
+                 "updateEndpointWeightsAndCapacities", "update-endpoint-weights-and-capacities")
+
+
+def _automation(ctx: CheckContext, written: str, at: tuple[str, ...]) -> Generator[Finding, None, str | None]:
+    """A pager target (a person runs operations.rollback) or the code of the automation that shifts the weights."""
+    from mlgate.checks.operations import judge_target
+
+    kind, desc = judge_target(written)
+    ops = ctx.spec.operations
+    if kind == "pager":
+        if ops is None or not (ops.rollback or "").strip():
+            yield ctx.fail(f"rollout.rollback_automation pages {desc}, but operations.rollback is not set: the "
+                           "person paged has no rollback command to run", at=at,
+                           fix="write the weight change that rolls back in operations.rollback and in the runbook")
+            return None
+        return (f"nothing rolls a weights rollout back by itself: when one fires, {desc} is paged and runs "
+                "operations.rollback")
+    if kind in ("placeholder", "slack"):
+        what = "a placeholder" if kind == "placeholder" else "a chat channel, which wakes nobody up"
+        yield ctx.fail(f"rollout.rollback_automation is '{written}', {what}: nobody acts when a rollback alarm "
+                       "fires", at=at, fix="name a pager target or the repository path of the rollback automation")
+        return None
+    try:
+        path = ctx.resolve(written)
+    except EvidenceError as exc:
+        yield ctx.error(f"rollout.rollback_automation '{written}': {exc.message}", at=at)
+        return None
+    rel = ctx.workspace.rel(path)
+    if not path.is_file():
+        yield ctx.fail(f"rollout.rollback_automation is '{written}', neither a pager target nor a file in the "
+                       "repository: nobody is known to act when a rollback alarm fires", at=at,
+                       fix="name a pager target (pagerduty:<service>, opsgenie:<team> ...) or the repository path "
+                           "of the rollback automation's code")
+        return None
+    try:
+        text = ctx.workspace.read_text(path)
+    except EvidenceError as exc:
+        yield ctx.error(f"rollback automation {rel} {exc.message}", at=at)
+        return None
+    line = _weight_call_line(text, python=path.suffix == ".py")
+    if line is None:
+        yield ctx.fail(f"rollback automation {rel} never moves variant weights (no "
+                       "update_endpoint_weights_and_capacities call, no UpdateEndpointWeightsAndCapacities task): "
+                       "it cannot roll a weights rollout back", at=ctx.file(rel),
+                       fix="have it call UpdateEndpointWeightsAndCapacities with the previous variant's weight, or "
+                           "name the code that does")
+        return None
+    return (f"nothing rolls a weights rollout back by itself: when one fires, the automation in {rel}:{line} moves "
+            "the weights (UpdateEndpointWeightsAndCapacities)")
+
+
+def _weight_call_line(text: str, *, python: bool) -> int | None:
+    """The line that shifts the weights: a call (read with ast) in Python, the API's name in any other text (a
+    Step Functions definition, a shell script)."""
+    if python:
+        import ast
+
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return None
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr == _WEIGHT_CALLS[0]:
+                return node.lineno
+        return None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if any(name in line for name in _WEIGHT_CALLS[1:]):
+            return number
+    return None

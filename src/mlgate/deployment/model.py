@@ -7,7 +7,10 @@ deploy scripts) says what gets deployed. `resolve()` (resolve.py) reads both int
   spec wrote, so that a lean spec is complete and a spec that disagrees with the code is judged on the code;
 - `facts`: for each spec path the code speaks to, a `Fact` with its value and origin (the spec line, the IaC
   file:line and the parameter or variable it came through) or why it is known only at deploy time;
-- `variants` / `shadow_variants`: the production and shadow variants the endpoint config deploys.
+- `variants` / `shadow_variants`: the production and shadow variants the endpoint config deploys;
+  `experiment_shadows` those of a shadow test (`AWS::SageMaker::InferenceExperiment` in ShadowMode);
+- `policy`: the endpoint's DeploymentConfig; the rollout mechanism (`rollout.mechanism`, weights or guardrails) is
+  a fact like the others, read from the endpoint config and its DeploymentConfig.
 
 The IAC rules keep comparing the spec as written with the code; the domain rules never see the difference.
 """
@@ -96,7 +99,16 @@ class ResolvedDeployment:
     variant_locations: dict[str, Location] = field(default_factory=dict)
     config_at: Location | None = None  # the endpoint config, when found
     fleet: list[Running] | None = None  # every variant the endpoint config runs (None: no code, or unreadable)
-    update_policy: TrafficPolicy | None = None  # the endpoint's DeploymentConfig (blue/green or rolling), if any
+    # the endpoint's DeploymentConfig (how UpdateEndpoint shifts each new endpoint config), when the code writes one
+    policy: TrafficPolicy | None = None
+    policy_unknown: str | None = None  # why the DeploymentConfig cannot be read before deployment
+    endpoint_at: Location | None = None
+    # instances of each production variant the config deploys, by name (None: a count known only at deploy time)
+    variant_instances: dict[str, int | None] = field(default_factory=dict)
+    # the managed shadow test (AWS::SageMaker::InferenceExperiment in ShadowMode) on this endpoint, and the shadow
+    # variants it runs (beside the config's ShadowProductionVariants)
+    experiment_at: Location | None = None
+    experiment_shadows: list[str] = field(default_factory=list)
 
     def fact(self, path: PathT) -> Fact | None:
         return self.facts.get(tuple(path))

@@ -19,7 +19,16 @@ from pydantic import ValidationError
 from mlgate.deployment.model import Fact, ResolvedDeployment, Running
 from mlgate.errors import EvidenceError
 from mlgate.evidence.iac import infrastructure, model_of, select_endpoint
-from mlgate.evidence.iac.model import EndpointConfig, Infrastructure, ScalingTarget, Value, Variant, show
+from mlgate.evidence.iac.model import (
+    Endpoint,
+    EndpointConfig,
+    Infrastructure,
+    ScalingTarget,
+    Value,
+    Variant,
+    names,
+    show,
+)
 from mlgate.evidence.workspace import Workspace
 from mlgate.result import Location
 from mlgate.spec.load import LoadedSpec
@@ -191,7 +200,7 @@ RESOLVABLE: list[PathT] = [
     ("serving", "vpc"), ("monitoring", "capture", "enabled"), ("monitoring", "capture", "inputs"),
     ("monitoring", "capture", "outputs"), ("monitoring", "capture", "sampling_percent"),
     ("monitoring", "capture", "destination"), ("monitoring", "capture", "kms_key"),
-    ("rollout", "rollback_alarms"), ("rollout", "shadow", "variant"), ("serving", "region"),
+    ("rollout", "rollback_alarms"), ("rollout", "shadow", "variant"), ("serving", "region"), ("rollout", "mechanism"),
 ]
 
 
@@ -255,12 +264,17 @@ def _from_code(spec: Spec, infra: Infrastructure, out: _Collector, resolved: Res
         resolved.problem = selection.problem
         return
     out.put(("serving", "endpoint"), endpoint.name)
-    if endpoint.rollback_alarms or endpoint.policy is not None:
+    resolved.endpoint_at = endpoint.at
+    resolved.policy, resolved.policy_unknown = endpoint.policy, endpoint.deployment_unknown
+    weights = config is not None and not config.unknown and \
+        (mechanism := _mechanism(spec, endpoint, config)) is not None and mechanism.value == "weights"
+    # AutoRollbackConfiguration rolls back an UpdateEndpoint; a weights rollout's alarms may be others, and absent
+    # there they are still the spec's
+    if endpoint.rollback_alarms or (endpoint.policy is not None and not weights):
         alarms = endpoint.rollback_alarms
         unknown = next((a for a in alarms if not a.known), None)
         first = alarms[0].at if alarms else (endpoint.deployment_at or endpoint.at)
         out.put(("rollout", "rollback_alarms"), unknown or Value([show(a.value) for a in alarms], first))
-    resolved.update_policy = endpoint.policy
     if config is None or config.unknown:
         return
     resolved.config_at = config.at
@@ -272,6 +286,10 @@ def _from_code(spec: Spec, infra: Infrastructure, out: _Collector, resolved: Res
         resolved.variants = resolved.shadow_variants = None  # a name known only at deploy time: cannot tell
     resolved.variant_locations = {show(v.name.value): v.at for v in config.variants + config.shadow_variants
                                   if v.name is not None and v.name.known}
+    resolved.variant_instances = {show(v.name.value): _count(v) for v in config.variants
+                                  if v.name is not None and v.name.known}
+    _experiment(infra, endpoint, out, resolved)
+    out.put(("rollout", "mechanism"), _mechanism(spec, endpoint, config))
     out.put(("serving", "pattern"), iac_pattern(config))
     if len(config.shadow_variants) == 1 and config.shadow_variants[0].name is not None:
         out.put(("rollout", "shadow", "variant"), config.shadow_variants[0].name)
@@ -338,6 +356,76 @@ def _fleet(infra: Infrastructure, config: EndpointConfig) -> list[Running]:
             out.append(Running(name, role, show(itype.value) if itype is not None and itype.known else None,
                                number, variant.at, unknown=unknown, artifact=artifact))
     return out
+
+
+def _count(variant: Variant) -> int | None:
+    count = variant.instance_count
+    if count is None or not count.known:
+        return None
+    try:
+        return int(count.value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _mechanism(spec: Spec, endpoint: Endpoint, config: EndpointConfig) -> Value | None:
+    """How the new model takes the traffic, as far as the code shows it (None: it does not, e.g. in the shadow
+    phase, when the canary's endpoint config is not written yet).
+
+    Two production variants, one of them the new model's: the weights split the traffic (weights). One production
+    variant that runs the new model: UpdateEndpoint replaces the old fleet under the same variant name, as the
+    DeploymentConfig says, or blue/green ALL_AT_ONCE without one (guardrails; API BlueGreenUpdatePolicy: "If no
+    update policy is specified, SageMaker uses a blue/green deployment strategy with all at once traffic
+    shifting")."""
+    rollout = spec.rollout
+    canary = rollout.canary.variant if rollout and rollout.canary else None
+    previous = rollout.previous.variant if rollout and rollout.previous else None
+    shadow = rollout.shadow.variant if rollout and rollout.shadow else None
+    variants = config.variants
+    if not variants or any(v.name is None or not v.name.known for v in variants):
+        return None
+    new = named(variants, canary)
+    if len(variants) >= 2:
+        if new is None:
+            return None
+        others = ", ".join(f"'{show(v.name.value)}'" for v in variants if v is not new and v.name is not None)
+        return Value("weights", new.at, source=f"the endpoint config serves the new variant '{canary}' beside "
+                                                f"{others}: their weights split the traffic")
+    if new is None and (named(config.shadow_variants, canary) or named(config.shadow_variants, shadow)
+                        or named(variants, previous)):
+        return None  # the shadow phase: the code does not show how the canary will take the traffic
+    if endpoint.deployment_unknown:
+        return Value(None, endpoint.deployment_at or endpoint.at, unknown=endpoint.deployment_unknown,
+                     placeholder="${DeploymentConfig}")
+    policy = endpoint.policy
+    if policy is not None and policy.type is not None:
+        if not policy.type.known:
+            return Value(None, policy.type.at, unknown=policy.type.unknown, placeholder=policy.type.text)
+        return Value("guardrails", policy.at, source=f"one production variant, replaced by UpdateEndpoint with a "
+                                                     f"{policy.type.text} DeploymentConfig")
+    return Value("guardrails", endpoint.at, source="one production variant and no DeploymentConfig: UpdateEndpoint "
+                                                   "replaces its fleet blue/green, all at once (the API's default)")
+
+
+def _experiment(infra: Infrastructure, endpoint: Endpoint, out: _Collector, resolved: ResolvedDeployment) -> None:
+    """A shadow test (AWS::SageMaker::InferenceExperiment in ShadowMode) on this endpoint hosts its shadow
+    variants as a ShadowProductionVariants config does."""
+    for experiment in infra.experiments:
+        kind = experiment.type
+        if kind is not None and kind.known and show(kind.value) != "ShadowMode":
+            continue
+        if not names(experiment.endpoint, endpoint.id, endpoint.name) or not experiment.shadow_variants:
+            continue
+        resolved.experiment_at = experiment.at
+        resolved.experiment_shadows = [show(name.value) for name, _ in experiment.shadow_variants if name.known]
+        for name, _ in experiment.shadow_variants:
+            if name.known:
+                resolved.variant_locations.setdefault(show(name.value), name.at)
+        if len(experiment.shadow_variants) == 1:
+            name, sampling = experiment.shadow_variants[0]
+            out.put(("rollout", "shadow", "variant"), name)
+            out.put(("rollout", "shadow", "sampling_percent"), sampling, convert=float)
+        return
 
 
 def _artifact_fact(value: Value) -> Fact:

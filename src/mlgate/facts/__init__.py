@@ -97,6 +97,34 @@ class Pattern(_Frozen):
         return next((e for e in self.excludes if e.feature == feature), None)
 
 
+class Rollout(_Frozen):
+    """The two rollout mechanisms' limits: deployment guardrails (DeploymentConfig) and variant weights."""
+
+    weights_take_alarms: Fact
+    wait_interval_s_min: Fact
+    wait_interval_s_max: Fact
+    canary_size_max_percent: Fact
+    linear_step_min_percent: Fact
+    linear_step_max_percent: Fact
+    rolling_batch_min_percent: Fact
+    rolling_batch_max_percent: Fact
+    capacity_unit_instances: Fact
+    max_execution_timeout_s_min: Fact
+    max_execution_timeout_s_max: Fact
+    timeout_exceeds_waits: Fact
+    termination_wait_s_max: Fact
+    default_all_at_once: Fact
+    same_variant_name: Fact
+    shadow_production_variants: Fact
+    excludes: tuple[Exclusion, ...] = ()
+
+    def excluded(self, feature: str) -> Exclusion:
+        found = next((e for e in self.excludes if e.feature == feature), None)
+        if found is None:
+            raise KeyError(f"the facts table has no rollout exclusion {feature}")
+        return found
+
+
 class Instance(Sourced):
     vcpus: int = Field(gt=0)
     memory_gib: float = Field(gt=0)
@@ -143,6 +171,7 @@ class Facts(_Frozen):
     regions: Regions
     instances: dict[str, Instance]
     prices: dict[str, RegionPrices]
+    rollout: Rollout
 
     @model_validator(mode="after")
     def _sources_exist(self) -> Facts:
@@ -164,6 +193,8 @@ class Facts(_Frozen):
             out.extend(pattern.excludes)
         out.append(self.regions)
         out.extend(self.instances.values())
+        out.extend(v for v in self.rollout.__dict__.values() if isinstance(v, Fact))
+        out.extend(self.rollout.excludes)
         for region in self.prices.values():
             out.extend(region.instances.values())
             if region.serverless:

@@ -170,10 +170,22 @@ class Previous(_Node):
 
 
 class Rollout(_Node):
+    mechanism: Literal["weights", "guardrails"] | None = Field(
+        None, description="How the new model takes the traffic, where no infrastructure code shows it: `weights` "
+                          "(the new and the previous variant side by side in one endpoint config, the weights moved "
+                          "with UpdateEndpointWeightsAndCapacities) or `guardrails` (UpdateEndpoint with a "
+                          "DeploymentConfig: blue/green ALL_AT_ONCE, CANARY or LINEAR, or a rolling update, which "
+                          "replaces the fleet under the same variant name).")
     shadow: Shadow | None = None
     canary: Canary | None = None
     previous: Previous | None = None
     rollback_alarms: list[str] = Field(default_factory=list)
+    rollback_automation: str | None = Field(
+        None, description="Weights rollouts: who or what acts when a rollback alarm fires, since "
+                          "UpdateEndpointWeightsAndCapacities takes no alarms and nothing rolls back by itself. A "
+                          "pager target (e.g. pagerduty:ml-primary: a person paged by the alarms runs "
+                          "operations.rollback) or a repository path to the automation's code (a Lambda handler or "
+                          "Step Functions definition that moves the weight back to the previous variant).")
 
 
 class Capture(_Node):

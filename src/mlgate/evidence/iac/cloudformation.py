@@ -30,6 +30,7 @@ from mlgate.evidence.iac.model import (
     Endpoint,
     EndpointConfig,
     Gap,
+    InferenceExperiment,
     Infrastructure,
     MonitoringSchedule,
     SageMakerModel,
@@ -495,6 +496,8 @@ def read_template(t: Template) -> Infrastructure:
             infra.schedules.append(_schedule(t, rid))
         elif kind == "AWS::ApplicationAutoScaling::ScalableTarget":
             infra.targets.append(_target(t, rid))
+        elif kind == "AWS::SageMaker::InferenceExperiment":
+            infra.experiments.append(_experiment(t, rid))
         elif kind in ("AWS::CloudFormation::Stack", "AWS::Serverless::Application"):
             infra.gaps.append(Gap(f"nested stack {rid} is not read", t.loc(("Resources", rid))))
     return infra
@@ -681,6 +684,17 @@ def _target(t: Template, rid: str) -> ScalingTarget:
     p = _props(rid)
     return ScalingTarget(rid, t.value((*p, "ResourceId")), t.value((*p, "ScalableDimension")),
                          t.value((*p, "MinCapacity")), t.value((*p, "MaxCapacity")), t.loc(("Resources", rid)))
+
+
+def _experiment(t: Template, rid: str) -> InferenceExperiment:
+    p = _props(rid)
+    sp = (*p, "ShadowModeConfig")
+    shadows = [(name, t.value((*path, "SamplingPercentage")))
+               for path, item, _ in t.items((*sp, "ShadowModelVariants")) if item is not None
+               for name in [t.value((*path, "ShadowModelVariantName"))] if name is not None]
+    return InferenceExperiment(rid, t.value((*p, "Type")), t.value((*p, "EndpointName")),
+                               t.value((*sp, "SourceModelVariantName")), shadows, t.loc(("Resources", rid)),
+                               condition=t.condition(rid))
 
 
 # -- IAM ---------------------------------------------------------------------------------------------------------------

@@ -192,6 +192,20 @@ class SageMakerModel:
     model_data: Value | None = None  # the (first) container's ModelDataUrl
 
 
+@dataclass
+class InferenceExperiment:
+    """A SageMaker inference experiment (a managed shadow test): which endpoint, which production variant's traffic
+    is copied, to which shadow variants and what share of it."""
+
+    id: str
+    type: Value | None  # ShadowMode is the only type the API defines
+    endpoint: Value | None
+    source_variant: Value | None
+    shadow_variants: list[tuple[Value, Value | None]]  # (ShadowModelVariantName, SamplingPercentage)
+    at: Location
+    condition: str | None = None
+
+
 @dataclass(frozen=True)
 class Gap:
     """Something in the code mlgate cannot read, with its location: a registry module, a dynamic block ..."""
@@ -212,6 +226,7 @@ class Infrastructure:
     schedules: list[MonitoringSchedule] = field(default_factory=list)
     targets: list[ScalingTarget] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
+    experiments: list[InferenceExperiment] = field(default_factory=list)
 
     def merge(self, other: Infrastructure) -> None:
         self.files += other.files
@@ -222,6 +237,7 @@ class Infrastructure:
         self.schedules += other.schedules
         self.targets += other.targets
         self.gaps += other.gaps
+        self.experiments += other.experiments
 
 
 def names(value: Value | None, resource_id: str, resource_name: Value | None) -> bool:
