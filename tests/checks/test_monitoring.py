@@ -110,7 +110,7 @@ CAPTURE_CASES = [
     case("serverless", {"serving.pattern": "serverless"},
          [("fail", "serving.pattern is serverless, and SageMaker serverless endpoints cannot capture data (data "
                    "capture and Model Monitor are among the features serverless excludes): nothing records what the "
-                   "model saw and answered | fix: log every request and response in the caller")]),
+                   "model saw and answered | fix: capture in the application: have the inference code")]),
     case("batch-needs-no-sampling", {"serving.pattern": "batch", f"{CAP}.sampling_percent": DROP},
          [("pass", "capture is enabled for inputs and outputs, every record (batch transform), to s3://")]),
     case("batch-sampling-zero", {"serving.pattern": "batch", f"{CAP}.sampling_percent": 0},
