@@ -76,7 +76,7 @@ def test_a_region_without_sourced_prices_says_so_and_never_prices_us_east_1(repo
     _, out, _ = cli("check", str(repo.root), "--select", "SRV001")
     assert "cost: ml.m5.xlarge × 2 always on: not priced (no price for ml.m5.xlarge in ap-south-1" in out
     _, out, _ = cli("check", str(repo.root), "--select", "SRV001", "--format", "markdown")
-    assert "**not priced**: no price for ml\\.m5\\.xlarge in ap\\-south\\-1" in out
+    assert "**not priced**: no price for ml.m5.xlarge in ap-south-1" in out
 
 
 def test_the_team_prices_a_region_the_table_lacks(repo: Repo) -> None:

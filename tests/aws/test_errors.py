@@ -51,9 +51,10 @@ def test_no_region(churn: tuple[Repo, Account], cli: Cli) -> None:
     _, results, _ = check(cli, repo, "--select", "RLO003")
     assert results["RLO003"]["status"] == "pass"
     # an image in a private registry says nothing of the Region
-    stack = repo.root / "deploy/stack.yaml"
-    stack.write_text(re.sub(r"\d{12}\.dkr\.ecr\.eu-west-1\.amazonaws\.com/", "registry.acme.example/",
-                            stack.read_text()))
+    for rel in ("deploy/stack.yaml", "deploy/params/prod.json"):  # the parameter file gives the image
+        path = repo.root / rel
+        path.write_text(re.sub(r"\d{12}\.dkr\.ecr\.eu-west-1\.amazonaws\.com/", "registry.acme.example/",
+                               path.read_text()))
     _, results, _ = check(cli, repo, "--select", "RLO003")
     assert "no AWS Region to send sts:GetCallerIdentity to: set serving.region in the spec, pass --region, or set " \
            "AWS_REGION" in texts(results["RLO003"], "error")

@@ -148,6 +148,8 @@ def test_sec001_suggested_policy_for_the_examples_passes_sec001(repo: Repo) -> N
         repo.write(f"{example}/{spec['security']['execution_role']['policy']}", policy)
         # the template: the policy is built from what it deploys (capture, every variant's artifact, alarms)
         repo.write(f"{example}/deploy/stack.yaml", (spec_file.parent / "deploy" / "stack.yaml").read_text())
+        for params in (spec_file.parent / "deploy").glob("params/*"):
+            repo.write(f"{example}/deploy/params/{params.name}", params.read_text())
         repo.commit(example)
         result = repo.rule("SEC001", spec=f"{example}/mlgate.yaml")
         assert result.status == "pass", (example, messages(result))
