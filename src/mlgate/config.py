@@ -34,17 +34,24 @@ class Config:
 
 
 def load_config(root: Path) -> Config:
-    """Read `.mlgate.toml`, else `[tool.mlgate]` of `pyproject.toml`, at the repository root."""
+    """Read `.mlgate.toml` or `[tool.mlgate]` of `pyproject.toml`, at the repository root. Both at once is an
+    error: reading one would silently drop the other (an empty `.mlgate.toml` used to discard the team's
+    `[tool.mlgate]`, its `unwaivable` list included)."""
     dedicated = root / ".mlgate.toml"
     pyproject = root / "pyproject.toml"
-    if dedicated.is_file():
-        data, source = _read_toml(dedicated, ".mlgate.toml"), ".mlgate.toml"
-        prefix = ""
-    elif pyproject.is_file():
-        data = _read_toml(pyproject, "pyproject.toml").get("tool", {}).get("mlgate")
-        source, prefix = "pyproject.toml", "tool.mlgate."
-        if data is None:
-            return Config()
+    # anything at .mlgate.toml counts, so a directory, FIFO or dangling symlink there is an error, not "no config"
+    has_dedicated = dedicated.exists() or dedicated.is_symlink()
+    tool = None
+    if pyproject.exists() or pyproject.is_symlink():
+        tool = _read_toml(pyproject, "pyproject.toml").get("tool", {})
+        tool = tool.get("mlgate") if isinstance(tool, dict) else None
+    if has_dedicated and tool is not None:
+        raise UsageError("mlgate is configured twice, by .mlgate.toml and by [tool.mlgate] in pyproject.toml",
+                         path=".mlgate.toml", hint="keep one of them (mlgate reads one config, never a mix)")
+    if has_dedicated:
+        data, source, prefix = _read_toml(dedicated, ".mlgate.toml"), ".mlgate.toml", ""
+    elif tool is not None:
+        data, source, prefix = tool, "pyproject.toml", "tool.mlgate."
     else:
         return Config()
     if not isinstance(data, dict):

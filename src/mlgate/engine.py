@@ -21,6 +21,7 @@ from mlgate.evidence.workspace import Workspace
 from mlgate.registry import Registry, resolve_check
 from mlgate.result import (
     SEVERITY_RANK,
+    ConfigUsed,
     Deployment,
     Finding,
     Location,
@@ -51,6 +52,29 @@ def _matches(rule_id: str, selectors: Iterable[str]) -> bool:
     return any(rule_id == s or rule_id.startswith(s) for s in selectors)
 
 
+def configured_severity(rule: RuleInfo, config: Config) -> Severity:
+    """The severity the config gives a rule: the entry of its ID, else of its longest matching prefix
+    (`SEC = "note"` covers SEC001 and SEC002), else the rule's own."""
+    matching = [s for s in config.settings.severity if _matches(rule.id, [s])]
+    return config.settings.severity[max(matching, key=len)] if matching else rule.severity
+
+
+def unwaivable(rule_id: str, config: Config) -> bool:
+    """Whether the config forbids waiving the rule (by its ID or a prefix: `unwaivable = ["SEC"]`)."""
+    return _matches(rule_id, config.settings.unwaivable)
+
+
+def config_used(registry: Registry, config: Config) -> ConfigUsed:
+    """What the config does to the run, for the reports."""
+    rules = registry.ordered()
+    severities = tuple((r.id, r.severity, configured_severity(r, config)) for r in rules
+                       if configured_severity(r, config) != r.severity)
+    return ConfigUsed(source=config.source,
+                      skipped=tuple(r.id for r in rules if _matches(r.id, config.settings.skip)),
+                      severities=severities,
+                      unwaivable=tuple(r.id for r in rules if unwaivable(r.id, config)))
+
+
 def _validate_selectors(selectors: Iterable[str], registry: Registry, what: str, source: str | None) -> None:
     for sel in selectors:
         if not sel or not any(r.startswith(sel) for r in registry.rules):  # "" would select every rule
@@ -67,7 +91,10 @@ def enabled_rules(registry: Registry, config: Config, options: Options) -> list[
         _validate_selectors(group, registry, what, config.source)
     _validate_selectors(settings.unwaivable, registry, "unwaivable", config.source)
     for rule_id, params in settings.params.items():
-        rule = registry.rules[rule_id]
+        rule = registry.rules.get(rule_id)
+        if rule is None:  # parameters belong to one rule: a prefix would give the same values to different rules
+            raise UsageError(f"params.{rule_id}: parameters are set for one rule ID, not a prefix",
+                             path=config.source, hint="`mlgate explain RULE` lists a rule's parameters")
         unknown = set(params) - set(rule.params)
         if unknown:
             known = ", ".join(sorted(rule.params)) or "none"
@@ -128,7 +155,7 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
             provenance=_provenance(loaded, workspace),
             cost=_cost(loaded, registry, config),
         ))
-    return Report(deployments, fail_on, __version__, rules)
+    return Report(deployments, fail_on, __version__, rules, config_used(registry, config))
 
 
 def rule_params(rule: RuleInfo, config: Config) -> dict[str, Any]:
@@ -160,7 +187,7 @@ def _run_rule(rule: RuleInfo, loaded: LoadedSpec, workspace: Workspace, config: 
         findings = [Finding("pass", "no problem found", spec_loc)]
     if online is not None:  # the rule's online extension, after its offline check (never raises)
         findings += online.findings(ctx)
-    severity: Severity = config.settings.severity.get(rule.id, rule.severity)
+    severity = configured_severity(rule, config)
     return RuleResult(rule, worst_status(f.status for f in findings), severity, findings)
 
 
@@ -200,7 +227,7 @@ def _apply_waivers(loaded: LoadedSpec, results: list[RuleResult], config: Config
         result = by_rule.get(rule_id) if rule_id else None
         if missing:
             state, note = "incomplete", f"does not waive: missing {', '.join(missing)}"
-        elif rule_id in config.settings.unwaivable:
+        elif rule_id and unwaivable(rule_id, config):
             state, note = "forbidden", f"does not waive: {config.source or 'the config'} marks {rule_id} unwaivable"
         elif waiver.expires and waiver.expires < today:
             state, note = "expired", f"does not waive: expired on {waiver.expires.isoformat()}"

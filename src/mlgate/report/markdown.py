@@ -78,6 +78,7 @@ def render(report: Report, **_: Any) -> str:
         "mark": Md(MARK["pass"] if report.ready else MARK["fail"]),
         "verdict": Md("READY" if report.ready else "NOT READY"),
         "headline": _headline(report),
+        "config": report.config.describe(),
         "deployments": [_deployment(d) for d in report.deployments],
         "statuses": [Md(s.upper() if s == "n/a" else s.capitalize()) for s in STATUSES],
         "version": report.tool_version,

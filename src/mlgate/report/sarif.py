@@ -46,7 +46,11 @@ def sarif_log(report: Report) -> dict[str, Any]:
         "informationUri": INFORMATION_URI,
         "rules": [_descriptor(rule, severity.get(rule.id, rule.severity)) for rule in rules],
     }
-    run = {"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}
+    # the team config is part of the pull request: what it skipped, lowered and made unwaivable is shown
+    config = {"executionSuccessful": True, "toolConfigurationNotifications": [
+        {"level": "note", "message": {"text": f"config: {one_line(report.config.describe())}"}}]}
+    run = {"tool": {"driver": driver}, "invocations": [config], "columnKind": "unicodeCodePoints",
+           "results": results, "properties": {"config": report.config.to_json()}}
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
