@@ -1,7 +1,7 @@
 """Operations rules (OPS001-OPS003): a retraining trigger, someone to page, and a rollback the runbook spells out.
 
-OPS003 reads the rollback command without running it: the AWS CLI form is split with `shlex`, the boto3 form is
-parsed with `ast` (literals only, never evaluated).
+OPS003 reads the rollback command without running it: the AWS CLI form is split into shell words
+(`mlgate.evidence.shell`), the boto3 form is parsed with `ast` (literals only, never evaluated).
 """
 
 from __future__ import annotations
@@ -10,13 +10,13 @@ import ast
 import bisect
 import json
 import re
-import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from mlgate.checks import CheckContext
 from mlgate.errors import EvidenceError
+from mlgate.evidence import shell
 from mlgate.parsers import load_json
 from mlgate.result import Finding
 from mlgate.schedules import SCHEDULE_HELP, schedule_problem
@@ -234,20 +234,6 @@ class Unreadable(Exception):
     """A part of the command mlgate cannot read for certain (a variable, a file://, malformed shorthand)."""
 
 
-def _segments(command: str) -> list[list[str]]:
-    """The simple commands of a shell command line (split at &&, ||, ;, |), each as its words."""
-    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
-    lexer.commenters = ""
-    segments: list[list[str]] = [[]]
-    for token in lexer:
-        if token in _SEPARATORS:
-            segments.append([])
-        else:
-            segments[-1].append(token)
-    return [s for s in segments if s]
-
-
 def _aws_call(words: list[str]) -> tuple[str, dict[str, list[str]]] | None:
     """(subcommand, options) of an `aws sagemaker <subcommand> ...` command, or None for anything else."""
     try:
@@ -318,14 +304,14 @@ def _cli_shift(options: dict[str, list[str]]) -> WeightShift:
 def _boto3_shift(command: str) -> WeightShift | None:
     """The boto3 call `update_endpoint_weights_and_capacities(...)` found in `command` (or in one of its shell
     words, e.g. the code of `python -c`), read with `ast` as literals only."""
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        words = []
-    for candidate in [command, *[w for w in words if _AWS_FN in w]]:
-        call = _find_call(candidate)
-        if call is None:
-            continue
+    call = _find_call(command)
+    if call is None:  # the code of `python -c '...'`, read without its shell quoting
+        try:
+            found = [w for w in shell.words(command) if _AWS_FN in w][:_MAX_CALLS]
+        except ValueError:
+            found = []
+        call = next((c for c in map(_find_call, found) if c is not None), None)
+    if call is not None:
         kwargs = {kw.arg: kw.value for kw in call.keywords if kw.arg}
         endpoint = _literal(kwargs.get("EndpointName"), "EndpointName")
         weights = _literal(kwargs.get("DesiredWeightsAndCapacities"), "DesiredWeightsAndCapacities")
@@ -334,23 +320,63 @@ def _boto3_shift(command: str) -> WeightShift | None:
     return None
 
 
-_MAX_PARENS = 200
+# A rollback holds one call: the first few places that name the function are enough, and bound the work (1 MB of
+# `update_endpoint_weights_and_capacities(` repeated took 78 s when every place was tried).
+_MAX_CALLS = 8
+_OPEN, _CLOSE = "([{", ")]}"
+_BRACKET_OR_QUOTE = re.compile(r"[()\[\]{}'\"]")
 
 
 def _find_call(text: str) -> ast.Call | None:
+    """The call of `update_endpoint_weights_and_capacities` in `text`, parsed once from the function's name to its
+    matching parenthesis. Used to be: every closing parenthesis tried in turn, each a parse of the text up to it
+    (a 1 MB command with unbalanced parentheses took 49 s)."""
     start = text.find(_AWS_FN)
-    while start != -1:
-        # Try each closing parenthesis in turn until the text parses (bounded: a call spans few of them).
-        for end in [m.end() for m in re.finditer(r"\)", text[start:])][:_MAX_PARENS]:
+    for _ in range(_MAX_CALLS):
+        if start == -1:
+            return None
+        end = _call_end(text, start + len(_AWS_FN))
+        if end is not None:
             try:
-                node = ast.parse(text[start:start + end], mode="eval").body
+                node = ast.parse(text[start:end], mode="eval").body
             except SyntaxError:
-                continue
+                node = None
             if isinstance(node, ast.Call):
                 return node
-            break
         start = text.find(_AWS_FN, start + 1)
     return None
+
+
+def _call_end(text: str, at: int) -> int | None:
+    """The index after the parenthesis that closes the argument list opening at `at` (blanks allowed before it),
+    skipping brackets and Python strings inside; None when it does not open there or never closes. One pass."""
+    while at < len(text) and text[at] in " \t":
+        at += 1
+    if at >= len(text) or text[at] != "(":
+        return None
+    depth, i, n = 0, at, len(text)
+    while True:
+        found = _BRACKET_OR_QUOTE.search(text, i)  # jump over plain text in C
+        if found is None:
+            return None
+        i = found.start()
+        c = text[i]
+        if c in "'\"":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            i += len(quote)
+            while i < n and not text.startswith(quote, i):
+                i += 2 if text[i] == "\\" else 1
+            if i >= n:
+                return None
+            i += len(quote)
+            continue
+        if c in _OPEN:
+            depth += 1
+        elif c in _CLOSE:
+            depth -= 1
+            if depth == 0:
+                return i + 1 if c == ")" else None
+        i += 1
 
 
 def _literal(node: ast.expr | None, name: str) -> Any:
@@ -487,7 +513,7 @@ def _judge_command(ctx: CheckContext, command: str) -> Iterator[Finding]:
     flat = normalise(command)[0]
     segments: list[list[str]] | None
     try:
-        segments = _segments(flat)
+        segments = shell.simple_commands(flat)
     except ValueError as exc:
         segments, split_error = None, str(exc)
     shift: WeightShift | None = None
