@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -23,6 +23,8 @@ class ConfigModel(BaseModel):
     severity: dict[str, Literal["error", "warning", "note"]] = Field(default_factory=dict)
     params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     unwaivable: list[str] = Field(default_factory=list, description="Rules no waiver may waive.")
+    skip_specs: list[str] = Field(
+        default_factory=list, description="Specs (repo-relative paths) not to check; every other tracked spec is.")
     prices: dict[str, dict[str, Any]] = Field(
         default_factory=dict, description="Price overrides: region -> {ml.<type>: hourly USD, serverless: {...}}.")
 
@@ -66,7 +68,22 @@ def load_config(root: Path) -> Config:
             hint = did_you_mean(str(err["loc"][-1]), ConfigModel.model_fields, "setting")
             raise UsageError(f"unknown setting '{prefix}{loc}'", path=source, hint=hint) from None
         raise UsageError(f"{prefix}{loc}: {err['msg']}", path=source) from None
+    for rel in model.skip_specs:
+        _check_skipped_spec(root, rel, f"{prefix}skip_specs", source)
     return Config(model, source)
+
+
+def _check_skipped_spec(root: Path, rel: str, what: str, source: str) -> None:
+    """An entry of skip_specs names one spec file by its path from the repository root: no pattern, no
+    directory, nothing that is not there (a stale entry would hide the next spec put at that path)."""
+    from mlgate.discover import SPEC_NAMES
+
+    parts = PurePosixPath(rel).parts
+    if (not rel or PurePosixPath(rel).is_absolute() or ".." in parts or any(c in rel for c in "*?[")
+            or parts[-1] not in SPEC_NAMES or not (root / rel).is_file()):
+        raise UsageError(f"{what}: '{rel}' is not a spec file of this repository", path=source,
+                         hint="list each skipped spec by its path from the repository root, e.g. "
+                              "'models/old/mlgate.yaml'")
 
 
 def _read_toml(path: Path, name: str) -> dict[str, Any]:

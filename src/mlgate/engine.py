@@ -72,7 +72,8 @@ def config_used(registry: Registry, config: Config) -> ConfigUsed:
     return ConfigUsed(source=config.source,
                       skipped=tuple(r.id for r in rules if _matches(r.id, config.settings.skip)),
                       severities=severities,
-                      unwaivable=tuple(r.id for r in rules if unwaivable(r.id, config)))
+                      unwaivable=tuple(r.id for r in rules if unwaivable(r.id, config)),
+                      skipped_specs=tuple(config.settings.skip_specs))
 
 
 def _validate_selectors(selectors: Iterable[str], registry: Registry, what: str, source: str | None) -> None:

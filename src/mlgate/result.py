@@ -126,6 +126,7 @@ class ConfigUsed:
     skipped: tuple[str, ...] = ()  # rule IDs the config skips
     severities: tuple[tuple[str, Severity, Severity], ...] = ()  # (rule, its own severity, the config's)
     unwaivable: tuple[str, ...] = ()  # rule IDs no waiver may waive
+    skipped_specs: tuple[str, ...] = ()  # specs not checked
 
     @property
     def lowered(self) -> list[tuple[str, Severity, Severity]]:
@@ -136,6 +137,9 @@ class ConfigUsed:
         if self.source is None:
             return "no config file: every rule runs at its own severity, and every rule may be waived"
         parts = [f"skips {', '.join(self.skipped)}" if self.skipped else "skips no rule"]
+        if self.skipped_specs:
+            parts.append(f"does not check the spec{'s' if len(self.skipped_specs) > 1 else ''} "
+                         f"{', '.join(self.skipped_specs)}")
         lowered = self.lowered
         parts.append("lowers " + ", ".join(f"{r} from {a} to {b}" for r, a, b in lowered) if lowered
                      else "lowers no severity")
@@ -148,7 +152,8 @@ class ConfigUsed:
     def to_json(self) -> dict[str, Any]:
         return {"source": self.source, "skipped": list(self.skipped),
                 "severity": [{"rule": r, "default": a, "configured": b} for r, a, b in self.severities],
-                "unwaivable": list(self.unwaivable), "summary": self.describe()}
+                "unwaivable": list(self.unwaivable), "skipped_specs": list(self.skipped_specs),
+                "summary": self.describe()}
 
 
 @dataclass
