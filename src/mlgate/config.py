@@ -23,6 +23,10 @@ class ConfigModel(BaseModel):
     severity: dict[str, Literal["error", "warning", "note"]] = Field(default_factory=dict)
     params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     unwaivable: list[str] = Field(default_factory=list, description="Rules no waiver may waive.")
+    max_waiver_days: int = Field(
+        default=180, ge=1, le=3660, description="How far away a waiver's expires may be, in days from the run's date.")
+    approvers: list[str] = Field(
+        default_factory=list, description="Who may approve a waiver (approved_by); empty: anyone named.")
     skip_specs: list[str] = Field(
         default_factory=list, description="Specs (repo-relative paths) not to check; every other tracked spec is.")
     prices: dict[str, dict[str, Any]] = Field(

@@ -232,6 +232,13 @@ def _apply_waivers(loaded: LoadedSpec, results: list[RuleResult], config: Config
             state, note = "forbidden", f"does not waive: {config.source or 'the config'} marks {rule_id} unwaivable"
         elif waiver.expires and waiver.expires < today:
             state, note = "expired", f"does not waive: expired on {waiver.expires.isoformat()}"
+        elif waiver.expires and (waiver.expires - today).days > config.settings.max_waiver_days:
+            state, note = "forbidden", (f"does not waive: expires on {waiver.expires.isoformat()}, more than "
+                                        f"{config.settings.max_waiver_days} days away (max_waiver_days of "
+                                        f"{config.source or 'the default config'}); a waiver is a short exception")
+        elif config.settings.approvers and waiver.approved_by not in config.settings.approvers:
+            state, note = "forbidden", (f"does not waive: approved_by '{waiver.approved_by}' is not one of the "
+                                        f"approvers {config.source} lists ({', '.join(config.settings.approvers)})")
         elif result is None:
             state, note = "unused", "matches no rule in this run (the rule is skipped or not selected)"
         elif result.status not in ("fail", "warn"):
