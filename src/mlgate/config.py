@@ -27,6 +27,8 @@ class ConfigModel(BaseModel):
         default=180, ge=1, le=3660, description="How far away a waiver's expires may be, in days from the run's date.")
     approvers: list[str] = Field(
         default_factory=list, description="Who may approve a waiver (approved_by); empty: anyone named.")
+    link_hosts: list[str] = Field(
+        default_factory=list, description="Hosts whose rule docs URLs reports show as links, beside mlgate's own.")
     skip_specs: list[str] = Field(
         default_factory=list, description="Specs (repo-relative paths) not to check; every other tracked spec is.")
     prices: dict[str, dict[str, Any]] = Field(

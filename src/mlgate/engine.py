@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from mlgate import __version__
 from mlgate.aws import AwsSettings
@@ -18,7 +19,7 @@ from mlgate.checks import CheckContext
 from mlgate.config import Config
 from mlgate.errors import EvidenceError, UsageError
 from mlgate.evidence.workspace import Workspace
-from mlgate.registry import Registry, resolve_check
+from mlgate.registry import DOCS_BASE, Registry, resolve_check
 from mlgate.result import (
     SEVERITY_RANK,
     ConfigUsed,
@@ -112,8 +113,17 @@ def enabled_rules(registry: Registry, config: Config, options: Options) -> list[
             continue
         if _matches(rule.id, options.ignore) or _matches(rule.id, settings.skip):
             continue
-        rules.append(rule)
+        rules.append(replace(rule, docs_linked=docs_linked(rule.docs, config)))
     return rules
+
+
+def docs_linked(url: str, config: Config) -> bool:
+    """Whether a rule's docs URL may be a link: mlgate's own docs, or an https URL on a host the config lists. A
+    team rule file comes with the pull request, and a link in the PR comment is one click from a phishing page."""
+    if url.startswith(DOCS_BASE + "#") or url == DOCS_BASE:
+        return True
+    parts = urlsplit(url)
+    return parts.scheme == "https" and not parts.username and parts.hostname in config.settings.link_hosts
 
 
 def _param_kind(value: Any) -> str:

@@ -57,6 +57,7 @@ class RuleInfo:
     params: dict[str, Any] = field(default_factory=dict)
     check: str = ""
     source: str = "built-in"
+    docs_linked: bool = True  # the docs URL may be a link in reports (its host is trusted); else shown as text
 
 
 @dataclass

@@ -145,7 +145,8 @@ def _item(r: RuleResult) -> _Item:
         result=r,
         mark=Md(MARK[r.status]),
         label=Md(" · ".join(label)),
-        link=Md(md_link(r.rule.id, r.rule.docs) if r.rule.docs else md_escape(r.rule.id)),
+        link=Md(md_link(r.rule.id, r.rule.docs) if r.rule.docs and r.rule.docs_linked
+                else f"{md_escape(r.rule.id)} ({md_code(r.rule.docs)})" if r.rule.docs else md_escape(r.rule.id)),
         problems=problems,
         evidence=[f for f in r.findings if f.status == "pass"] if shown else [],
         notes=[f for f in r.findings if f.status == "n/a"] if shown else [],
