@@ -97,10 +97,12 @@ def test_config_skip_severity_and_params(repo: Repo) -> None:
     assert tst1.headline.message == "threshold is 7"  # type: ignore[attr-defined]
 
 
-def test_dedicated_config_file_wins_over_pyproject(repo: Repo) -> None:
+def test_two_config_files_are_an_error(repo: Repo) -> None:
+    # reading one would drop the other silently (an empty .mlgate.toml discarded [tool.mlgate])
     repo.write("pyproject.toml", "[tool.mlgate]\nskip = ['TST001']\n")
     repo.write(".mlgate.toml", "skip = ['TST004']\n")
-    assert set(results(repo, ["TST001", "TST004"])) == {"TST001"}
+    with pytest.raises(UsageError, match="mlgate is configured twice"):
+        results(repo, ["TST001", "TST004"])
 
 
 @pytest.mark.parametrize(

@@ -3,11 +3,20 @@ ARN formats can name."""
 
 from __future__ import annotations
 
-import pytest
+import itertools
+import re
+import time
+from unittest import mock
 
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from mlgate.iam import match
 from mlgate.iam.match import (
     action_matches,
     format_glob,
+    glob_matches,
     globs_overlap,
     is_unrestricted,
     resource_applies,
@@ -105,3 +114,45 @@ def test_format_glob_turns_variables_into_wildcards() -> None:
 ])
 def test_resource_applies(resource: str, formats: tuple[str, ...], expected: bool) -> None:
     assert resource_applies(resource, formats) is expected
+
+
+# -- the matcher against a reference: a regular expression (correct, but it backtracks) ------------------------------
+
+def _reference(pattern: str, text: str) -> bool:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, text, re.DOTALL) is not None
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.text("ab?*", max_size=8), st.text("ab?", max_size=10))
+@example("*?a*", "aa").via("a `?` then the same letter")
+@example("*a?b*", "aaab").via("a partial match to restart from")
+@example("a*?b?*b", "a?bbb").via("a literal `?` in the text")
+def test_glob_matches_agrees_with_a_regular_expression(pattern: str, text: str) -> None:
+    expected = _reference(pattern, text)
+    assert glob_matches(pattern, text) is expected
+    with mock.patch.object(match, "_SHORT_SEGMENT", 0):  # every segment with `?` through the bit-parallel search
+        assert glob_matches(pattern, text) is expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text("ab?*", max_size=4), st.text("ab?*", max_size=4))
+def test_globs_overlap_agrees_with_a_search_for_a_common_text(a: str, b: str) -> None:
+    # a common text, when there is one, is no longer than the two globs together (every `*` may match nothing)
+    texts = ("".join(t) for n in range(len(a) + len(b) + 1) for t in itertools.product("abc", repeat=n))
+    expected = any(_reference(a, t) and _reference(b, t) for t in texts)
+    assert match._overlap(a, b) is expected
+    with mock.patch.object(match, "_SHORT_SEGMENT", 0):
+        assert match._overlap(a, b) is expected
+
+
+@pytest.mark.parametrize(("pattern", "text"), [
+    ("s3:" + "*?" * 9 + "Z", "s3:GetObjectAcl"),  # 29 s with k=8 as a regular expression; k=9 never finished
+    ("*" + "a?" * 16_000 + "b*", "a" * 65_536),  # a long segment with `?`: the bit-parallel search
+    ("*" + "a*" * 30_000 + "b", "a" * 65_536),
+])
+def test_matching_takes_linear_time(pattern: str, text: str) -> None:
+    started = time.perf_counter()
+    assert not glob_matches(pattern, text, ignore_case=True)
+    assert not globs_overlap(pattern, text)
+    assert time.perf_counter() - started < 1

@@ -186,12 +186,15 @@ def _check(args: argparse.Namespace) -> int:
     if sum(1 for _, out in outputs if out is None) > 1:
         raise UsageError("only one --format can go to standard output; give the others an --output FILE")
     aws = _aws_settings(args)
-    loaded = load_specs(args.path)
+    searched = _search_root(args.path)
+    config = load_config(searched)  # before the specs: its skip_specs says which not to load
+    loaded = load_specs(args.path, skip=config.settings.skip_specs)
     roots = {spec.root for spec in loaded}
     if len(roots) > 1:
         raise UsageError("the specs found belong to more than one git repository; check one repository at a time")
     root = roots.pop()
-    config = load_config(root)
+    if root != searched:  # the specs found are in a repository nested below the one searched
+        config = load_config(root)
     registry = load_registry(root)
     report = run(loaded, registry, config, Options(select=args.select, ignore=args.ignore,
                                                     fail_on=args.fail_on, today=_today(), aws=aws))
@@ -228,6 +231,15 @@ def _write(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8", newline="\n")
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _search_root(path: str) -> Path:
+    """The repository (else the directory) a `check PATH` searches: where its config lives."""
+    from mlgate.paths import find_repo_root
+
+    target = Path(path)
+    searched = (target if target.is_dir() else target.parent).resolve()
+    return find_repo_root(searched) or searched
 
 
 def _registry_root(root: Path | None) -> Path | None:
@@ -403,7 +415,7 @@ def _provenance(args: argparse.Namespace) -> int:
     from mlgate.manifest import render_provenance
     from mlgate.registry import load_registry
 
-    loaded = load_specs(args.path)
+    loaded = load_specs(args.path, skip=load_config(_search_root(args.path)).settings.skip_specs)
     report = None
     for root in dict.fromkeys(spec.root for spec in loaded):
         group = [spec for spec in loaded if spec.root == root]
@@ -493,7 +505,7 @@ def _validate(args: argparse.Namespace) -> int:
     from mlgate.registry import load_registry
     from mlgate.textsafe import no_workflow_commands, one_line
 
-    loaded = load_specs(args.path)
+    loaded = load_specs(args.path, skip=load_config(_search_root(args.path)).settings.skip_specs)
     for root in dict.fromkeys(spec.root for spec in loaded):
         registry = load_registry(root)
         # every rule ignored: the engine still validates the config, the waivers and each spec, as check does

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,19 +17,59 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".t
                        ".terraform", "build", "dist"})
 
 
-def find_specs(directory: Path) -> list[Path]:
-    found: list[Path] = []
+def find_specs(directory: Path, root: Path | None = None) -> list[Path]:
+    """The specs at `directory` and below. In a git work tree (`root`), every spec git tracks there is one, in
+    whatever directory it lies: the directories skipped by name (build/, a virtualenv ...) hold what a build makes,
+    and a pull request must not hide a deployment by moving it there or by adding a `pyvenv.cfg` beside it. A
+    symlinked spec is an error (a link names another file, which may be another deployment's spec)."""
+    directory = directory.resolve()  # the walk's paths and git's, comparable
+    found: set[Path] = set()
+    links: set[Path] = set()
     for current, dirs, files in os.walk(directory, followlinks=False):
         here = Path(current)
         # prune in place so os.walk does not descend; a directory with pyvenv.cfg is a virtualenv
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not (here / d / "pyvenv.cfg").exists())
-        found.extend(here / name for name in SPEC_NAMES if name in files and not (here / name).is_symlink())
+        for name in SPEC_NAMES:
+            if name in files:
+                (links if (here / name).is_symlink() else found).add(here / name)
+    for path in _tracked_specs(directory, root):
+        (links if path.is_symlink() else found).add(path)
+    if links:
+        from mlgate.errors import UsageError
+
+        rels = sorted(_shown(p, root or directory) for p in links)
+        raise UsageError(f"{rels[0]} is a symbolic link: mlgate checks the spec file itself"
+                         + (f" (and {len(rels) - 1} more: {', '.join(rels[1:4])})" if len(rels) > 1 else ""),
+                         hint="commit the spec in place of the link")
     return sorted(found, key=lambda p: (len(p.relative_to(directory).parts), p.as_posix()))
 
 
-def load_specs(path: str) -> list[LoadedSpec]:
+def _tracked_specs(directory: Path, root: Path | None) -> list[Path]:
+    """The specs git tracks at `directory` and below (that exist in the work tree); none outside git."""
+    if root is None:
+        return []
+    from mlgate.errors import EvidenceError
+    from mlgate.evidence.git import GitRepo
+
+    try:
+        under = directory.relative_to(root.resolve()).as_posix()
+        tracked = GitRepo(root).tracked_under("" if under == "." else under)
+    except (EvidenceError, ValueError):  # not a work tree git can read: the walk alone
+        return []
+    return [root / rel for rel in tracked if rel.rsplit("/", 1)[-1] in SPEC_NAMES and os.path.lexists(root / rel)]
+
+
+def _shown(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def load_specs(path: str, skip: Collection[str] = ()) -> list[LoadedSpec]:
     """Every spec at `path` (a spec file, or a directory searched below), loaded and validated, each confined to
-    the git work tree that holds it (or to the searched directory outside git). Raises UsageError."""
+    the git work tree that holds it (or to the searched directory outside git), but those `skip` lists
+    (repo-relative: the config's `skip_specs`). Raises UsageError."""
     from mlgate.errors import UsageError
     from mlgate.paths import find_repo_root
     from mlgate.spec.load import load_spec
@@ -36,16 +77,20 @@ def load_specs(path: str) -> list[LoadedSpec]:
     target = Path(path)
     if not target.exists():
         raise UsageError(f"{path}: no such file or directory")
+    searched = (target if target.is_dir() else target.parent).resolve()
+    repo_root = find_repo_root(searched)
     if target.is_dir():
-        specs = find_specs(target)
+        specs = [s for s in find_specs(target, repo_root) if _shown(s.resolve(), repo_root or searched)
+                 not in skip]
+        if not specs and skip:
+            raise UsageError(f"every mlgate.yaml in {target.resolve()} or below is listed in skip_specs")
         if not specs:
             raise UsageError(f"no mlgate.yaml found in {target.resolve()} or below (skipped .git, virtualenvs, "
                              "node_modules)", hint="write one: see the reference spec in the README, or run "
                                                    "`mlgate init`")
     else:
         specs = [target]
-    searched = (target if target.is_dir() else target.parent).resolve()
-    fallback_root = find_repo_root(searched) or searched
+    fallback_root = repo_root or searched
     return [load_spec(s, root=find_repo_root(s.resolve().parent) or fallback_root) for s in specs]
 
 

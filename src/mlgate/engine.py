@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from mlgate import __version__
 from mlgate.aws import AwsSettings
@@ -19,9 +20,10 @@ from mlgate.config import Config
 from mlgate.deployment import ResolvedDeployment, resolve
 from mlgate.errors import EvidenceError, UsageError
 from mlgate.evidence.workspace import Workspace
-from mlgate.registry import Registry, resolve_check
+from mlgate.registry import DOCS_BASE, Registry, resolve_check
 from mlgate.result import (
     SEVERITY_RANK,
+    ConfigUsed,
     Deployment,
     Finding,
     Location,
@@ -52,6 +54,30 @@ def _matches(rule_id: str, selectors: Iterable[str]) -> bool:
     return any(rule_id == s or rule_id.startswith(s) for s in selectors)
 
 
+def configured_severity(rule: RuleInfo, config: Config) -> Severity:
+    """The severity the config gives a rule: the entry of its ID, else of its longest matching prefix
+    (`SEC = "note"` covers SEC001 and SEC002), else the rule's own."""
+    matching = [s for s in config.settings.severity if _matches(rule.id, [s])]
+    return config.settings.severity[max(matching, key=len)] if matching else rule.severity
+
+
+def unwaivable(rule_id: str, config: Config) -> bool:
+    """Whether the config forbids waiving the rule (by its ID or a prefix: `unwaivable = ["SEC"]`)."""
+    return _matches(rule_id, config.settings.unwaivable)
+
+
+def config_used(registry: Registry, config: Config) -> ConfigUsed:
+    """What the config does to the run, for the reports."""
+    rules = registry.ordered()
+    severities = tuple((r.id, r.severity, configured_severity(r, config)) for r in rules
+                       if configured_severity(r, config) != r.severity)
+    return ConfigUsed(source=config.source,
+                      skipped=tuple(r.id for r in rules if _matches(r.id, config.settings.skip)),
+                      severities=severities,
+                      unwaivable=tuple(r.id for r in rules if unwaivable(r.id, config)),
+                      skipped_specs=tuple(config.settings.skip_specs))
+
+
 def _validate_selectors(selectors: Iterable[str], registry: Registry, what: str, source: str | None) -> None:
     for sel in selectors:
         if not sel or not any(r.startswith(sel) for r in registry.rules):  # "" would select every rule
@@ -68,7 +94,10 @@ def enabled_rules(registry: Registry, config: Config, options: Options) -> list[
         _validate_selectors(group, registry, what, config.source)
     _validate_selectors(settings.unwaivable, registry, "unwaivable", config.source)
     for rule_id, params in settings.params.items():
-        rule = registry.rules[rule_id]
+        rule = registry.rules.get(rule_id)
+        if rule is None:  # parameters belong to one rule: a prefix would give the same values to different rules
+            raise UsageError(f"params.{rule_id}: parameters are set for one rule ID, not a prefix",
+                             path=config.source, hint="`mlgate explain RULE` lists a rule's parameters")
         unknown = set(params) - set(rule.params)
         if unknown:
             known = ", ".join(sorted(rule.params)) or "none"
@@ -85,8 +114,17 @@ def enabled_rules(registry: Registry, config: Config, options: Options) -> list[
             continue
         if _matches(rule.id, options.ignore) or _matches(rule.id, settings.skip):
             continue
-        rules.append(rule)
+        rules.append(replace(rule, docs_linked=docs_linked(rule.docs, config)))
     return rules
+
+
+def docs_linked(url: str, config: Config) -> bool:
+    """Whether a rule's docs URL may be a link: mlgate's own docs, or an https URL on a host the config lists. A
+    team rule file comes with the pull request, and a link in the PR comment is one click from a phishing page."""
+    if url.startswith(DOCS_BASE + "#") or url == DOCS_BASE:
+        return True
+    parts = urlsplit(url)
+    return parts.scheme == "https" and not parts.username and parts.hostname in config.settings.link_hosts
 
 
 def _param_kind(value: Any) -> str:
@@ -134,7 +172,7 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
             evaluation=_evaluation(loaded, workspace, registry, config, options.today),
             rollout=_rollout_plan(loaded),
         ))
-    return Report(deployments, fail_on, __version__, rules)
+    return Report(deployments, fail_on, __version__, rules, config_used(registry, config))
 
 
 def rule_params(rule: RuleInfo, config: Config) -> dict[str, Any]:
@@ -167,7 +205,7 @@ def _run_rule(rule: RuleInfo, loaded: LoadedSpec, workspace: Workspace, config: 
         findings = [Finding("pass", "no problem found", spec_loc)]
     if online is not None:  # the rule's online extension, after its offline check (never raises)
         findings += online.findings(ctx)
-    severity: Severity = config.settings.severity.get(rule.id, rule.severity)
+    severity = configured_severity(rule, config)
     return RuleResult(rule, worst_status(f.status for f in findings), severity, findings)
 
 
@@ -207,10 +245,17 @@ def _apply_waivers(loaded: LoadedSpec, results: list[RuleResult], config: Config
         result = by_rule.get(rule_id) if rule_id else None
         if missing:
             state, note = "incomplete", f"does not waive: missing {', '.join(missing)}"
-        elif rule_id in config.settings.unwaivable:
+        elif rule_id and unwaivable(rule_id, config):
             state, note = "forbidden", f"does not waive: {config.source or 'the config'} marks {rule_id} unwaivable"
         elif waiver.expires and waiver.expires < today:
             state, note = "expired", f"does not waive: expired on {waiver.expires.isoformat()}"
+        elif waiver.expires and (waiver.expires - today).days > config.settings.max_waiver_days:
+            state, note = "forbidden", (f"does not waive: expires on {waiver.expires.isoformat()}, more than "
+                                        f"{config.settings.max_waiver_days} days away (max_waiver_days of "
+                                        f"{config.source or 'the default config'}); a waiver is a short exception")
+        elif config.settings.approvers and waiver.approved_by not in config.settings.approvers:
+            state, note = "forbidden", (f"does not waive: approved_by '{waiver.approved_by}' is not one of the "
+                                        f"approvers {config.source} lists ({', '.join(config.settings.approvers)})")
         elif result is None:
             state, note = "unused", "matches no rule in this run (the rule is skipped or not selected)"
         elif result.status not in ("fail", "warn"):

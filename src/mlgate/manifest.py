@@ -42,12 +42,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from mlgate import __version__
 from mlgate.errors import EvidenceError, UsageError
+from mlgate.evidence.git import public_url
 from mlgate.parsers import load_json
 from mlgate.yamlload import Document, YamlError, parse_yaml
 
@@ -229,14 +230,6 @@ def sha256_file(path: Path, *, root: Path | None = None) -> tuple[str, int]:
             digest.update(chunk)
             size += len(chunk)
     return digest.hexdigest(), size
-
-
-def public_url(url: str) -> str:
-    """A remote URL without credentials (`https://user:token@host/x` -> `https://host/x`)."""
-    parts = urlsplit(url)
-    if parts.scheme and parts.netloc and "@" in parts.netloc:
-        return urlunsplit(parts._replace(netloc=parts.netloc.rsplit("@", 1)[1]))
-    return url
 
 
 def same_repository(a: str, b: str) -> bool:

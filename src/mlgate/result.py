@@ -62,6 +62,7 @@ class RuleInfo:
     check: str = ""
     source: str = "built-in"
     evidence: str | None = None  # what evidence satisfies the rule, when its file says
+    docs_linked: bool = True  # the docs URL may be a link in reports (its host is trusted); else shown as text
 
 
 @dataclass
@@ -148,12 +149,52 @@ class Deployment:
         return Counter(r.status for r in self.results)
 
 
+@dataclass(frozen=True)
+class ConfigUsed:
+    """What the team config did to the run. A pull request can change the config, so every report says which file
+    was read and what it skipped, lowered and made unwaivable."""
+
+    source: str | None = None  # repo-relative file; None: no config
+    skipped: tuple[str, ...] = ()  # rule IDs the config skips
+    severities: tuple[tuple[str, Severity, Severity], ...] = ()  # (rule, its own severity, the config's)
+    unwaivable: tuple[str, ...] = ()  # rule IDs no waiver may waive
+    skipped_specs: tuple[str, ...] = ()  # specs not checked
+
+    @property
+    def lowered(self) -> list[tuple[str, Severity, Severity]]:
+        return [s for s in self.severities if SEVERITY_RANK[s[2]] < SEVERITY_RANK[s[1]]]
+
+    def describe(self) -> str:
+        """One line: `.mlgate.toml: skips REP001; lowers SEC001 from error to note; unwaivable: SEC001`."""
+        if self.source is None:
+            return "no config file: every rule runs at its own severity, and every rule may be waived"
+        parts = [f"skips {', '.join(self.skipped)}" if self.skipped else "skips no rule"]
+        if self.skipped_specs:
+            parts.append(f"does not check the spec{'s' if len(self.skipped_specs) > 1 else ''} "
+                         f"{', '.join(self.skipped_specs)}")
+        lowered = self.lowered
+        parts.append("lowers " + ", ".join(f"{r} from {a} to {b}" for r, a, b in lowered) if lowered
+                     else "lowers no severity")
+        raised = [s for s in self.severities if s not in lowered]
+        if raised:
+            parts.append("raises " + ", ".join(f"{r} from {a} to {b}" for r, a, b in raised))
+        parts.append(f"unwaivable: {', '.join(self.unwaivable)}" if self.unwaivable else "no rule is unwaivable")
+        return f"{self.source}: {'; '.join(parts)}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"source": self.source, "skipped": list(self.skipped),
+                "severity": [{"rule": r, "default": a, "configured": b} for r, a, b in self.severities],
+                "unwaivable": list(self.unwaivable), "skipped_specs": list(self.skipped_specs),
+                "summary": self.describe()}
+
+
 @dataclass
 class Report:
     deployments: list[Deployment]
     fail_on: Severity
     tool_version: str
     rules: list[RuleInfo]
+    config: ConfigUsed = field(default_factory=ConfigUsed)
 
     @property
     def ready(self) -> bool:

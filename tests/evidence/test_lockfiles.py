@@ -132,7 +132,8 @@ def test_requirements_every_line_must_be_a_pin() -> None:
     assert lock.packages["pywin32"][0].exact
     assert lock.packages["lib"][0].exact
     assert lock.hash_coverage() == (1, 9)  # -e . counts: pip refuses an editable in hash-checking mode
-    assert lock.options == ["--index-url https://registry.example/simple"]
+    (option,) = lock.options
+    assert (option.line, option.name, option.value) == (2, "--index-url", "https://registry.example/simple")
 
 
 def test_requirements_follow_includes_with_a_reader() -> None:

@@ -126,13 +126,15 @@ def test_spec_that_is_a_symlink_out(model: Model, cli: Cli, outside: Path) -> No
     _assert_secret_not_shown(outcome.err)
 
 
-def test_discovery_skips_symlinked_specs(model: Model, cli: Cli, outside: Path) -> None:
-    (outside / "mlgate.yaml").write_text("version: 1\n", encoding="utf-8")
+def test_discovery_refuses_symlinked_specs(model: Model, cli: Cli, outside: Path) -> None:
+    # issue 18: a silent skip let a pull request drop a deployment from the run by making its spec a link
+    (outside / "mlgate.yaml").write_text("version: 1\nmodel: {name: " + SECRET + "}\n", encoding="utf-8")
     (model.root / "other").mkdir()
     (model.root / "other" / "mlgate.yaml").symlink_to(outside / "mlgate.yaml")
     outcome = check(cli, model.root)
-    assert outcome.report is not None
-    assert [d["spec"] for d in outcome.report["deployments"]] == ["mlgate.yaml"]
+    assert outcome.code == 2
+    assert "other/mlgate.yaml is a symbolic link: mlgate checks the spec file itself" in outcome.err
+    _assert_secret_not_shown(outcome.err)
 
 
 # -- FIFOs: every reader refuses one before opening it, so nothing blocks --------------------------------------------
@@ -196,9 +198,12 @@ def test_fifo_config_and_specs(model: Model, cli: Cli, rel: str, expected: str) 
     assert expected in outcome.err
 
 
-def test_fifo_config_is_ignored_without_blocking(model: Model, cli: Cli) -> None:
+def test_fifo_config_is_an_error_without_blocking(model: Model, cli: Cli) -> None:
+    # anything at .mlgate.toml is the config (issue 18): not a regular file is an error, never "no config"
     os.mkfifo(model.root / ".mlgate.toml")
-    assert check(cli, model.root, "--select", "OPS003", seconds=20).code == 0
+    outcome = check(cli, model.root, "--select", "OPS003", seconds=20)
+    assert outcome.code == 2
+    assert ".mlgate.toml: is a FIFO (named pipe), not a regular file" in outcome.err
 
 
 def test_socket_is_not_read(model: Model, cli: Cli) -> None:

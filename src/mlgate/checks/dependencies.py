@@ -138,6 +138,7 @@ def _lock_problems(ctx: CheckContext, lock: LockFile, rel: str) -> Iterator[Find
                            "`uv pip compile --generate-hashes`), which pins every package with ==")
     if lock.kind.key != "requirements":
         return
+    yield from _package_sources(ctx, lock, rel)
     hashed, total = lock.hash_coverage()
     if 0 < hashed < total:
         missing = sorted(name for name, pkgs in lock.packages.items() if any(p.hashed is False for p in pkgs))
@@ -147,6 +148,29 @@ def _lock_problems(ctx: CheckContext, lock: LockFile, rel: str) -> Iterator[Find
     elif hashed == 0 and ctx.params.get("require_hashes"):
         yield ctx.fail(f"{rel} has no --hash on any requirement; this team requires hashes (require_hashes)",
                        at=_AT_LOCK, fix="regenerate it with `pip-compile --generate-hashes`")
+
+
+# pip options that add or replace where packages come from: a name published on a second index can win over
+# the one the lock meant (dependency confusion), and --trusted-host turns off TLS checks for a host.
+_SOURCE_OPTIONS = {
+    "--extra-index-url": "makes pip also look on {value}, where a package of the same name and a higher version "
+                         "wins over the one the lock meant (dependency confusion)",
+    "--index-url": "makes pip install from {value} instead of PyPI",
+    "--find-links": "makes pip also take packages from {value}, beside the index",
+    "--trusted-host": "makes pip trust {value} without checking its TLS certificate",
+}
+
+
+def _package_sources(ctx: CheckContext, lock: LockFile, rel: str) -> Iterator[Finding]:
+    allowed = [str(a) for a in ctx.params.get("allowed_indexes") or []]
+    for option in lock.options:
+        why = _SOURCE_OPTIONS.get(option.name)
+        if why is None or option.value in allowed:
+            continue
+        yield ctx.fail(f"`{option.text}` {why.format(value=option.value or '(nothing)')}",
+                       at=ctx.file(option.file or rel, option.line),
+                       fix=f"remove it and install from PyPI with the hashes of the lock, or, for the team's own "
+                           f"index, add {option.value or 'its URL'} to REP002's allowed_indexes parameter")
 
 
 def _hash_note(lock: LockFile) -> str:

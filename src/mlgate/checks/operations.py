@@ -1,7 +1,7 @@
 """Operations rules (OPS001-OPS003): a retraining trigger, someone to page, and a rollback the runbook spells out.
 
-OPS003 reads the rollback command without running it: the AWS CLI form is split with `shlex`, the boto3 form is
-parsed with `ast` (literals only, never evaluated).
+OPS003 reads the rollback command without running it: the AWS CLI form is split into shell words
+(`mlgate.evidence.shell`), the boto3 form is parsed with `ast` (literals only, never evaluated).
 """
 
 from __future__ import annotations
@@ -10,14 +10,14 @@ import ast
 import bisect
 import json
 import re
-import shlex
 from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.checks import CheckContext
 from mlgate.checks.guardrails import mechanism
 from mlgate.errors import EvidenceError
+from mlgate.evidence import shell
 from mlgate.facts import load_facts
 from mlgate.parsers import load_json
 from mlgate.result import Finding
@@ -169,6 +169,7 @@ def on_call(ctx: CheckContext) -> Iterator[Finding]:
 _OPS = ("operations",)
 _ROLLBACK = ("operations", "rollback")
 _CONTINUATION = re.compile(r"\\(?=[ \t]*\r?\n)")
+_CONTINUED_LINE = re.compile(r"\\[ \t]*\r?\n")  # the backslash and the line break: one line for the shell
 _AWS_FN = "update_endpoint_weights_and_capacities"
 _AWS_SUB = "update-endpoint-weights-and-capacities"
 _SEPARATORS = {"&&", "||", ";", "|", "&", ";;", "(", ")"}
@@ -208,6 +209,21 @@ def find_command(runbook: str, command: str) -> int | None:
     return None
 
 
+def without_html_comments(text: str) -> str:
+    """`text` with every HTML comment (`<!-- ... -->`, which Markdown does not show) blanked, line breaks kept so
+    line numbers hold. An unclosed comment runs to the end, as in CommonMark. One pass."""
+    out: list[str] = []
+    at = 0
+    while (start := text.find("<!--", at)) != -1:
+        end = text.find("-->", start + 4)
+        end = len(text) if end == -1 else end + 3
+        out.append(text[at:start])
+        out.append(" " + "\n" * text.count("\n", start, end))  # a blank: `a<!-- -->b` is two words
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
 def _nearest_line(runbook: str, command: str) -> tuple[int, str] | None:
     """A runbook line that mentions the same operation as `command` (for a "differs from" hint)."""
     words = normalise(command)[0].split(" ")
@@ -230,46 +246,64 @@ class WeightShift:
     form: str
     endpoint: Any
     entries: list[Any]
+    region: str | None = None  # where the call goes, when the command says
+    repeated: list[str] = field(default_factory=list)  # options given more than once (the CLI uses the last)
 
 
 class Unreadable(Exception):
     """A part of the command mlgate cannot read for certain (a variable, a file://, malformed shorthand)."""
 
 
-def _segments(command: str) -> list[list[str]]:
-    """The simple commands of a shell command line (split at &&, ||, ;, |), each as its words."""
-    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
-    lexer.whitespace_split = True
-    lexer.commenters = ""
-    segments: list[list[str]] = [[]]
-    for token in lexer:
-        if token in _SEPARATORS:
-            segments.append([])
-        else:
-            segments[-1].append(token)
-    return [s for s in segments if s]
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+# commands that run the words after them (their own options aside): `env AWS_REGION=x aws ...`
+_RUNNERS = frozenset({"env", "command", "exec", "time", "nohup"})
 
 
-def _aws_call(words: list[str]) -> tuple[str, dict[str, list[str]]] | None:
-    """(subcommand, options) of an `aws sagemaker <subcommand> ...` command, or None for anything else."""
+@dataclass
+class AwsCall:
+    """An `aws sagemaker <subcommand>` command: each option with the values of each time it is given."""
+
+    subcommand: str
+    options: dict[str, list[list[str]]]
+    region: str | None  # --region, else AWS_REGION or AWS_DEFAULT_REGION assigned before the command
+
+    def last(self, name: str) -> list[str] | None:
+        """The values the AWS CLI uses for `name`: those of its last occurrence."""
+        given = self.options.get(name)
+        return given[-1] if given else None
+
+
+def _aws_call(words: list[str]) -> AwsCall | None:
+    """The `aws sagemaker <subcommand> ...` command `words` runs, or None. `aws` must be the command the shell runs
+    (after variable assignments and `env`): in `echo aws sagemaker ...` it is a word that echo prints."""
+    start, env = 0, {}
+    while start < len(words) and (_ASSIGNMENT.match(words[start]) or words[start] in _RUNNERS
+                                  or (start and words[start - 1] == "env" and words[start].startswith("-"))):
+        if _ASSIGNMENT.match(words[start]):
+            name, _, value = words[start].partition("=")
+            env[name] = value
+        start += 1
+    if start >= len(words) or words[start].rsplit("/", 1)[-1] != "aws":
+        return None
     try:
-        start = next(i for i, w in enumerate(words) if w.rsplit("/", 1)[-1] == "aws")
         service = words.index("sagemaker", start)
-    except (StopIteration, ValueError):
+    except ValueError:
         return None
     if service + 1 >= len(words):
         return None
-    options: dict[str, list[str]] = {}
+    options: dict[str, list[list[str]]] = {}
     current: list[str] | None = None
     for word in words[start + 1:service] + words[service + 2:]:
         if word.startswith("--"):
             name, eq, value = word.partition("=")
-            current = options.setdefault(name, [])
-            if eq:
-                current.append(value)
+            current = [value] if eq else []
+            options.setdefault(name, []).append(current)
         elif current is not None:
             current.append(word)
-    return words[service + 1], options
+    call = AwsCall(words[service + 1], options, None)
+    region = call.last("--region")
+    call.region = region[0] if region else env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+    return call
 
 
 def _split_top(text: str, sep: str) -> list[str]:
@@ -299,12 +333,18 @@ def _shorthand(value: str) -> dict[str, str]:
     return entry
 
 
-def _cli_shift(options: dict[str, list[str]]) -> WeightShift:
-    endpoint_values = options.get("--endpoint-name", [])
+# options the AWS CLI takes once: given twice, it sends the last, which a reader of the first does not expect
+_SINGLE_OPTIONS = ("--endpoint-name", "--desired-weights-and-capacities", "--region", "--profile")
+
+
+def _cli_shift(call: AwsCall) -> WeightShift:
+    endpoint_values = call.last("--endpoint-name")
     endpoint = endpoint_values[0] if endpoint_values else None
-    values = options.get("--desired-weights-and-capacities")
+    repeated = [f"{name} ({', '.join(' '.join(v) for v in call.options[name])})" for name in _SINGLE_OPTIONS
+                if len(call.options.get(name, [])) > 1]
+    values = call.last("--desired-weights-and-capacities")
     if values is None or not values:
-        return WeightShift("aws CLI", endpoint, [])
+        return WeightShift("aws CLI", endpoint, [], call.region, repeated)
     joined = " ".join(values).strip()
     if joined.startswith("file://"):
         raise Unreadable(f"the weights come from {joined}, which mlgate does not read")
@@ -313,21 +353,21 @@ def _cli_shift(options: dict[str, list[str]]) -> WeightShift:
             data = load_json(joined)
         except json.JSONDecodeError as exc:
             raise Unreadable(f"--desired-weights-and-capacities is not valid JSON: {exc.msg}") from None
-        return WeightShift("aws CLI", endpoint, data if isinstance(data, list) else [data])
-    return WeightShift("aws CLI", endpoint, [_shorthand(v) for v in values])
+        return WeightShift("aws CLI", endpoint, data if isinstance(data, list) else [data], call.region, repeated)
+    return WeightShift("aws CLI", endpoint, [_shorthand(v) for v in values], call.region, repeated)
 
 
 def _boto3_shift(command: str) -> WeightShift | None:
     """The boto3 call `update_endpoint_weights_and_capacities(...)` found in `command` (or in one of its shell
     words, e.g. the code of `python -c`), read with `ast` as literals only."""
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        words = []
-    for candidate in [command, *[w for w in words if _AWS_FN in w]]:
-        call = _find_call(candidate)
-        if call is None:
-            continue
+    call = _find_call(command)
+    if call is None:  # the code of `python -c '...'`, read without its shell quoting
+        try:
+            found = [w for w in shell.words(command) if _AWS_FN in w][:_MAX_CALLS]
+        except ValueError:
+            found = []
+        call = next((c for c in map(_find_call, found) if c is not None), None)
+    if call is not None:
         kwargs = {kw.arg: kw.value for kw in call.keywords if kw.arg}
         endpoint = _literal(kwargs.get("EndpointName"), "EndpointName")
         weights = _literal(kwargs.get("DesiredWeightsAndCapacities"), "DesiredWeightsAndCapacities")
@@ -336,23 +376,63 @@ def _boto3_shift(command: str) -> WeightShift | None:
     return None
 
 
-_MAX_PARENS = 200
+# A rollback holds one call: the first few places that name the function are enough, and bound the work (1 MB of
+# `update_endpoint_weights_and_capacities(` repeated took 78 s when every place was tried).
+_MAX_CALLS = 8
+_OPEN, _CLOSE = "([{", ")]}"
+_BRACKET_OR_QUOTE = re.compile(r"[()\[\]{}'\"]")
 
 
 def _find_call(text: str) -> ast.Call | None:
+    """The call of `update_endpoint_weights_and_capacities` in `text`, parsed once from the function's name to its
+    matching parenthesis. Used to be: every closing parenthesis tried in turn, each a parse of the text up to it
+    (a 1 MB command with unbalanced parentheses took 49 s)."""
     start = text.find(_AWS_FN)
-    while start != -1:
-        # Try each closing parenthesis in turn until the text parses (bounded: a call spans few of them).
-        for end in [m.end() for m in re.finditer(r"\)", text[start:])][:_MAX_PARENS]:
+    for _ in range(_MAX_CALLS):
+        if start == -1:
+            return None
+        end = _call_end(text, start + len(_AWS_FN))
+        if end is not None:
             try:
-                node = ast.parse(text[start:start + end], mode="eval").body
+                node = ast.parse(text[start:end], mode="eval").body
             except SyntaxError:
-                continue
+                node = None
             if isinstance(node, ast.Call):
                 return node
-            break
         start = text.find(_AWS_FN, start + 1)
     return None
+
+
+def _call_end(text: str, at: int) -> int | None:
+    """The index after the parenthesis that closes the argument list opening at `at` (blanks allowed before it),
+    skipping brackets and Python strings inside; None when it does not open there or never closes. One pass."""
+    while at < len(text) and text[at] in " \t":
+        at += 1
+    if at >= len(text) or text[at] != "(":
+        return None
+    depth, i, n = 0, at, len(text)
+    while True:
+        found = _BRACKET_OR_QUOTE.search(text, i)  # jump over plain text in C
+        if found is None:
+            return None
+        i = found.start()
+        c = text[i]
+        if c in "'\"":
+            quote = c * 3 if text.startswith(c * 3, i) else c
+            i += len(quote)
+            while i < n and not text.startswith(quote, i):
+                i += 2 if text[i] == "\\" else 1
+            if i >= n:
+                return None
+            i += len(quote)
+            continue
+        if c in _OPEN:
+            depth += 1
+        elif c in _CLOSE:
+            depth -= 1
+            if depth == 0:
+                return i + 1 if c == ")" else None
+        i += 1
 
 
 def _literal(node: ast.expr | None, name: str) -> Any:
@@ -371,8 +451,8 @@ def _redeploy(segments: list[list[str]], command: str) -> str | None:
     """How `command` redeploys the endpoint, or None."""
     for words in segments:
         aws = _aws_call(words)
-        if aws and aws[0] in ("update-endpoint", "create-endpoint"):
-            return f"aws sagemaker {aws[0]}"
+        if aws and aws.subcommand in ("update-endpoint", "create-endpoint"):
+            return f"aws sagemaker {aws.subcommand}"
         names = [w.rsplit("/", 1)[-1] for w in words]
         if "terraform" in names and "apply" in names:
             return "terraform apply"
@@ -416,6 +496,16 @@ def _judge_shift(ctx: CheckContext, shift: WeightShift) -> Iterator[Finding]:
         problems += 1
         yield ctx.fail(f"the rollback command moves traffic on endpoint '{shift.endpoint}', but this deployment's "
                        f"endpoint is '{endpoint}'", at=_ROLLBACK, fix=f"write {fix_cmd}")
+    for repeated in shift.repeated:
+        problems += 1
+        yield ctx.fail(f"the rollback command gives {repeated}: the AWS CLI sends the last one, which a reader of "
+                       "the first does not expect", at=_ROLLBACK, fix=f"give each option once: {fix_cmd}")
+    region = ctx.spec.serving.region if ctx.spec.serving else None
+    if shift.region is not None and region is not None and shift.region != region:
+        problems += 1
+        yield ctx.fail(f"the rollback command calls Region {shift.region}, but the endpoint is in {region} "
+                       "(serving.region): there it finds no such endpoint, or another one", at=_ROLLBACK,
+                       fix=f"drop --region (and AWS_REGION) or give {region}")
 
     if not shift.entries:
         problems += 1
@@ -518,21 +608,72 @@ def _kept_variants(ctx: CheckContext, shift: WeightShift) -> Generator[Finding, 
     return True
 
 
+# commands that always fail (`false && x` never runs x) or end the script (`exit; x` never runs x)
+_NEVER_SUCCEED = frozenset({"false", "exit", "return"})
+
+
+def _why_not_run(cmds: list[shell.Command], at: int) -> str | None:
+    """Why the simple command `cmds[at]` would not run when the command line runs, or None when it runs."""
+    for i in range(at):
+        if cmds[i].words[0] in ("exit", "return") and _operator(cmds[i].after) in (";", ""):
+            return f"`{' '.join(cmds[i].words)}` comes before it and ends the script"
+    after = _operator(cmds[at].after)
+    if at and after == "||":
+        return f"it comes after `{' '.join(cmds[at - 1].words)} ||`, so it runs only if that command fails"
+    if at and after == "&&" and cmds[at - 1].words[0].rsplit("/", 1)[-1] in _NEVER_SUCCEED:
+        return f"it comes after `{' '.join(cmds[at - 1].words)} &&`, which never succeeds"
+    return None
+
+
+def _operator(ops: str) -> str:
+    """The operator that decides whether a command runs, from those before it: `&&` in `) &&` and in `&&` then a
+    line break (the list goes on), `;` for a line break alone."""
+    ops = re.sub(r"(&&|\|\|)\n+", r"\1", ops).replace("(", "").replace(")", "").replace("\n", ";")
+    return ops[-2:] if ops.endswith(("&&", "||")) else ops[-1:]
+
+
+def _printed_not_run(cmds: list[shell.Command]) -> str | None:
+    """A simple command that holds the AWS CLI call as words of another command (`echo aws sagemaker ...`)."""
+    for c in cmds:
+        if _aws_call(c.words) is None and _AWS_SUB in c.words and "aws" in [w.rsplit("/", 1)[-1] for w in c.words]:
+            return c.words[0]
+    return None
+
+
 def _judge_command(ctx: CheckContext, command: str) -> Iterator[Finding]:
     kind = ctx.pattern
+    # line breaks end commands (the spec keeps them in a `|` block); `\` continuations join lines
+    text = _CONTINUED_LINE.sub(" ", command)
     flat = normalise(command)[0]
-    segments: list[list[str]] | None
+    cmds: list[shell.Command] | None
     try:
-        segments = _segments(flat)
+        cmds = shell.commands(text)
     except ValueError as exc:
-        segments, split_error = None, str(exc)
+        cmds, split_error = None, str(exc)
+    segments = [c.words for c in cmds] if cmds is not None else None
     shift: WeightShift | None = None
     try:
-        for words in segments or []:
-            aws = _aws_call(words)
-            if aws and aws[0] == _AWS_SUB:
-                shift = _cli_shift(aws[1])
+        for at, cmd in enumerate(cmds or []):
+            aws = _aws_call(cmd.words)
+            if aws and aws.subcommand == _AWS_SUB:
+                not_run = _why_not_run(cmds or [], at)
+                if not_run:
+                    yield ctx.fail(f"the rollback command would not run aws sagemaker {_AWS_SUB}: {not_run}",
+                                   at=_ROLLBACK, fix=f"make aws sagemaker {_AWS_SUB} the command that runs")
+                    return
+                shift = _cli_shift(aws)
                 break
+        if cmds is not None and not cmds:
+            yield ctx.fail("the rollback command runs nothing: it is only a comment or operators", at=_ROLLBACK,
+                           fix=f"write the command, e.g. aws sagemaker {_AWS_SUB} ...")
+            return
+        if shift is None and cmds:
+            printer = _printed_not_run(cmds)
+            if printer is not None:
+                yield ctx.fail(f"the rollback command does not run aws sagemaker {_AWS_SUB}: it is words given to "
+                               f"`{printer}`, which does not run them", at=_ROLLBACK,
+                               fix=f"make aws sagemaker {_AWS_SUB} the command that runs")
+                return
         if shift is None and _AWS_FN in flat:
             try:
                 shift = _boto3_shift(flat)
@@ -586,8 +727,9 @@ def rollback_endpoint(command: str) -> str | None:
     `EndpointName="fraud-scorer"` in a boto3 call); None for a variable, a placeholder or anything unreadable."""
     flat = normalise(command)[0]
     try:
-        shift = next((_cli_shift(aws[1]) for words in _segments(flat) if (aws := _aws_call(words))
-                      and aws[0] == _AWS_SUB), None)
+        cmds = shell.commands(_CONTINUED_LINE.sub(" ", command))
+        shift = next((_cli_shift(aws) for cmd in cmds if (aws := _aws_call(cmd.words))
+                      and aws.subcommand == _AWS_SUB), None)
         if shift is None and _AWS_FN in flat:
             shift = _boto3_shift(flat)
     except (Unreadable, ValueError, RecursionError, MemoryError):
@@ -638,6 +780,7 @@ def rollback(ctx: CheckContext) -> Iterator[Finding]:
                            "--desired-weights-and-capacities VariantName=<previous>,DesiredWeight=100 "
                            "VariantName=<new>,DesiredWeight=0, and put the same command in the runbook")
         return
+    text = without_html_comments(text)  # a command in <!-- --> is not shown to the reader of the runbook
     line = find_command(text, command)
     if line is None:
         near = _nearest_line(text, command)

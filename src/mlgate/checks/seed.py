@@ -21,11 +21,14 @@ from pathlib import Path
 from mlgate.checks import CheckContext
 from mlgate.errors import EvidenceError
 from mlgate.evidence.seeds import (
+    FileScan,
     Scan,
+    SeedCall,
     SeedSourceError,
     SeedValue,
     as_seed,
-    scan_source,
+    live_calls,
+    scan_file,
     seed_from_document,
     seed_from_text,
     source_format,
@@ -143,6 +146,7 @@ def _scan(ctx: CheckContext, value: int | None) -> Iterator[Finding]:
                        fix="list the training code under provenance.code.paths, e.g. [train/]")
         return
     scan = Scan()
+    files: list[FileScan] = []
     for item in _python_files(ctx, list(enumerate(code.paths)), int(ctx.params.get("max_files", 2000))):
         if isinstance(item, Finding):
             yield item
@@ -150,7 +154,7 @@ def _scan(ctx: CheckContext, value: int | None) -> Iterator[Finding]:
         rel = ctx.workspace.rel(item)
         try:
             text = ctx.workspace.read_text(item)
-            scan.calls += scan_source(rel, text)
+            files.append(scan_file(rel, text))
         except EvidenceError as exc:
             scan.skipped.append((rel, exc.message))
             continue
@@ -158,10 +162,12 @@ def _scan(ctx: CheckContext, value: int | None) -> Iterator[Finding]:
             scan.skipped.append((f"{rel}:{exc.lineno or 1}", f"does not parse: {exc.msg}"))
             continue
         scan.files.append(rel)
-    yield from _judge(ctx, scan, value, ", ".join(code.paths))
+    scan.calls, uncalled = live_calls(files)
+    yield from _judge(ctx, scan, value, ", ".join(code.paths), uncalled)
 
 
-def _judge(ctx: CheckContext, scan: Scan, value: int | None, paths: str) -> Iterator[Finding]:
+def _judge(ctx: CheckContext, scan: Scan, value: int | None, paths: str,
+           uncalled: list[SeedCall]) -> Iterator[Finding]:
     for where, why in scan.skipped:
         yield ctx.warn(f"{where} was not scanned for seeding calls: it {why}", at=ctx.file(*_split(where)))
     seeded = [c for c in scan.calls if c.seeded]
@@ -177,6 +183,10 @@ def _judge(ctx: CheckContext, scan: Scan, value: int | None, paths: str) -> Iter
                            fix="seed with the value read from seed.source, or record the seed actually used")
     files = len(scan.files)
     scanned = f"{files} Python file{'s' if files != 1 else ''} under {paths}"
+    if uncalled:
+        where = ", ".join(f"{c.file}:{c.line} in {'.'.join(c.scope)}()" for c in uncalled[:_LIST])
+        scanned += (f"; not counted: {len(uncalled)} seeding call{'s' if len(uncalled) != 1 else ''} in functions "
+                    f"nothing calls ({where})")
     if not seeded:
         yield ctx.warn(f"no seeding call found in {scanned}: each run may train a different model",
                        at=_AT_PATHS,

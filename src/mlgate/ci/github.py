@@ -225,12 +225,12 @@ def main(env: Mapping[str, str] | None = None, out: TextIO | None = None) -> int
     try:
         inputs = Inputs.from_env(env)
         target = _target(inputs, workspace)
+        out_dir = _output_dir(inputs, env)
     except InputError as exc:
         out.write(command("error", f"mlgate: {exc}", title="mlgate") + "\n")
         _publish(env, summary=f"## ❗ mlgate could not check this deployment\n\n- {md_code(str(exc))}\n",
                  ready=False, written={})
         return 2
-    out_dir = _output_dir(inputs, env)
     files = {"report": out_dir / "mlgate-report.md", "sarif": out_dir / "mlgate.sarif", "json": out_dir / "mlgate.json"}
     for stale in files.values():
         stale.unlink(missing_ok=True)
@@ -289,14 +289,34 @@ def _publish(env: Mapping[str, str], *, summary: str | None, ready: bool, writte
 
 def _output_dir(inputs: Inputs, env: Mapping[str, str]) -> Path:
     if inputs.output_dir:
+        workspace = Path(env.get("GITHUB_WORKSPACE") or Path.cwd())
         path = Path(inputs.output_dir)
         if not path.is_absolute():
-            path = Path(env.get("GITHUB_WORKSPACE") or Path.cwd()) / path
+            path = workspace / path
+        _refuse_links(path, workspace)
         path.mkdir(parents=True, exist_ok=True)
         return path
     base = Path(env.get("RUNNER_TEMP") or tempfile.gettempdir())
     base.mkdir(parents=True, exist_ok=True)
     return Path(tempfile.mkdtemp(prefix="mlgate-", dir=base))
+
+
+def _refuse_links(path: Path, workspace: Path) -> None:
+    """An output directory in the workspace must not be, or lie below, a symlink: the pull request commits the
+    workspace's files, so a link there could send the reports (and the removal of stale ones) anywhere the job
+    may write, its own scripts and credentials included."""
+    try:
+        below = path.relative_to(workspace).parts
+    except ValueError:  # outside the workspace: the workflow's own choice, which the pull request cannot change
+        return
+    current = workspace
+    for part in below:
+        current = current / part
+        if current.is_symlink():
+            raise InputError(f"output-dir {str(path)!r} passes through {str(current)!r}, a symbolic link: mlgate "
+                             "writes its reports only to real directories")
+        if part == "..":
+            raise InputError(f"output-dir {str(path)!r} leaves the workspace with '..'")
 
 
 if __name__ == "__main__":

@@ -6,11 +6,13 @@ import bisect
 import contextlib
 import datetime as dt
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
+from urllib.parse import urlsplit, urlunsplit
 
 from mlgate.errors import EvidenceError
 
@@ -74,7 +76,7 @@ class GitRepo:
             return out
         except git.GitCommandError as exc:
             detail = (exc.stderr or "").strip().splitlines()
-            raise EvidenceError(f"git {args[0]} failed: {detail[-1] if detail else exc}") from None
+            raise EvidenceError(f"git {args[0]} failed: {redact(detail[-1] if detail else str(exc))}") from None
 
     @cached_property
     def tracked(self) -> frozenset[str]:
@@ -307,16 +309,47 @@ class GitRepo:
 
     @cached_property
     def remote_urls(self) -> dict[str, str]:
-        """name -> fetch URL of every remote."""
+        """name -> fetch URL of every remote, without credentials: CI checkouts keep a token in the remote's URL
+        (or add one with `url.<base>.insteadOf`), and these URLs reach reports."""
         import git
 
         urls: dict[str, str] = {}
         for remote in self.repo.remotes:
             try:
-                urls[remote.name] = next(iter(remote.urls))
+                urls[remote.name] = public_url(next(iter(remote.urls)))
             except (StopIteration, git.GitCommandError):  # a remote without a url
                 continue
         return urls
+
+
+def public_url(url: str) -> str:
+    """A remote URL without what may be a credential: the user-info (`https://user:token@host/x`, a bare
+    `https://token@host/x`), the query string (`?private_token=...`) and the fragment. An scp-like address keeps a
+    plain user name (`git@github.com:org/repo`), which ssh never reads as a password; anything more is dropped."""
+    url = url.strip()
+    parts = urlsplit(url)
+    if parts.scheme and parts.netloc:
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return urlunsplit((parts.scheme, host, parts.path, "", ""))
+    head, colon, path = url.partition(":")
+    if colon and "/" not in head and "@" in head:  # scp-like: user@host:path
+        user, host = head.rsplit("@", 1)
+        return f"{user}@{host}:{path}" if re.fullmatch(r"[A-Za-z0-9._-]{1,32}", user) else f"{host}:{path}"
+    first, slash, rest = url.partition("/")
+    if "@" in first:  # user:token@host:path: the first colon lies inside the user-info
+        return first.rsplit("@", 1)[1] + slash + rest
+    return url
+
+
+# URLs (with their user-info and query) and HTTP authorization values inside free text, such as git's errors.
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]{0,31}://[^\s'\"<>]+")
+_AUTH_IN_TEXT = re.compile(r"(?i)\b(authorization|bearer|basic)\b.*")
+
+
+def redact(text: str) -> str:
+    """`text` with every URL in it made public and every authorization value hidden (to the end of its line)."""
+    text = _URL_IN_TEXT.sub(lambda m: public_url(m.group()), text)
+    return _AUTH_IN_TEXT.sub(lambda m: f"{m.group(1)} ***", text)
 
 
 def _unreadable(rel: str, rev: str, exc: ValueError) -> str:

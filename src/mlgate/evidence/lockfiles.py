@@ -105,6 +105,30 @@ class Problem:
     file: str | None = None  # an included file (-r other.txt), else the lockfile itself
 
 
+@dataclass(frozen=True)
+class OptionLine:
+    """A pip option line of a requirements file (`--index-url URL`, `-c constraints.txt` ...)."""
+
+    line: int
+    text: str
+    file: str | None = None  # an included file, else the file itself
+
+    @property
+    def name(self) -> str:
+        """The option's long name: `--index-url` for `-i x`, `--index-url=x` and `--index-url x`."""
+        word = self.text.split(None, 1)[0].split("=", 1)[0]
+        return _SHORT_OPTIONS.get(word, word)
+
+    @property
+    def value(self) -> str:
+        first, _, rest = self.text.partition(" ")
+        return first.split("=", 1)[1] if first.startswith("--") and "=" in first else rest.strip()
+
+
+_SHORT_OPTIONS = {"-i": "--index-url", "-f": "--find-links", "-c": "--constraint", "-r": "--requirement",
+                  "-e": "--editable"}
+
+
 @dataclass
 class LockFile:
     kind: LockKind
@@ -112,7 +136,7 @@ class LockFile:
     problems: list[Problem] = field(default_factory=list)  # requirements: lines that are not pins
     locked_groups: frozenset[str] | None = None  # PDM: the groups the lock was made for
     sources: list[str] = field(default_factory=list)  # conda-lock: the files it was made from
-    options: list[str] = field(default_factory=list)  # requirements.txt: -c/--index-url... lines
+    options: list[OptionLine] = field(default_factory=list)  # requirements.txt: -c/--index-url... lines
 
     def add(self, pkg: Locked) -> None:
         self.packages.setdefault(pkg.name, []).append(pkg)
@@ -457,19 +481,19 @@ def _without_options(text: str) -> str:
 
 
 def parse_requirement_text(text: str, *, section: str, name: str = "", read: Reader | None = None,
-                           seen: set[str] | None = None) -> tuple[list[Dependency], list[Problem], list[str]]:
+                           seen: set[str] | None = None) -> tuple[list[Dependency], list[Problem], list[OptionLine]]:
     """Every requirement of a requirements file (following -r includes), the lines that cannot be read as
     requirements, and the option lines (-c, --index-url, ...)."""
     deps: list[Dependency] = []
     problems: list[Problem] = []
-    options: list[str] = []
+    options: list[OptionLine] = []
     seen = seen if seen is not None else {name}
     for item in _logical_lines(text):
         body = item.text
         if body.startswith(("-r", "--requirement")):
             ref = (body[len("--requirement"):] if body.startswith("--requirement") else body[2:]).lstrip("= ")
             if read is None or not ref:
-                options.append(body)
+                options.append(OptionLine(item.line, body, name or None))
                 continue
             try:
                 display, included = read(ref, name)
@@ -490,7 +514,7 @@ def parse_requirement_text(text: str, *, section: str, name: str = "", read: Rea
             deps.append(_editable(target, item, section, body))
             continue
         if body.startswith("-"):
-            options.append(body)
+            options.append(OptionLine(item.line, body, name or None))
             continue
         requirement_text = _without_options(body)
         try:
@@ -514,14 +538,52 @@ def _editable(target: str, item: _ReqLine, section: str, raw: str) -> Dependency
     return Dependency(name, raw, None, None, section, item.line, url=target, hashed=item.hashed)
 
 
+_VCS = ("git+", "hg+", "svn+", "bzr+")
+
+
 def _url_pinned(url: str) -> bool:
-    """A direct reference that cannot change: a VCS url at a full commit, or an archive with a hash."""
+    """A direct reference that cannot change: a git or Mercurial url at a full commit id, or an archive with a
+    hash. pip ignores a `#sha256=` fragment on a VCS url (it checks hashes of archives it downloads, not of
+    checkouts), so on `git+` only the commit pins."""
+    if url.startswith(_VCS):
+        path = url.split("://", 1)[-1].split("#", 1)[0]
+        return url.startswith(("git+", "hg+")) and "@" in path and _is_commit(path.rsplit("@", 1)[1])
     if "#sha256=" in url or "#sha384=" in url or "#sha512=" in url:
         return True
-    if url.startswith(("git+", "hg+")) and "@" in url.split("://", 1)[-1]:
-        ref = url.rsplit("@", 1)[1].split("#", 1)[0]
-        return _is_commit(ref)
-    return url.startswith(("file:", ".", "/")) and not url.startswith(("git+", "hg+"))
+    return url.startswith(("file:", ".", "/"))
+
+
+# The platforms a training job may run on: a marker false on every one never applies, so the line pins nothing.
+# (`extra` is empty: `pip install -r` installs no extra of a requirements file's lines.)
+_PLATFORMS = {"linux": ("Linux", "posix"), "darwin": ("Darwin", "posix"), "win32": ("Windows", "nt")}
+_MACHINES = ("x86_64", "aarch64", "arm64", "AMD64")
+_PYTHONS = [f"3.{minor}" for minor in range(8, 16)]
+
+
+def never_applies(marker: str) -> bool:
+    """Whether an environment marker is false for every platform, machine and Python 3 a job may use."""
+    from packaging.markers import InvalidMarker, Marker, UndefinedComparison, UndefinedEnvironmentName
+
+    try:
+        parsed = Marker(marker)
+    except InvalidMarker:
+        return False
+    for platform, (system, os_name) in _PLATFORMS.items():
+        for machine in _MACHINES:
+            for python in _PYTHONS:
+                for implementation in ("cpython", "pypy"):
+                    env = {"sys_platform": platform, "platform_system": system, "os_name": os_name,
+                           "platform_machine": machine, "python_version": python,
+                           "python_full_version": f"{python}.0", "implementation_name": implementation,
+                           "platform_python_implementation": "CPython" if implementation == "cpython" else "PyPy",
+                           "implementation_version": f"{python}.0", "platform_release": "",
+                           "platform_version": "", "extra": ""}
+                    try:
+                        if parsed.evaluate(env):
+                            return False
+                    except (UndefinedComparison, UndefinedEnvironmentName):
+                        return False  # a comparison mlgate cannot decide: it may apply
+    return True
 
 
 def _parse_requirements_lock(lock: LockFile, text: str, name: str, read: Reader | None) -> None:
@@ -530,6 +592,12 @@ def _parse_requirements_lock(lock: LockFile, text: str, name: str, read: Reader 
     lock.options = options
     for dep in deps:
         own = dep.section == name
+        if dep.marker and never_applies(dep.marker):
+            lock.problems.append(Problem(dep.line, f"`{dep.raw}` never applies: its marker is false on Linux, macOS "
+                                                   "and Windows (x86_64, aarch64) with Python 3.8 to 3.15, so pip "
+                                                   "skips it and it pins nothing",
+                                         None if own else dep.section))
+            continue
         if dep.url is not None:
             exact = _url_pinned(dep.url)
             version = dep.url

@@ -16,8 +16,10 @@ from __future__ import annotations
 import ast
 import configparser
 import json
+import operator
 import re
 import tomllib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -219,6 +221,8 @@ def seed_from_python(text: str, key: str) -> SeedValue:
     try:
         value = ast.literal_eval(node)
     except ValueError:
+        value = _integer_arithmetic(tree.body, node, set())  # SEED = 1234 then SEED += 1
+    if value is None:
         raise SeedSourceError(f"sets {key} to `{ast.unparse(node)}`, which is computed when the code runs; "
                               "mlgate reads constants without running the code", line) from None
     if isinstance(value, int) and value.bit_length() > 256:  # 0x and 5,000 digits: no seed, and str() refuses it
@@ -227,21 +231,100 @@ def seed_from_python(text: str, key: str) -> SeedValue:
 
 
 def _module_binding(body: list[ast.stmt], name: str, key: str) -> tuple[ast.AST, int]:
-    """The last module-level (or class-level) binding of `name`: an assignment or a class."""
+    """The last binding of `name` at module (or class) level, in the order the statements run: an assignment (in
+    a tuple too), an augmented assignment applied to the value before it, a class; bindings inside `if`, `try`,
+    `with` and loops count (a rebinding in a `try` runs). A binding whose value only the running code knows (a
+    loop variable, an import, `with ... as`) ends the search with an error naming it."""
     found: tuple[ast.AST, int] | None = None
-    for stmt in body:
+    for stmt in _module_statements(body):
         if isinstance(stmt, ast.Assign):
             for target in stmt.targets:
-                if isinstance(target, ast.Name) and target.id == name:
-                    found = (stmt.value, stmt.lineno)
+                value = _bound(target, stmt.value, name)
+                if value is not None:
+                    found = (value, stmt.lineno)
         elif isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
             if stmt.value is not None:
                 found = (stmt.value, stmt.lineno)
+        elif isinstance(stmt, ast.AugAssign) and isinstance(stmt.target, ast.Name) and stmt.target.id == name:
+            if found is None or not isinstance(found[0], ast.expr):
+                raise SeedSourceError(f"changes '{key}' with `{ast.unparse(stmt)}` before assigning it a value",
+                                      stmt.lineno)
+            found = (ast.BinOp(left=found[0], op=stmt.op, right=stmt.value), stmt.lineno)
         elif isinstance(stmt, ast.ClassDef) and stmt.name == name:
             found = (stmt, stmt.lineno)
+        elif name in _other_bindings(stmt):
+            raise SeedSourceError(f"binds '{key}' with `{ast.unparse(stmt).splitlines()[0]}`, a value known only "
+                                  "when the code runs; mlgate reads constants without running the code",
+                                  stmt.lineno)
     if found is None:
         raise SeedSourceError(f"does not assign '{key}' at module level")
     return found
+
+
+def _module_statements(body: list[ast.stmt]) -> Iterator[ast.stmt]:
+    """The statements of a module or class body in source order, with those inside if/try/with/loops (not inside
+    functions or classes, which run later or bind a name of their own)."""
+    for stmt in body:
+        yield stmt
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            continue
+        for part in reachable_parts(stmt):
+            yield from _module_statements(part)
+
+
+def constant_truth(test: ast.expr) -> bool | None:
+    """Whether a condition is always true or always false (`if False:`, `while 0:`, `if not True:`), else None."""
+    if isinstance(test, ast.Constant):
+        return bool(test.value)
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        inner = constant_truth(test.operand)
+        return None if inner is None else not inner
+    return None
+
+
+def reachable_parts(stmt: ast.stmt) -> list[list[ast.stmt]]:
+    """The statement lists inside a compound statement that can run: `if False:` drops its body, `if True:` its
+    else, `while False:` its body; try, with, for, match keep every part."""
+    if isinstance(stmt, ast.If | ast.While):
+        truth = constant_truth(stmt.test)
+        if truth is False:
+            return [stmt.orelse]
+        if truth is True and isinstance(stmt, ast.If):
+            return [stmt.body]
+        return [stmt.body, stmt.orelse]
+    parts = [getattr(stmt, name, None) or [] for name in ("body", "orelse", "finalbody")]
+    parts += [handler.body for handler in getattr(stmt, "handlers", None) or []]
+    parts += [case.body for case in getattr(stmt, "cases", None) or []]
+    return [p for p in parts if p]
+
+
+def _bound(target: ast.expr, value: ast.expr, name: str) -> ast.expr | None:
+    """What `name` gets from `target = value` (`SEED, X = 1, 2` gives 1), or None when it is not bound there.
+    An unpacking mlgate cannot pair up binds it to the unpacked expression itself, which reads as computed."""
+    if isinstance(target, ast.Name):
+        return value if target.id == name else None
+    if isinstance(target, ast.Tuple | ast.List):
+        for i, element in enumerate(target.elts):
+            paired = (value.elts[i] if isinstance(value, ast.Tuple | ast.List) and len(value.elts) == len(target.elts)
+                      and not any(isinstance(e, ast.Starred) for e in target.elts) else value)
+            found = _bound(element.value if isinstance(element, ast.Starred) else element, paired, name)
+            if found is not None:
+                return found
+    return None
+
+
+def _other_bindings(stmt: ast.stmt) -> set[str]:
+    """Names a statement binds to values only the running code knows: loop variables, `with ... as`, imports."""
+    targets: list[ast.expr] = []
+    if isinstance(stmt, ast.For | ast.AsyncFor):
+        targets.append(stmt.target)
+    elif isinstance(stmt, ast.With | ast.AsyncWith):
+        targets += [item.optional_vars for item in stmt.items if item.optional_vars is not None]
+    elif isinstance(stmt, ast.Import | ast.ImportFrom):
+        return {(alias.asname or alias.name).split(".", 1)[0] for alias in stmt.names}
+    elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+        return {stmt.name}
+    return {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
 
 
 def _member(node: ast.AST, part: str, key: str, line: int) -> tuple[ast.AST, int]:
@@ -256,6 +339,29 @@ def _member(node: ast.AST, part: str, key: str, line: int) -> tuple[ast.AST, int
             if kw.arg == part:
                 return kw.value, kw.value.lineno
     raise SeedSourceError(f"has no '{key}' (mlgate follows dict literals and class attributes)", line)
+
+
+_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv,
+               ast.Mod: operator.mod, ast.BitXor: operator.xor, ast.BitOr: operator.or_, ast.BitAnd: operator.and_}
+
+
+def _integer_arithmetic(body: list[ast.stmt], node: ast.AST, seen: set[str]) -> int | None:
+    """The integer that `+ - * // % ^ | &` of integer constants (and module constants) gives, or None."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, int) and not isinstance(node.value, bool):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        inner = _integer_arithmetic(body, node.operand, seen)
+        return None if inner is None else -inner
+    if isinstance(node, ast.Name):
+        followed = _follow_names(body, node, set(seen))
+        return None if followed is node else _integer_arithmetic(body, followed, seen | {node.id})
+    if isinstance(node, ast.BinOp) and type(node.op) in _ARITHMETIC:
+        left, right = _integer_arithmetic(body, node.left, seen), _integer_arithmetic(body, node.right, seen)
+        if left is None or right is None or (isinstance(node.op, ast.FloorDiv | ast.Mod) and right == 0):
+            return None
+        result: int = _ARITHMETIC[type(node.op)](left, right)
+        return result if result.bit_length() <= 256 else None
+    return None
 
 
 def _follow_names(body: list[ast.stmt], node: ast.AST, seen: set[str]) -> ast.AST:
@@ -322,6 +428,7 @@ class SeedCall:
     argument: str | None  # the seed as written, None when no seed is passed
     literal: int | None = None  # the seed when it is an integer literal
     keyword: str | None = None  # random_state= / seed=: the seed is this keyword of the call
+    scope: tuple[str, ...] = ()  # the functions the call is inside, outermost first
 
     @property
     def seeded(self) -> bool:
@@ -398,31 +505,127 @@ def _literal(node: ast.expr | None) -> int | None:
     return None
 
 
+@dataclass
+class FileScan:
+    """One Python file: its reachable seeding calls, and which names its code refers to, where (for the
+    functions that something calls)."""
+
+    calls: list[SeedCall] = field(default_factory=list)
+    top_refs: set[str] = field(default_factory=set)  # names referred to by code that runs on import
+    def_refs: dict[str, set[str]] = field(default_factory=dict)  # function -> the names its body refers to
+    always_live: set[str] = field(default_factory=set)  # decorated functions: a decorator may register them
+
+
 @nesting_limit(too_deep)
 def scan_source(rel: str, text: str) -> list[SeedCall]:
-    """Every seeding call in one Python file. Raises SyntaxError for a file that does not parse."""
+    """Every reachable seeding call in one Python file. Raises SyntaxError for a file that does not parse."""
+    return scan_file(rel, text).calls
+
+
+@nesting_limit(too_deep)
+def scan_file(rel: str, text: str) -> FileScan:
+    """The seeding calls of one Python file that can run: not under `if False:`, not after a `return` or `raise`
+    in their block; each with the functions it is inside (`live_calls` keeps those that something calls)."""
     tree = ast.parse(text, filename=rel)
-    aliases = _Aliases(tree)
-    calls: list[SeedCall] = []
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call):
-            continue
-        path = aliases.dotted(node.func)
+    visitor = _Visitor(rel, _Aliases(tree))
+    visitor.block(tree.body, ())
+    visitor.scan.calls.sort(key=lambda c: c.line)
+    return visitor.scan
+
+
+# Functions a launcher calls by convention: a console script's `main` (`[project.scripts] train = "pkg:main"`),
+# a SageMaker or Lightning CLI entry. Their bodies are entry points.
+ENTRY_FUNCTIONS = frozenset({"main"})
+
+
+def live_calls(scans: list[FileScan]) -> tuple[list[SeedCall], list[SeedCall]]:
+    """(calls that run, calls inside functions nothing calls). Code that runs on import in any scanned file is
+    an entry point, and so is a function named `main`; a function is called when a live part of the code names
+    it (`train()`, `self.train()`, `callback=train`), and a decorated function counts as called (a decorator may
+    register it)."""
+    live = set().union(*(s.top_refs | s.always_live for s in scans)) if scans else set()
+    live |= ENTRY_FUNCTIONS
+    bodies: dict[str, set[str]] = {}
+    for scan in scans:
+        for name, refs in scan.def_refs.items():
+            bodies.setdefault(name, set()).update(refs)
+    pending = list(live)
+    while pending:
+        for ref in bodies.get(pending.pop(), ()):
+            if ref not in live:
+                live.add(ref)
+                pending.append(ref)
+    calls = [c for s in scans for c in s.calls]
+    return [c for c in calls if all(f in live for f in c.scope)], [c for c in calls if any(f not in live
+                                                                                            for f in c.scope)]
+
+
+class _Visitor:
+    def __init__(self, rel: str, aliases: _Aliases) -> None:
+        self.rel = rel
+        self.aliases = aliases
+        self.scan = FileScan()
+
+    def block(self, body: list[ast.stmt], scope: tuple[str, ...]) -> None:
+        for stmt in body:
+            self.statement(stmt, scope)
+            if isinstance(stmt, ast.Return | ast.Raise | ast.Break | ast.Continue):
+                return  # what follows in this block never runs
+
+    def statement(self, stmt: ast.stmt, scope: tuple[str, ...]) -> None:
+        if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
+            for expr in [*stmt.decorator_list, *stmt.args.defaults, *stmt.args.kw_defaults]:
+                if expr is not None:
+                    self.expression(expr, scope)
+            if stmt.decorator_list:
+                self.scan.always_live.add(stmt.name)
+            self.scan.def_refs.setdefault(stmt.name, set())
+            self.block(stmt.body, (*scope, stmt.name))
+            return
+        if isinstance(stmt, ast.ClassDef):
+            for expr in [*stmt.decorator_list, *stmt.bases, *(k.value for k in stmt.keywords)]:
+                self.expression(expr, scope)
+            # a class used is a class whose methods its framework may call (Lightning hooks, __init__ ...)
+            self.scan.def_refs.setdefault(stmt.name, set()).update(
+                s.name for s in stmt.body if isinstance(s, ast.FunctionDef | ast.AsyncFunctionDef))
+            self.block(stmt.body, scope)  # a class body runs when the class is defined
+            return
+        for child in ast.iter_child_nodes(stmt):
+            if isinstance(child, ast.expr):
+                self.expression(child, scope)
+            elif isinstance(child, ast.withitem):
+                self.expression(child.context_expr, scope)
+        for part in reachable_parts(stmt):
+            self.block(part, scope)
+
+    def expression(self, expr: ast.expr, scope: tuple[str, ...]) -> None:
+        refs = self.scan.def_refs.setdefault(scope[-1], set()) if scope else self.scan.top_refs
+        for node in ast.walk(expr):
+            if isinstance(node, ast.Name):
+                refs.add(node.id)
+            elif isinstance(node, ast.Attribute):
+                refs.add(node.attr)
+            elif isinstance(node, ast.Call):
+                self.scan.calls += self.seeding(node, scope)
+
+    def seeding(self, node: ast.Call, scope: tuple[str, ...]) -> list[SeedCall]:
+        rel = self.rel
+        calls: list[SeedCall] = []
+        path = self.aliases.dotted(node.func)
         function = _canonical(path) if path else None
         if function in SEEDERS:
             arg = _argument(node, ("seed", "x", "a"))
             calls.append(SeedCall(rel, node.lineno, function, SEEDERS[function],
-                                  ast.unparse(arg) if arg is not None else None, _literal(arg)))
+                                  ast.unparse(arg) if arg is not None else None, _literal(arg), scope=scope))
         elif isinstance(node.func, ast.Attribute) and node.func.attr in _SEED_METHODS:
             arg = _argument(node, ("seed",))
             owner = _canonical(path.rsplit(".", 1)[0]) if path else ast.unparse(node.func.value)
             calls.append(SeedCall(rel, node.lineno, f"{owner}.{node.func.attr}", "PyTorch generator",
-                                  ast.unparse(arg) if arg is not None else None, _literal(arg)))
+                                  ast.unparse(arg) if arg is not None else None, _literal(arg), scope=scope))
         for kw in node.keywords:
             if kw.arg == "random_state" or (kw.arg == "seed" and function in _SEED_KEYWORD):
                 callee = function or ast.unparse(node.func)
                 library = "scikit-learn" if callee.startswith("sklearn.") else callee.split(".", 1)[0]
                 calls.append(SeedCall(rel, node.lineno, callee, library, ast.unparse(kw.value),
-                                      _literal(kw.value), keyword=kw.arg))
-    calls.sort(key=lambda c: c.line)
-    return calls
+                                      _literal(kw.value), keyword=kw.arg, scope=scope))
+        return calls

@@ -63,6 +63,7 @@ class Grant:
     patterns: list[tuple[str, list[ActionInfo]]]  # each wildcard pattern and what it covers
     conditioned: bool  # a condition ties it to particular resources
     passed_to: frozenset[str] | None  # iam:PassedToService values; None: any service
+    discounted: tuple[str, ...] = ()  # conditions that looked narrowing but hold when the key is absent
 
     @property
     def label(self) -> str:
@@ -85,14 +86,19 @@ class Grant:
             return False
         return any(is_unrestricted(r) for r in self.applicable(action))
 
+    @property
+    def unnarrowed(self) -> str:
+        """Why the conditions that look narrowing were not counted: '' or ' (StringNotEquals on ...: why)'."""
+        return f" ({'; '.join(self.discounted)})" if self.discounted else ""
+
     def where(self, action: ActionInfo | None = None) -> str:
         if self.statement.not_resources:
             return f"on every resource except {_list(self.statement.not_resources, 3)}"
         resources = self.applicable(action) if action else list(self.statement.resources)
         if any(r == "*" for r in resources) and not self.conditioned:
-            return 'on Resource "*"'
+            return f'on Resource "*"{self.unnarrowed}'
         if action is not None and self.unrestricted(action):
-            return f"on every resource of its type ({_list(resources, 3)})"
+            return f"on every resource of its type ({_list(resources, 3)}){self.unnarrowed}"
         return f"on {_list(resources, 3)}"
 
 
@@ -160,29 +166,60 @@ def _operator(op: str) -> str:
     return op.split(":", 1)[1].lower() if ":" in op else op.lower()
 
 
-def _narrowing(conditions: dict[str, Any], know: Knowledge) -> bool:
+def _holds_without_key(op: str) -> str | None:
+    """Why the condition operator `op` is true when the request does not carry its key, or None when an absent
+    key makes it false (a positive operator, alone or under ForAnyValue:). An absent key makes a condition false,
+    except under a negated operator (StringNotLike, ArnNotLike: true) and ...IfExists (true):
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html; and
+    ForAllValues: "also returns true if there are no context keys in the request":
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html"""
+    qualifier = op.split(":", 1)[0].lower() if ":" in op else ""
+    base = _operator(op)
+    if base.endswith("ifexists"):
+        return "an ...IfExists operator is true when the request does not carry the key"
+    if qualifier == "forallvalues":
+        return "a ForAllValues: operator is true when the request does not carry the key (an empty set)"
+    if base.startswith("null"):
+        return "Null tests whether the key is present, not what it holds"
+    if "not" in base:  # StringNotEquals, StringNotLike, ArnNotLike, NumericNotEquals, NotIpAddress, ...
+        return ("a negated operator is true for every value but those listed, and when the request does not carry "
+                "the key")
+    return None
+
+
+@dataclass(frozen=True)
+class _Conditions:
+    narrowing: bool  # a condition ties the statement to particular resources
+    passed_to: frozenset[str] | None  # iam:PassedToService values; None: any service
+    discounted: tuple[str, ...]  # "StringNotEquals on aws:ResourceTag/x does not narrow it: why"
+
+
+def _read_conditions(conditions: dict[str, Any], know: Knowledge) -> _Conditions:
+    """What a statement's Condition block restricts. A condition counts only when an absent key cannot satisfy
+    it: the request may lack the key (an untagged resource, a call that passes no role), and then a negated,
+    ...IfExists or ForAllValues: condition grants as if it were not there."""
+    narrowing = False
+    services: frozenset[str] | None = None
+    discounted: list[str] = []
     for op, block in conditions.items():
-        base = _operator(op)
-        if not isinstance(block, dict) or base.endswith("ifexists") or base.startswith("null"):
+        if not isinstance(block, dict):
             continue
+        loose = _holds_without_key(op)
+        base = _operator(op)
         for key, values in block.items():
             vals = values if isinstance(values, list) else [values]
-            if vals and not all(str(v) == "*" for v in vals) and know.narrows(str(key)):
-                return True
-    return False
-
-
-def _passed_to(conditions: dict[str, Any]) -> frozenset[str] | None:
-    services: frozenset[str] | None = None
-    for op, block in conditions.items():
-        base = _operator(op)
-        if not isinstance(block, dict) or not base.startswith("string") or "not" in base or base.endswith("ifexists"):
-            continue
-        for key, values in block.items():
-            if str(key).lower() == "iam:passedtoservice":
-                vals = frozenset(str(v) for v in (values if isinstance(values, list) else [values]))
-                services = vals if services is None else services & vals
-    return services
+            passed_to = str(key).lower() == "iam:passedtoservice"
+            restricts = bool(vals) and not all(str(v) == "*" for v in vals) and (passed_to or know.narrows(str(key)))
+            if not restricts:
+                continue
+            if loose is not None:
+                discounted.append(f"{op} on {key} does not narrow it: {loose}")
+            elif passed_to and base.startswith("string"):
+                given = frozenset(str(v) for v in vals)
+                services = given if services is None else services & given
+            elif not passed_to:
+                narrowing = True
+    return _Conditions(narrowing, services, tuple(discounted))
 
 
 def _reaches(passed_to: frozenset[str] | None, service: str | None) -> bool:
@@ -245,9 +282,9 @@ class _Analyser:
                        if not any(action_matches(p, a.name) for p in statement.not_actions)}
         if denied:
             actions = {k: a for k, a in actions.items() if not any(action_matches(p, a.name) for p in denied)}
-        grant = Grant(document, statement, index, actions, unknown, patterns,
-                      conditioned=_narrowing(statement.conditions, self.know),
-                      passed_to=_passed_to(statement.conditions))
+        conditions = _read_conditions(statement.conditions, self.know)
+        grant = Grant(document, statement, index, actions, unknown, patterns, conditioned=conditions.narrowing,
+                      passed_to=conditions.passed_to, discounted=conditions.discounted)
         if not statement.not_resources:
             # an action none of the statement's resources can name is not granted by it
             grant.actions = {k: a for k, a in actions.items() if grant.applicable(a)}
@@ -400,6 +437,7 @@ class _Analyser:
             for key in g.actions:
                 held.setdefault(key, []).append(g)
         reachable: list[str] = []
+        noted: list[Grant] = []  # grants whose discounted conditions the message already gives
         first: Grant | None = None
         for combo in self.know.combinations:
             keys = [a.lower() for a in combo.actions]
@@ -417,7 +455,8 @@ class _Analyser:
                     break
                 g = candidates[0]
                 first = first or g
-                parts.append(f"{g.actions[k].name} in {g.label}")
+                parts.append(f"{g.actions[k].name} in {g.label}" + ("" if any(g is n for n in noted) else g.unnarrowed))
+                noted.append(g)
             else:
                 reachable.append(f"{combo.name} ({', '.join(parts)})")
         if reachable and first is not None:

@@ -160,6 +160,9 @@ def render(report: Report, *, path_prefix: str = "", **_: Any) -> str:
     """`--format github`: the annotations of every problem, capped as GitHub shows them."""
     fixes = {r.rule.id: r.rule.remediation for d in report.deployments for r in d.results}
     spec_lines = {d.spec: d.spec_location.line for d in report.deployments}
+    config = report.config
+    head = [] if config.source is None else [  # the config is part of the pull request: what it does is shown
+        command("notice", config.describe(), file=_join(path_prefix, config.source), line=1, title="mlgate config")]
     lines = capped(problem_annotations(report_json(report), path_prefix=path_prefix, rule_fixes=fixes,
-                                       spec_lines=spec_lines))
-    return "".join(line + "\n" for line in lines)
+                                       spec_lines=spec_lines), reserved={"notice": len(head)})
+    return "".join(line + "\n" for line in head + lines)

@@ -50,6 +50,12 @@ def render(report: Report, **_: Any) -> str:
                     issue["fingerprint"] = fingerprint(r.rule.id, d.spec, issue["location"]["path"],
                                                        f"{f.message}\x00{seen[base]}")
                 issues.append(issue)
+    if report.config.source is not None:  # the config is part of the pull request: what it does is shown
+        text = f"mlgate config {report.config.describe()}"
+        issues.append({"type": "issue", "check_name": "mlgate-config", "description": one_line(text),
+                       "severity": "info", "fingerprint": fingerprint("config", report.config.source,
+                                                                       report.config.source, text),
+                       "location": {"path": report.config.source, "lines": {"begin": 1}}})
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
 
 

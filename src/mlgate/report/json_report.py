@@ -54,6 +54,7 @@ def report_json(report: Report) -> dict[str, Any]:
     return {"mlgate_report": SCHEMA_VERSION, "ready": report.ready, "tool": {"name": "mlgate",
             "version": report.tool_version}, "fail_on": report.fail_on,
             "summary": dict(sorted(counts.items())),
+            "config": report.config.to_json(),
             "deployments": [deployment_json(d) for d in report.deployments]}
 
 

@@ -22,6 +22,9 @@ def render(report: Report, **_: Any) -> str:
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     for d in report.deployments:
         suite = _suite(d, report.fail_on)
+        properties = ET.Element("properties")  # first in a testsuite, as the JUnit schema orders it
+        ET.SubElement(properties, "property", {"name": "mlgate.config", "value": _attr(report.config.describe())})
+        suite.insert(0, properties)
         root.append(suite)
         for key in totals:
             totals[key] += int(suite.get(key, "0"))

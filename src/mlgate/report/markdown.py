@@ -88,6 +88,7 @@ def render(report: Report, **_: Any) -> str:
         "mark": Md(MARK["pass"] if report.ready else MARK["fail"]),
         "verdict": Md("READY" if report.ready else "NOT READY"),
         "headline": _headline(report),
+        "config": report.config.describe(),
         "deployments": [_deployment(d, report.fail_on) for d in report.deployments],
         "statuses": [Md(s.upper() if s == "n/a" else s.capitalize()) for s in STATUSES],
         "version": report.tool_version,
@@ -196,7 +197,8 @@ def _item(r: RuleResult, fail_on: Severity) -> _Item:
         result=r,
         mark=Md(MARK[r.status]),
         label=Md(" · ".join(label)),
-        link=Md(md_link(r.rule.id, r.rule.docs) if r.rule.docs else md_escape(r.rule.id)),
+        link=Md(md_link(r.rule.id, r.rule.docs) if r.rule.docs and r.rule.docs_linked
+                else f"{md_escape(r.rule.id)} ({md_code(r.rule.docs)})" if r.rule.docs else md_escape(r.rule.id)),
         problems=problems,
         evidence=[f for f in r.findings if f.status == "pass"] if shown else [],
         notes=[f for f in r.findings if f.status == "n/a"] if shown else [],

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import quote
 
 from mlgate.result import SEVERITY_RANK, Deployment, Finding, Report, RuleInfo, RuleResult, Severity, WaiverState
-from mlgate.textsafe import md_link, md_text, one_line
+from mlgate.textsafe import md_code, md_link, md_text, one_line
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -46,7 +46,11 @@ def sarif_log(report: Report) -> dict[str, Any]:
         "informationUri": INFORMATION_URI,
         "rules": [_descriptor(rule, severity.get(rule.id, rule.severity)) for rule in rules],
     }
-    run = {"tool": {"driver": driver}, "columnKind": "unicodeCodePoints", "results": results}
+    # the team config is part of the pull request: what it skipped, lowered and made unwaivable is shown
+    config = {"executionSuccessful": True, "toolConfigurationNotifications": [
+        {"level": "note", "message": {"text": f"config: {one_line(report.config.describe())}"}}]}
+    run = {"tool": {"driver": driver}, "invocations": [config], "columnKind": "unicodeCodePoints",
+           "results": results, "properties": {"config": report.config.to_json()}}
     return {"$schema": SARIF_SCHEMA, "version": SARIF_VERSION, "runs": [run]}
 
 
@@ -89,11 +93,13 @@ def _descriptor(rule: RuleInfo, severity: Severity) -> dict[str, Any]:
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.rationale},
         "help": {"text": f"{rule.remediation}\n\nDocumentation: {rule.docs}",
-                 "markdown": f"{md_text(rule.remediation)}\n\n{md_link('Documentation', rule.docs)}"},
+                 "markdown": f"{md_text(rule.remediation)}\n\n" + (
+                     md_link("Documentation", rule.docs) if rule.docs_linked
+                     else f"Documentation: {md_code(rule.docs)}")},
         "defaultConfiguration": {"level": severity},
         "properties": properties,
     }
-    if _URI.match(rule.docs):
+    if _URI.match(rule.docs) and rule.docs_linked:
         descriptor["helpUri"] = rule.docs
     return descriptor
 

@@ -44,6 +44,7 @@ def render(report: Report, *, color: bool = False, verbose: bool = False, **_: A
                 lines.append(f"  {paint('waiver', '33')} {one_line(w.rule or '?')} at {one_line(w.location.path)}:"
                              f"{w.location.line}: {one_line(w.note)}")
         lines.append("")
+    lines.append(f"config: {one_line(report.config.describe())}")
     lines.append(_summary(report, paint))
     return no_workflow_commands("\n".join(lines) + "\n")
 
