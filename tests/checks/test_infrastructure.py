@@ -608,8 +608,8 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
         ("not-ready", ("fail", "fail", "fail"), [
             "serving.instance_type is ml.g5.xlarge, but the infrastructure code sets variant 'ticket-urgency-v2' (the "
             "canary variant)'s InstanceType to ml.g5.2xlarge",
-            "serving.instance_count is 1, but the infrastructure code sets variant 'ticket-urgency-v2' (the canary "
-            "variant)'s InitialInstanceCount to 2",
+            "serving.instance_count is 2, but the infrastructure code sets variant 'ticket-urgency-v2' (the canary "
+            "variant)'s InitialInstanceCount to 1",
             "rollout.rollback_alarms lists ticket-urgency-errors, but endpoint Endpoint (deploy/stack.yaml:37) has no "
             "AutoRollbackConfiguration",
             "monitoring.capture.enabled is true, but the infrastructure code sets DataCaptureConfig.EnableCapture to "
