@@ -93,8 +93,8 @@ def test_alarms_in_the_code_on_the_variant_with_actions_pass_and_say_so(repo: Re
     assert result.status == "pass", messages(result)
     text = messages(result)
     assert "'scorer-p99-latency' on ModelLatency (the time the model container took to answer, as SageMaker sees " \
-           "it) p99 above 150 ms (declared p99 150 ms, limit 225 ms), variant v1, notifying OnCall (deploy/stack.yaml:" \
-           in text
+           "it) p99 above 150 ms (declared p99 150 ms, limit 225 ms), variant v1, notifying OnCall " \
+           "(deploy/stack.yaml:" in text
     assert "'scorer-throttles' on Invocation4XXErrors (requests that got a 4xx response) above 50 per period" in text
 
 
@@ -144,7 +144,7 @@ def test_alarms_on_both_variants_watch_the_canary(repo: Repo) -> None:
     assert "'scorer-v2-p99-latency' on ModelLatency" in messages(result)
 
 
-# Actions ----------------------------------------------------------------------------------------------------------------
+# Actions --------------------------------------------------------------------------------------------------------------
 
 def test_a_latency_alarm_that_pages_nobody_fails(repo: Repo) -> None:
     result = run(repo, stack(all_alarms(LatencyAlarm=alarm("scorer-p99-latency", actions=False))))
@@ -193,7 +193,7 @@ def test_actions_disabled_page_nobody(repo: Repo) -> None:
     assert "latency alarm 'scorer-p99-latency' has no AlarmActions" in messages(result)
 
 
-# Alarms only the code defines ---------------------------------------------------------------------------------------------
+# Alarms only the code defines -----------------------------------------------------------------------------------------
 
 def test_the_codes_alarms_count_and_a_4xx_alarm_is_no_throttle_alarm_unless_the_spec_says_so(repo: Repo) -> None:
     spec = copy.deepcopy(SPEC)
@@ -216,12 +216,12 @@ def test_a_serverless_endpoint_says_which_metric_shows_throttling(repo: Repo) ->
     spec["monitoring"]["operational"]["alarms"] = spec["monitoring"]["operational"]["alarms"][:2]
     del spec["infrastructure"]
     result = run(repo, "{}\n", spec)
-    assert "add an alarm with `watches: throttles` on ServerlessConcurrentExecutionsUtilization (at 1 the endpoint is " \
-           "at its MaxConcurrency and further requests are throttled)" in \
-           "\n".join(f.remediation or "" for f in result.findings)
+    fixes = "\n".join(f.remediation or "" for f in result.findings)
+    assert "add an alarm with `watches: throttles` on ServerlessConcurrentExecutionsUtilization (at 1 the endpoint " \
+           "is at its MaxConcurrency and further requests are throttled)" in fixes
 
 
-# Alarms only the spec describes ---------------------------------------------------------------------------------------------
+# Alarms only the spec describes ---------------------------------------------------------------------------------------
 
 def test_spec_declared_dimensions_and_actions_are_judged(repo: Repo) -> None:
     spec = copy.deepcopy(SPEC)
@@ -238,7 +238,7 @@ def test_spec_declared_dimensions_and_actions_are_judged(repo: Repo) -> None:
     assert all(f.location is not None and f.location.path == "mlgate.yaml" for f in result.findings)
 
 
-# Terraform ---------------------------------------------------------------------------------------------------------------
+# Terraform ------------------------------------------------------------------------------------------------------------
 
 TERRAFORM = '''
 resource "aws_sagemaker_endpoint_configuration" "config" {

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from mlgate.result import RuleResult
+from tests.checks.test_serving import patched
 from tests.conftest import Repo, messages
 
 # 4 vCPUs / 0.05 s = 80 rps per ml.c5.xlarge; the peak of 100 rps needs 130 with 30 % headroom: 2 instances
@@ -28,20 +29,6 @@ AZ_SOURCE = ("source: deploy multiple instances for each production endpoint: on
              "practices (2023)")
 
 
-def spec(**changes: Any) -> dict[str, Any]:
-    data = copy.deepcopy(SPEC)
-    for dotted, value in changes.items():
-        *parents, last = dotted.split("__")
-        node = data
-        for key in parents:
-            node = node.setdefault(key, {})
-        if value is None:
-            node.pop(last, None)
-        else:
-            node[last] = value
-    return data
-
-
 def run(repo: Repo, data: dict[str, Any], files: dict[str, str] | None = None, rule: str = "SRV003",
         params: str = "") -> RuleResult:
     repo.write("mlgate.yaml", yaml.safe_dump(data, sort_keys=False))
@@ -53,11 +40,11 @@ def run(repo: Repo, data: dict[str, Any], files: dict[str, str] | None = None, r
     return repo.rule(rule)
 
 
-# Availability ----------------------------------------------------------------------------------------------------------
+# Availability ---------------------------------------------------------------------------------------------------------
 
 def test_one_instance_has_no_redundancy_across_availability_zones(repo: Repo) -> None:
     # one instance serves 80 rps: the peak is not covered either
-    result = run(repo, spec(serving__instance_count=1, serving__traffic__peak_rps=50))
+    result = run(repo, patched({"serving.instance_count": 1, "serving.traffic.peak_rps": 50}, SPEC))
     assert result.status == "fail"
     (finding,) = [f for f in result.findings if f.status == "fail"]
     assert finding.message.startswith("the endpoint runs on 1 instance (instance_count): one instance failure or "
@@ -69,21 +56,21 @@ def test_one_instance_has_no_redundancy_across_availability_zones(repo: Repo) ->
 
 
 def test_the_minimum_is_a_rule_parameter(repo: Repo) -> None:
-    result = run(repo, spec(serving__instance_count=1, serving__traffic__peak_rps=50),
+    result = run(repo, patched({"serving.instance_count": 1, "serving.traffic.peak_rps": 50}, SPEC),
                  params="[params.SRV003]\nmin_instances = 1\n")
     assert result.status == "pass", messages(result)
     assert "the endpoint runs on 1 instances (instance_count): SageMaker can spread them" in messages(result)
 
 
 def test_the_autoscaling_minimum_is_the_floor(repo: Repo) -> None:
-    data = spec(serving__autoscaling={"min_instances": 1, "max_instances": 4, "policies": [
-        {"type": "target_tracking", "metric": "SageMakerVariantInvocationsPerInstance", "target": 3000}]})
+    data = patched({"serving.autoscaling": {"min_instances": 1, "max_instances": 4, "policies": [
+        {"type": "target_tracking", "metric": "SageMakerVariantInvocationsPerInstance", "target": 3000}]}}, SPEC)
     result = run(repo, data)
     assert result.status == "fail"
     assert "the endpoint runs on at least 1 instance (autoscaling.min_instances)" in messages(result)
 
 
-# Autoscaling counts only with a policy ----------------------------------------------------------------------------------
+# Autoscaling counts only with a policy --------------------------------------------------------------------------------
 
 STACK = """
 AWSTemplateFormatVersion: "2010-09-09"
@@ -123,11 +110,11 @@ POLICY = """
           PredefinedMetricType: SageMakerVariantInvocationsPerInstance
 """
 # a 300 rps peak needs 390 with headroom: 5 instances of 80 rps; 2 serve 160, 6 serve 480
-PEAK = {"serving__traffic__peak_rps": 300, "infrastructure": {"cloudformation": "deploy/stack.yaml"}}
+PEAK = {"serving.traffic.peak_rps": 300, "infrastructure": {"cloudformation": "deploy/stack.yaml"}}
 
 
 def test_a_scalable_target_without_a_policy_never_scales(repo: Repo) -> None:
-    result = run(repo, spec(**PEAK), {"deploy/stack.yaml": STACK})
+    result = run(repo, patched(PEAK, SPEC), {"deploy/stack.yaml": STACK})
     assert result.status == "fail"
     text = messages(result).replace("\u00d7", "x").replace("\u00f7", "/")
     assert "autoscaling sets 2-6 instances, but no scaling policy (target tracking or step) acts on the variant: a " \
@@ -139,7 +126,7 @@ def test_a_scalable_target_without_a_policy_never_scales(repo: Repo) -> None:
 
 
 def test_a_target_tracking_policy_lets_the_maximum_count(repo: Repo) -> None:
-    result = run(repo, spec(**PEAK), {"deploy/stack.yaml": STACK + POLICY})
+    result = run(repo, patched(PEAK, SPEC), {"deploy/stack.yaml": STACK + POLICY})
     assert result.status == "pass", messages(result)
     text = messages(result).replace("\u00d7", "x").replace("\u00f7", "/")
     assert "autoscaling scales 2-6 instances with target_tracking on SageMakerVariantInvocationsPerInstance at 3,000" \
@@ -189,7 +176,7 @@ resource "aws_appautoscaling_policy" "invocations" {
 
 def test_terraform_scaling_policy_is_read_and_the_maximum_judged(repo: Repo) -> None:
     # 4 x 80 = 320 < 390: the maximum the policy can reach is too low
-    data = spec(serving__traffic__peak_rps=300, infrastructure={"terraform": "terraform"})
+    data = patched({"serving.traffic.peak_rps": 300, "infrastructure": {"terraform": "terraform"}}, SPEC)
     result = run(repo, data, {"terraform/main.tf": TERRAFORM})
     assert result.status == "fail"
     text = messages(result).replace("\u00d7", "x")
@@ -200,12 +187,12 @@ def test_terraform_scaling_policy_is_read_and_the_maximum_judged(repo: Repo) -> 
     assert fail.location is not None and fail.location.path == "terraform/main.tf"
 
 
-# Async scaled to zero ----------------------------------------------------------------------------------------------------
+# Async scaled to zero -------------------------------------------------------------------------------------------------
 
 # 200 requests a day, 5 s each on ml.m5.xlarge: 4 / 5 = 0.8 rps per instance; peak 0.5 rps
-ASYNC = spec(serving__pattern="async", serving__instance_type="ml.m5.xlarge", serving__instance_count=1,
-             serving__traffic={"requests_per_day": 200, "peak_rps": 0.5, "processing_s": 5, "payload_kb": 512,
-                               "synchronous": False})
+ASYNC = patched({"serving.pattern": "async", "serving.instance_type": "ml.m5.xlarge", "serving.instance_count": 1,
+                 "serving.traffic": {"requests_per_day": 200, "peak_rps": 0.5, "processing_s": 5, "payload_kb": 512,
+                                     "synchronous": False}}, SPEC)
 
 
 def async_with(*policies: dict[str, Any]) -> dict[str, Any]:
@@ -328,7 +315,7 @@ ROLLOUT = {"canary": {"variant": "v2", "steps": [10, 50, 100], "bake_time": "1h"
 
 
 def test_the_previous_variant_must_carry_the_whole_peak_after_a_rollback(repo: Repo) -> None:
-    data = spec(rollout=ROLLOUT, infrastructure={"cloudformation": "deploy/stack.yaml"})
+    data = patched({"rollout": ROLLOUT, "infrastructure": {"cloudformation": "deploy/stack.yaml"}}, SPEC)
     result = run(repo, data, {"deploy/stack.yaml": WEIGHTED})
     assert result.status == "fail"
     fail = next(f for f in result.findings if "after a rollback" in f.message)
@@ -340,13 +327,14 @@ def test_the_previous_variant_must_carry_the_whole_peak_after_a_rollback(repo: R
 
 
 def test_a_warm_previous_variant_that_covers_the_peak_passes(repo: Repo) -> None:
-    data = spec(rollout={**ROLLOUT, "previous": {"variant": "v1", "keep_warm": True, "min_instances": 2}})
+    data = patched({"rollout": {**ROLLOUT, "previous": {"variant": "v1", "keep_warm": True, "min_instances": 2}}},
+                   SPEC)
     result = run(repo, data)
     assert result.status == "pass", messages(result)
     assert "after a rollback the previous variant v1 carries the whole peak" in messages(result)
 
 
-# Batch transform: volume against the window -------------------------------------------------------------------------------
+# Batch transform: volume against the window ---------------------------------------------------------------------------
 
 # 2 x ml.m5.xlarge at 0.01 s: 400 rps each, 800 together
 BATCH = {"version": 1, "serving": {"pattern": "batch", "instance_type": "ml.m5.xlarge", "instance_count": 2,
