@@ -307,3 +307,71 @@ def test_terraform_alarm_actions_and_dimensions_are_read(repo: Repo) -> None:
     # the error alarm has both dimensions and an action known only after apply: it is not reported
     assert "'scorer-5xx-rate' has no AlarmActions" not in text and "scorer-5xx-rate' on Invocation5XXErrors has" \
         not in text
+
+
+# Deploy scripts ----------------------------------------------------------------------------------------------------------
+
+SCRIPT = '''\
+import boto3
+
+sns = boto3.client("sns")
+cloudwatch = boto3.client("cloudwatch")
+autoscaling = boto3.client("application-autoscaling")
+
+
+def main():
+    topic_arn = sns.create_topic(Name="scorer-on-call")["TopicArn"]
+    cloudwatch.put_metric_alarm(
+        AlarmName="scorer-p99-latency",
+        Namespace="AWS/SageMaker",
+        MetricName="ModelLatency",
+        Dimensions=[{"Name": "EndpointName", "Value": "scorer"}, {"Name": "VariantName", "Value": "v1"}],
+        ExtendedStatistic="p99",
+        Threshold=150000,
+        EvaluationPeriods=3,
+        ComparisonOperator="GreaterThanThreshold",
+        AlarmActions=[topic_arn],
+    )
+    cloudwatch.put_metric_alarm(
+        AlarmName="scorer-5xx-rate",
+        Namespace="AWS/SageMaker",
+        MetricName="Invocation5XXErrors",
+        Dimensions=[{"Name": "EndpointName", "Value": "scorer"}, {"Name": "VariantName", "Value": "v1"}],
+        Statistic="Average",
+        Threshold=0.01,
+        EvaluationPeriods=3,
+        ComparisonOperator="GreaterThanThreshold",
+    )
+    autoscaling.put_scaling_policy(
+        PolicyName="scorer-invocations",
+        ServiceNamespace="sagemaker",
+        ResourceId="endpoint/scorer/variant/v1",
+        ScalableDimension="sagemaker:variant:DesiredInstanceCount",
+        PolicyType="TargetTrackingScaling",
+        TargetTrackingScalingPolicyConfiguration={
+            "TargetValue": 3000.0,
+            "PredefinedMetricSpecification": {"PredefinedMetricType": "SageMakerVariantInvocationsPerInstance"},
+        },
+    )
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+
+def test_deploy_script_alarm_actions_and_scaling_policy_are_read(repo: Repo) -> None:
+    from mlgate.evidence.iac.scripts import read_scripts
+    from mlgate.evidence.workspace import Workspace
+
+    repo.write("deploy/deploy.py", SCRIPT)
+    repo.commit()
+    infra = read_scripts(Workspace(repo.root), [repo.root / "deploy/deploy.py"])
+    latency, errors = infra.alarms
+    # the topic's ARN is known only when the script runs, but the alarm has an action
+    assert len(latency.actions) == 1 and not latency.actions[0].known and latency.actions_unknown is None
+    assert errors.actions == [] and errors.actions_unknown is None
+    (policy,) = infra.policies
+    assert policy.policy_type is not None and policy.policy_type.value == "TargetTrackingScaling"
+    assert policy.metric is not None and policy.metric.value == "SageMakerVariantInvocationsPerInstance"
+    assert policy.target_value is not None and policy.target_value.value == 3000.0
