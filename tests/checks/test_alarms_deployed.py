@@ -309,7 +309,7 @@ def test_terraform_alarm_actions_and_dimensions_are_read(repo: Repo) -> None:
         not in text
 
 
-# Deploy scripts ----------------------------------------------------------------------------------------------------------
+# Deploy scripts -------------------------------------------------------------------------------------------------------
 
 SCRIPT = '''\
 import boto3
