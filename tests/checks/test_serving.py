@@ -100,7 +100,7 @@ PROFILES = {
     # 1,027.84 / 105.19 = 9.8 >= 5: fail. Async and batch do not answer a waiting caller.
     "realtime-low-sync-gpu-not-needed": Profile(
         spec("realtime", instance="ml.g5.xlarge", count=1, rpd=300, peak=1, p99=500, kb=4, proc=0.2, sync=True),
-        "fail", "pass", "pass", 1027.84, 105.19, "serverless",
+        "fail", "pass", "fail", 1027.84, 105.19, "serverless",
         {"SRV001": ["ml.g5.xlarge x 1 always on: $1,027.84/month for 300 requests/day; serverless 2 GB with 1 "
                     "provisioned: $105.19/month meets the same needs, 9.8x cheaper (the limit is 5x)",
                     "is a GPU instance, but the model declares no GPU need"]}),
@@ -109,14 +109,16 @@ PROFILES = {
     "realtime-low-sync-gpu-needed": Profile(
         spec("realtime", instance="ml.g5.xlarge", count=1, rpd=300, peak=1, p99=500, kb=4, proc=0.2, sync=True,
              gpu=True),
-        "pass", "pass", "pass", 1027.84, 1027.84, "realtime",
-        {"SRV001": ["the cheapest pattern that meets the traffic's needs"], "SRV003": ["5 each: 1 GPU / 0.2 s"]}),
+        "pass", "pass", "fail", 1027.84, 1027.84, "realtime",
+        {"SRV001": ["the cheapest pattern that meets the traffic's needs"],
+         "SRV003": ["5 each: 1 GPU / 0.2 s", "the endpoint runs on 1 instance (instance_count): one instance failure "
+                    "or Availability Zone outage takes it down", "Run at least 2 instances"]}),
     # GPU model, nobody waits: a daily batch job on ml.g5.xlarge: 30.41667 d x (5 min + 300 / 5 rps = 60 s)
     # = 30.41667 x 0.1 h = 3.041667 h x $1.408 = $4.28. Async scaled to zero would be up all month: r = 9,125 /
     # 2,628,000 s, rT = 3.125, 730 x (1 - e^-3.125) = 697.93 h + 9,125 x 0.043937 x 5/60 = 33.41 h -> capped 730 h.
     "realtime-low-nonsync-gpu": Profile(
         spec("realtime", instance="ml.g5.xlarge", count=1, rpd=300, peak=1, kb=4, proc=0.2, sync=False, gpu=True),
-        "fail", "pass", "pass", 1027.84, 4.28, "batch",
+        "fail", "pass", "fail", 1027.84, 4.28, "batch",
         {"SRV001": ["$1,027.84/month for 300 requests/day; batch transform on ml.g5.xlarge x 1, 1 job a day: "
                     "$4.28/month"]}),
     # High volume, callers wait, 150 ms p99: 2 x $0.204 x 730 = $297.84. Serverless needs ceil(80 x 0.05) = 4
@@ -139,7 +141,7 @@ PROFILES = {
     # $0.23 x 730 = $167.90. SRV003: 4 vCPUs / 1 s = 4 rps >= 2.6.
     "realtime-sync-payload-too-large": Profile(
         spec("realtime", instance="ml.m5.xlarge", count=1, rpd=1000, peak=2, p99=2000, kb=8192, proc=1, sync=True),
-        "pass", "fail", "pass", 167.90, 0.0, "",
+        "pass", "fail", "fail", 167.90, 0.0, "",
         {"SRV002": ["a request of 8,192 KB (8,388,608 bytes) is above the real-time endpoint limit of 6 MiB",
                     "source: InvokeEndpointInput.Body is at most 6,291,456 bytes"],
          "SRV001": ["does not meet the traffic's needs (the 8,192 KB payload is above its 6 MiB limit"]}),
@@ -147,7 +149,7 @@ PROFILES = {
     # costs 30.41667 x (5 min + 1,000 / 2 rps = 500 s) = 6.759259 h x $0.23 = $1.55 vs $167.90: fail.
     "realtime-low-nonsync-large-payload": Profile(
         spec("realtime", instance="ml.m5.xlarge", count=1, rpd=1000, peak=1, kb=4096, proc=2, sync=False),
-        "fail", "pass", "pass", 167.90, 1.55, "batch",
+        "fail", "pass", "fail", 167.90, 1.55, "batch",
         {"SRV001": ["the 4,096 KB (4 MiB) payload is near the 6 MiB (6,291,456 bytes) limit",
                     "$167.90/month for 1,000 requests/day; batch transform on ml.m5.xlarge x 1, 1 job a day: "
                     "$1.55/month"]}),
@@ -205,7 +207,10 @@ PROFILES = {
     # 21,600 x 0.4 / 0.1 / 60 = 1,440 min.
     "async-low-nonsync-gpu-scale-to-zero": Profile(
         spec("async", instance="ml.g5.xlarge", count=1, rpd=200, peak=0.5, kb=2048, proc=5, sync=False, gpu=True,
-             autoscaling={"min_instances": 0, "max_instances": 2}),
+             autoscaling={"min_instances": 0, "max_instances": 2,
+                          "policies": [{"type": "step", "metric": "HasBacklogWithoutCapacity"},
+                                       {"type": "target_tracking", "metric": "ApproximateBacklogSizePerInstance",
+                                        "target": 5}]}),
         "fail", "pass", "warn", 988.73, 15.47, "batch",
         {"SRV001": ["ml.g5.xlarge scaled to zero when idle (async): $988.73/month for 200 requests/day; batch "
                     "transform on ml.g5.xlarge x 1, 1 job a day: $15.47/month"],
@@ -221,7 +226,7 @@ PROFILES = {
     # (p99 1 s, not below the cold start): 30,416.67 x 0.5 x 2 x $0.00002 = $0.608 + $0.0074 = $0.62.
     "async-sync-callers": Profile(
         spec("async", instance="ml.m5.xlarge", count=1, rpd=1000, peak=1, p99=1000, kb=8, proc=0.5, sync=True),
-        "fail", "pass", "pass", 167.90, 0.62, "serverless",
+        "fail", "pass", "fail", 167.90, 0.62, "serverless",
         {"SRV001": ["callers wait for the answer (traffic.synchronous: true), but an asynchronous endpoint does not "
                     "answer them", "serverless 2 GB, costs $0.62/month"]}),
     # Batch of 10 million a day on 2 x ml.m5.2xlarge (8 vCPUs / 0.02 s = 400 rps each): 30.41667 x (2 x 5/60 +
@@ -293,20 +298,21 @@ PROFILES = {
     "realtime-inferentia-for-gpu-model": Profile(
         spec("realtime", instance="ml.inf2.xlarge", count=1, rpd=5000, peak=2, p99=200, kb=16, proc=0.1, sync=True,
              gpu=True),
-        "pass", "warn", "pass", 553.34, 553.34, "realtime",
+        "pass", "warn", "fail", 553.34, 553.34, "realtime",
         {"SRV002": ["has an AWS Neuron accelerator, not a GPU"]}),
     # A GPU model on a CPU type: SRV002 fails. $0.204 x 730 = $148.92.
     "realtime-cpu-type-for-gpu-model": Profile(
         spec("realtime", instance="ml.c5.xlarge", count=1, rpd=5000, peak=2, p99=200, kb=16, proc=0.1, sync=True,
              gpu=True),
-        "pass", "fail", "pass", 148.92, 148.92, "realtime",
+        "pass", "fail", "fail", 148.92, 148.92, "realtime",
         {"SRV002": ["the model needs a GPU (traffic.gpu: true), and ml.c5.xlarge (4 vCPUs, 8 GiB) has none"]}),
     # Autoscaling 2-4 x ml.m5.xlarge (40 rps each) for a 150 rps peak: 160 < 195 (SRV003 fails). Cost at the
     # minimum: 2 x $0.23 x 730 = $335.80; serverless with ceil(150 x 0.1) = 15 provisioned: $486.67 + 1,856.49 GB x
     # $0.016 = $29.70 + 15 x 2 x 2,628,000 x $0.00002 = $1,576.80 -> $2,093.17.
     "realtime-high-autoscaling-max-too-low": Profile(
         spec("realtime", instance="ml.m5.xlarge", count=2, rpd=4_000_000, peak=150, p99=300, kb=8, proc=0.1,
-             sync=True, autoscaling={"min_instances": 2, "max_instances": 4}),
+             sync=True, autoscaling={"min_instances": 2, "max_instances": 4, "policies": [
+                 {"type": "target_tracking", "metric": "SageMakerVariantInvocationsPerInstance", "target": 1200}]}),
         "pass", "pass", "fail", 335.80, 335.80, "realtime",
         {"SRV003": ["4 x ml.m5.xlarge serve 160 requests/s", "Raise serving.autoscaling.max_instances to 5"],
          "SRV001": ["2 x $0.23/h x 730 h = $335.80, the autoscaling minimum of 2"]}),
@@ -419,7 +425,8 @@ def test_unknown_gpu_family_type_is_recognised_by_name(repo: Repo) -> None:
     write(repo, patched({"serving.instance_type": "ml.g6.xlarge"}),
           {"SRV001": {"prices": {"us-east-1": {"ml.g6.xlarge": 0.98}}}})
     result = repo.rule("SRV001")
-    assert "ml.g6.xlarge is a GPU instance" in messages(result)
+    # not a row of the facts table: derived from its family (g6: NVIDIA L4) and size (xlarge: 4 vCPUs)
+    assert "ml.g6.xlarge (4 vCPUs, 16 GiB, 1 NVIDIA L4 GPU) is a GPU instance" in messages(result)
     # priced from the team's override: 2 x $0.98 x 730 = $1,430.80
     assert "$1,430.80/month" in messages(result)
 
@@ -538,7 +545,8 @@ SERVERLESS = spec("serverless", rpd=1000, peak=1, p99=2000, kb=4, proc=0.5, sync
     (patched({"serving.instance_type": "ml.g7.xlarge", "serving.traffic.gpu": True}), "pass",
      "within the real-time endpoint limit"),
     (patched({"serving.instance_type": "ml.c7i.xlarge", "serving.traffic.gpu": True}), "fail",
-     "the model needs a GPU (traffic.gpu: true), and ml.c7i.xlarge has none"),
+     "the model needs a GPU (traffic.gpu: true), and ml.c7i.xlarge (4 vCPUs, 8 GiB) has none (source: ml.c7i.xlarge "
+     "derived from its family and size"),
     (patched({"serving.instance_type": "ml.g5.xlarge", "serving.traffic.gpu": True}), "pass",
      "ml.g5.xlarge (4 vCPUs, 16 GiB, 1 NVIDIA A10G GPU) has the GPU the model needs"),
 ])
@@ -581,17 +589,21 @@ def test_srv002_async(repo: Repo, changes: dict[str, Any], status: str, fragment
     # declared throughput replaces the vCPU estimate: 2 x 30 = 60 < 104
     (patched({"serving.traffic.throughput_rps_per_instance": 30}), "fail",
      "2 x ml.c5.xlarge serve 60 requests/s (30 each: declared throughput_rps_per_instance)"),
-    # an instance type outside the table needs a declared throughput
-    (patched({"serving.instance_type": "ml.c7i.xlarge"}), "fail",
-     "ml.c7i.xlarge is not in mlgate's facts table"),
+    # a type outside the table is derived from its family and size: c7i.xlarge has 4 vCPUs, 4 / 0.05 = 80 rps each
+    (patched({"serving.instance_type": "ml.c7i.xlarge"}), "pass",
+     "2 x ml.c7i.xlarge serve 160 requests/s (80 each: 4 vCPUs / 0.05 s)"),
+    # a name that is no SageMaker hosting family is never failed for being unknown: the capacity is not checked
+    (patched({"serving.instance_type": "ml.x9z.large"}), "warn",
+     "ml.x9z.large is neither in mlgate's facts table nor an ml.<family>.<size> type of a SageMaker hosting family"),
     (patched({"serving.instance_type": "ml.c7i.xlarge", "serving.traffic.throughput_rps_per_instance": 60}), "pass",
      "2 x ml.c7i.xlarge serve 120 requests/s"),
     (patched({"serving.autoscaling": {"min_instances": 5, "max_instances": 3}}), "fail",
      "autoscaling.min_instances 5 is above max_instances 3"),
-    # min 1 x 80 rps below the 2,000,000 / 86,400 = 23.1 rps average? no: 80 >= 23.1; use 10,000,000 a day (115.7)
-    (patched({"serving.autoscaling": {"min_instances": 1, "max_instances": 4},
-              "serving.traffic.requests_per_day": 10_000_000}), "warn",
-     "autoscaling.min_instances 1 serve 80 requests/s, below the average of 115.7 rps"),
+    # min 2 x 80 rps below the 20,000,000 / 86,400 = 231.5 rps average (the peak is covered by 8 x 80)
+    (patched({"serving.autoscaling": {"min_instances": 2, "max_instances": 8, "policies": [
+        {"type": "target_tracking", "metric": "SageMakerVariantInvocationsPerInstance", "target": 3000}]},
+              "serving.traffic.requests_per_day": 20_000_000}), "warn",
+     "autoscaling.min_instances 2 serve 160 requests/s, below the average of 231.5 rps"),
     # 130 x 1.3 = 169 > 160: 169 / 80 -> 3 instances
     (patched({"serving.traffic.peak_rps": 130}), "fail", "Raise serving.instance_count to 3"),
     (patched({}), "pass", "covering the peak of 80 rps with 30 % headroom"),

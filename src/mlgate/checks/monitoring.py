@@ -14,8 +14,10 @@ from collections.abc import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 from mlgate.checks import CheckContext
+from mlgate.deployment.alarms import DeployedAlarm, deployed_alarms
 from mlgate.errors import EvidenceError
-from mlgate.result import Finding
+from mlgate.facts import load_facts
+from mlgate.result import Finding, Location
 from mlgate.schedules import SCHEDULE_HELP, schedule_problem
 from mlgate.spec.load import is_local
 from mlgate.spec.models import Alarm, Dataset
@@ -463,9 +465,11 @@ def prediction_drift(ctx: CheckContext) -> Iterator[Finding]:
 
 _OPS = ("monitoring", "operational")
 KINDS = ("latency", "errors", "throttles")
+# The alarms whose silence hurts callers at once: with no way to page anyone, MON004 fails rather than warns.
+_PAGING_KINDS = ("latency", "errors")
 
 # CloudWatch metrics a SageMaker endpoint publishes (facts §3.3): namespace AWS/SageMaker for invocation metrics,
-# /aws/sagemaker/Endpoints for instance metrics.
+# /aws/sagemaker/Endpoints for instance metrics. What each counts, and its dimensions, are in the facts table.
 _ENDPOINT_METRICS = {
     "Invocations", "InvocationsPerInstance", "Invocation4XXErrors", "Invocation5XXErrors", "InvocationModelErrors",
     "ModelLatency", "OverheadLatency",
@@ -484,19 +488,30 @@ _ASYNC_ONLY = {
 _NOT_ASYNC = {"OverheadLatency", "Invocations", "InvocationsPerInstance"}
 KNOWN_METRICS = _ENDPOINT_METRICS | _SERVERLESS_ONLY | _ASYNC_ONLY
 
-# Which metrics can stand for each kind. Throttling of InvokeEndpoint surfaces as a 4XX (ThrottlingException);
-# a serverless endpoint throttles at its max concurrency; an async endpoint queues instead of throttling.
+# Which metrics can stand for each kind (mlgate's judgment). AWS publishes no count of throttled requests for an
+# instance-backed endpoint: a team that alarms on 4xx responses for throttling says so with `watches: throttles`.
+# A serverless endpoint throttles beyond its max concurrency; an async endpoint queues instead of throttling.
 _FITS = {
     "latency": {"ModelLatency", "OverheadLatency", "ModelSetupTime", "TotalProcessingTime", "TimeInBacklog",
                 "ApproximateAgeOfOldestRequest", "RequestDownloadLatency", "ResponseUploadLatency"},
     "errors": {"Invocation5XXErrors", "Invocation4XXErrors", "InvocationModelErrors", "InvocationFailures",
                "RequestDownloadFailures", "ResponseUploadFailures", "NotificationFailures", "ExpiredRequests"},
-    "throttles": {"Invocation4XXErrors", "ServerlessConcurrentExecutionsUtilization", "ApproximateBacklogSize",
-                  "ApproximateBacklogSizePerInstance", "HasBacklogWithoutCapacity", "ApproximateAgeOfOldestRequest",
-                  "ExpiredRequests"},
+    "throttles": {"Invocation4XXErrors", "InvocationsPerInstance", "ServerlessConcurrentExecutionsUtilization",
+                  "ApproximateBacklogSize", "ApproximateBacklogSizePerInstance", "HasBacklogWithoutCapacity",
+                  "ApproximateAgeOfOldestRequest", "ExpiredRequests"},
 }
 _EXAMPLE_METRIC = {"latency": "ModelLatency", "errors": "Invocation5XXErrors", "throttles": "Invocation4XXErrors"}
+# The metric that shows a pattern's callers being turned away (or kept waiting) for lack of capacity.
+_THROTTLE_SIGNAL = {
+    "realtime": "Invocation4XXErrors (AWS publishes no count of throttled requests for an instance-backed endpoint; "
+                "a 4xx alarm counts as a throttle alarm once the spec says `watches: throttles`)",
+    "serverless": "ServerlessConcurrentExecutionsUtilization (at 1 the endpoint is at its MaxConcurrency and further "
+                  "requests are throttled)",
+    "async": "ApproximateBacklogSize or HasBacklogWithoutCapacity (an asynchronous endpoint queues requests instead "
+             "of throttling them)",
+}
 _PERCENTILE = re.compile(r"p(\d+(?:\.\d+)?)", re.IGNORECASE)
+Base = PathT | Location
 
 
 def _percentile(statistic: str) -> float | None:
@@ -508,13 +523,19 @@ def _percentile(statistic: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def _alarm_label(alarm: Alarm, index: int) -> str:
-    return f"'{alarm.name}'" if alarm.name else f"#{index + 1}"
+def _under(base: Base, *keys: str) -> Base:
+    """A field of an alarm: its spec path, or for an alarm only the code defines, the code's line."""
+    return (*base, *keys) if isinstance(base, tuple) else base
 
 
-def _metric_findings(ctx: CheckContext, alarm: Alarm, index: int, kind: str) -> Iterator[Finding]:
-    at = (*_OPS, "alarms", index, "metric")
-    label = _alarm_label(alarm, index)
+def _named(metric: str) -> str:
+    """The metric with what AWS documents it to count: "Invocation4XXErrors (requests that got a 4xx response)"."""
+    known = load_facts().metric(metric)
+    return f"{metric} ({known.counts})" if known else metric
+
+
+def _metric_findings(ctx: CheckContext, alarm: Alarm, base: Base, label: str, kind: str) -> Iterator[Finding]:
+    at = _under(base, "metric")
     metric = (alarm.metric or "").strip()
     if not metric:
         yield ctx.fail(f"alarm {label} names no metric", at=at,
@@ -538,7 +559,7 @@ def _metric_findings(ctx: CheckContext, alarm: Alarm, index: int, kind: str) -> 
         yield ctx.warn(f"alarm {label}: asynchronous endpoints do not publish {metric}", at=at,
                        fix="alarm on a metric async endpoints publish (e.g. ModelLatency, TotalProcessingTime)")
     if metric not in _FITS[kind]:
-        yield ctx.fail(f"alarm {label} says it watches {kind}, but {metric} does not measure {kind}", at=at,
+        yield ctx.fail(f"alarm {label} says it watches {kind}, but {_named(metric)} does not measure {kind}", at=at,
                        fix=f"alarm on a {kind} metric, e.g. {', '.join(sorted(_FITS[kind] & _available(ctx)))}")
 
 
@@ -552,32 +573,31 @@ def _available(ctx: CheckContext) -> set[str]:
     return names
 
 
-def _latency_alarm(ctx: CheckContext, alarm: Alarm, index: int, factor: float) -> Iterator[Finding]:
-    at = (*_OPS, "alarms", index)
-    label = _alarm_label(alarm, index)
+def _latency_alarm(ctx: CheckContext, alarm: Alarm, base: Base, label: str, factor: float) -> Iterator[Finding]:
     stat = (alarm.statistic or "").strip()
     if not stat:
-        yield ctx.fail(f"latency alarm {label} has no statistic", at=(*at, "statistic"),
+        yield ctx.fail(f"latency alarm {label} has no statistic", at=_under(base, "statistic"),
                        fix="write `statistic: p99`: the tail is what callers feel")
     else:
         pctl = _percentile(stat)
         if pctl is None or pctl < 99:
             yield ctx.fail(f"latency alarm {label} uses the {stat} statistic, which hides the tail: the slowest "
-                           "requests can time out while it stays green", at=(*at, "statistic"),
+                           "requests can time out while it stays green", at=_under(base, "statistic"),
                            fix="alarm on `statistic: p99` (or stricter, p99.9)")
         elif pctl > 100:
-            yield ctx.fail(f"latency alarm {label}: {stat} is not a percentile", at=(*at, "statistic"),
+            yield ctx.fail(f"latency alarm {label}: {stat} is not a percentile", at=_under(base, "statistic"),
                            fix="write `statistic: p99`")
     threshold = alarm.threshold_ms
     traffic = ctx.spec.serving.traffic if ctx.spec.serving else None
     p99 = traffic.latency_p99_ms if traffic else None
+    at = _under(base, "threshold_ms")
     if threshold is None:
-        yield ctx.fail(f"latency alarm {label} has no threshold_ms", at=(*at, "threshold_ms"),
+        yield ctx.fail(f"latency alarm {label} has no threshold_ms", at=at,
                        fix=f"write `threshold_ms: {_num(p99)}` (the declared p99)" if p99 else
                        "write threshold_ms, the latency the caller can bear")
     elif not threshold > 0:
         yield ctx.fail(f"latency alarm {label} fires at {_num(threshold)} ms: a threshold must be above 0",
-                       at=(*at, "threshold_ms"), fix="write the latency the caller can bear, in milliseconds")
+                       at=at, fix="write the latency the caller can bear, in milliseconds")
     elif p99 is None:
         yield ctx.warn(f"latency alarm {label} fires at {_num(threshold)} ms, but serving.traffic.latency_p99_ms is "
                        "not declared, so mlgate cannot tell whether that is too loose", at=("serving", "traffic"),
@@ -585,27 +605,25 @@ def _latency_alarm(ctx: CheckContext, alarm: Alarm, index: int, factor: float) -
     elif threshold > p99 * factor:
         yield ctx.fail(f"latency alarm {label} fires at {_num(threshold)} ms, looser than {_num(factor)} times the "
                        f"declared p99 of {_num(p99)} ms ({_num(p99 * factor)} ms): callers would wait that long "
-                       "before anyone is paged", at=(*at, "threshold_ms"),
-                       fix=f"lower threshold_ms to at most {_num(p99 * factor)}")
+                       "before anyone is paged", at=at, fix=f"lower threshold_ms to at most {_num(p99 * factor)}")
 
 
-def _rate_alarm(ctx: CheckContext, alarm: Alarm, index: int, kind: str) -> Iterator[Finding]:
-    at = (*_OPS, "alarms", index)
-    label = _alarm_label(alarm, index)
+def _rate_alarm(ctx: CheckContext, alarm: Alarm, base: Base, label: str, kind: str) -> Iterator[Finding]:
     rate, count = alarm.threshold_rate, alarm.threshold_count
     if rate is None and count is None:
-        yield ctx.fail(f"{kind} alarm {label} has no threshold_rate or threshold_count", at=at,
+        yield ctx.fail(f"{kind} alarm {label} has no threshold_rate or threshold_count", at=base,
                        fix="write `threshold_rate: 0.01` (a fraction of requests) or `threshold_count: 10` "
                            "(per period)")
         return
     if rate is not None and not 0 <= rate < 1:
         hint = f" (a rate is a fraction: {_num(rate)} % is {_num(rate / 100)})" if 1 < rate <= 100 else ""
         yield ctx.fail(f"{kind} alarm {label} has threshold_rate {_num(rate)}, outside [0, 1): it "
-                       f"{'can never fire' if rate >= 1 else 'is not a rate'}{hint}", at=(*at, "threshold_rate"),
-                       fix="write the rate as a fraction of requests, e.g. 0.01 for 1 %")
+                       f"{'can never fire' if rate >= 1 else 'is not a rate'}{hint}",
+                       at=_under(base, "threshold_rate"), fix="write the rate as a fraction of requests, e.g. 0.01 "
+                                                             "for 1 %")
     if count is not None and count < 0:
         yield ctx.fail(f"{kind} alarm {label} has threshold_count {_num(count)}, below 0",
-                       at=(*at, "threshold_count"), fix="write a count of 0 or more per period")
+                       at=_under(base, "threshold_count"), fix="write a count of 0 or more per period")
 
 
 def _threshold_text(ctx: CheckContext, alarm: Alarm, factor: float) -> str:
@@ -619,8 +637,130 @@ def _threshold_text(ctx: CheckContext, alarm: Alarm, factor: float) -> str:
     return f"above {_num(alarm.threshold_count or 0)} per period"
 
 
+def _base(deployed: DeployedAlarm) -> Base:
+    if deployed.index is not None and deployed.origin == "spec":
+        return (*_OPS, "alarms", deployed.index)
+    return deployed.at or (*_OPS, "alarms")
+
+
+def _related(ctx: CheckContext, deployed: DeployedAlarm) -> tuple[Location, ...]:
+    """The spec's entry of an alarm the code defines, as the second location of a finding on the code."""
+    if deployed.index is None or deployed.origin == "spec":
+        return ()
+    return (ctx.at((*_OPS, "alarms", deployed.index)),)
+
+
+def _deployed_variants(ctx: CheckContext) -> list[str] | None:
+    """The production variants the endpoint runs: the endpoint config's, else the spec's canary and previous."""
+    if ctx.resolved is not None and ctx.resolved.variants is not None and ctx.resolved.config_at is not None:
+        return ctx.resolved.variants
+    rollout = ctx.spec.rollout
+    names = [v.variant for v in (rollout.canary, rollout.previous) if v is not None and v.variant] if rollout else []
+    return names or None
+
+
+def _dimension_findings(ctx: CheckContext, deployed: DeployedAlarm) -> Iterator[Finding]:
+    """The alarm's dimensions are the ones SageMaker publishes the metric with, on this endpoint's variants."""
+    alarm, dims = deployed.alarm, deployed.dimensions
+    facts = load_facts()
+    known = facts.metric(alarm.metric or "")
+    if dims is None or known is None:
+        return
+    base, label = _base(deployed), deployed.label
+    missing = [d for d in known.dimensions if d not in dims]
+    if missing:
+        have = " and ".join(dims) if dims else "no dimensions"
+        yield ctx.fail(f"alarm {label} on {alarm.metric} has {have}, but SageMaker publishes {alarm.metric} per "
+                       f"{' and '.join(known.dimensions)} ({facts.cite(known)}): an alarm without "
+                       f"{' and '.join(missing)} watches a metric nobody publishes and never gets data",
+                       at=_under(base, "dimensions"), related=_related(ctx, deployed),
+                       fix=f"give the alarm the dimensions {', '.join(known.dimensions)} (VariantName: the "
+                           "variant it watches; one alarm per variant, or metric math over them)")
+        return
+    endpoint = ctx.spec.serving.endpoint if ctx.spec.serving else None
+    seen = dims.get("EndpointName")
+    if endpoint and seen is not None and seen != endpoint:
+        yield ctx.fail(f"alarm {label} watches EndpointName {seen}, not this endpoint ({endpoint})",
+                       at=_under(base, "dimensions"), related=_related(ctx, deployed),
+                       fix=f"set the alarm's EndpointName dimension to {endpoint}")
+    variant = dims.get("VariantName")
+    variants = _deployed_variants(ctx)
+    shadows = ctx.resolved.shadow_variants if ctx.resolved and ctx.resolved.shadow_variants else []
+    if "VariantName" in known.dimensions and variant is not None and variants is not None \
+            and variant not in variants + shadows:
+        yield ctx.fail(f"alarm {label} watches VariantName {variant}, which this endpoint does not run (its "
+                       f"variants: {', '.join(variants + shadows)}): it never gets data",
+                       at=_under(base, "dimensions"), related=_related(ctx, deployed),
+                       fix="set VariantName to the variant the alarm is meant to watch")
+
+
+def _canary_coverage(ctx: CheckContext, alarms: list[DeployedAlarm]) -> Iterator[Finding]:
+    """With weighted variants, the canary runs beside the previous variant: each must be watched on its own."""
+    rollout = ctx.spec.rollout
+    canary = rollout.canary.variant if rollout and rollout.canary else None
+    variants = _deployed_variants(ctx)
+    if not canary or variants is None or canary not in variants or len(variants) < 2:
+        return
+    for kind in _PAGING_KINDS:
+        group = [a for a in alarms if a.alarm.watches == kind and a.dimensions is not None
+                 and load_facts().metric(a.alarm.metric or "") is not None]
+        watched = {a.dimensions.get("VariantName") for a in group if a.dimensions}
+        if not group or canary in watched or None in watched:
+            continue
+        others = ", ".join(sorted(str(v) for v in watched))
+        names_ = ", ".join(a.label for a in group)
+        yield ctx.fail(f"the {kind} alarm{'s' if len(group) > 1 else ''} {names_} watch{'' if len(group) > 1 else 'es'}"
+                       f" VariantName {others} only: the canary {canary} runs beside it on the same endpoint and no "
+                       f"{kind} alarm watches it, so a canary that fails or slows down stays unseen",
+                       at=_under(_base(group[0]), "dimensions"), related=_related(ctx, group[0]),
+                       fix=f"add a {kind} alarm with VariantName {canary} (or metric math over every variant)")
+
+
+def _action_findings(ctx: CheckContext, alarms: list[DeployedAlarm]) -> Iterator[Finding]:
+    """An alarm with no AlarmActions changes state and pages nobody."""
+    facts = load_facts()
+    for deployed in alarms:
+        if deployed.actions is None or deployed.actions:
+            continue
+        kind = deployed.alarm.watches
+        others = [a.label for a in alarms if a is not deployed and a.alarm.watches == kind and a.actions]
+        via = deployed.notified_by
+        cited = facts.cite(facts.cloudwatch["alarm_actions"])
+        base = _under(_base(deployed), "actions")
+        fix = ("add AlarmActions (an SNS topic that reaches the on-call, e.g. the pager integration) to the alarm, "
+               "or a composite alarm with actions over it")
+        if via:
+            yield ctx.ok(f"alarm {deployed.label} has no AlarmActions of its own; composite alarm "
+                         f"{', '.join(via)} notifies on it", at=base)
+        elif kind in _PAGING_KINDS and not others:
+            yield ctx.fail(f"{kind} alarm {deployed.label} has no AlarmActions and no other {kind} alarm notifies "
+                           f"anyone: when this production endpoint {'slows down' if kind == 'latency' else 'fails'}, "
+                           f"the alarm changes state and nobody is paged ({cited})", at=base,
+                           related=_related(ctx, deployed), fix=fix)
+        else:
+            also = f" ({kind} alarm {', '.join(others)} does notify)" if others else ""
+            yield ctx.warn(f"alarm {deployed.label} has no AlarmActions: it changes state and pages nobody{also}",
+                           at=base, related=_related(ctx, deployed), fix=fix)
+
+
+def _serverless_latency(ctx: CheckContext, alarms: list[DeployedAlarm]) -> Iterator[Finding]:
+    if ctx.pattern != "serverless":
+        return
+    group = [a for a in alarms if a.alarm.watches == "latency"]
+    if not group or any(a.alarm.metric == "OverheadLatency" for a in group):
+        return
+    facts = load_facts()
+    overhead = facts.metric("OverheadLatency")
+    cited = f" ({facts.cite(overhead)})" if overhead else ""
+    yield ctx.fail(f"on a serverless endpoint the latency callers see includes cold starts, which "
+                   f"{', '.join(sorted({a.alarm.metric or '?' for a in group}))} does not count; OverheadLatency "
+                   f"does{cited}, and no latency alarm watches it", at=_under(_base(group[0]), "metric"),
+                   fix="add a latency alarm on OverheadLatency (p99, threshold_ms within the declared p99)")
+
+
 def operational(ctx: CheckContext) -> Iterator[Finding]:
-    """Live invocations are alarmed on p99 latency (no looser than the declared p99 allows), errors and throttles."""
+    """Live invocations are alarmed on p99 latency (no looser than the declared p99 allows), errors and throttles;
+    each alarm sees this endpoint's variants (the canary too) and pages someone."""
     if ctx.pattern == "batch":
         yield ctx.na("serving.pattern is batch: a batch transform has no live invocations, so there is no latency, "
                      "error rate or throttling to alarm on (watch the job's status instead)", at=("serving", "pattern"))
@@ -629,58 +769,79 @@ def operational(ctx: CheckContext) -> Iterator[Finding]:
     if factor is None or factor < 1:
         yield _bad_param(ctx, "latency_threshold_factor", "a number of 1 or more")
         return
-    op = ctx.spec.monitoring.operational if ctx.spec.monitoring else None
-    alarms = op.alarms if op else []
+    alarms = ctx.resolved.alarms if ctx.resolved is not None else deployed_alarms(ctx.spec, None, None)
+    pattern = ctx.pattern
     if not alarms:
         yield ctx.fail("monitoring.operational.alarms is empty: nobody is paged when the endpoint slows down, fails "
                        "or throttles", at=(*_OPS, "alarms"),
                        fix="define alarms that watch latency (ModelLatency p99), errors (Invocation5XXErrors) and "
-                           "throttles (Invocation4XXErrors)")
+                           f"throttles ({_THROTTLE_SIGNAL.get(pattern, 'Invocation4XXErrors')})")
         return
 
     findings: list[Finding] = []
     seen: dict[str, int] = {}
-    for i, alarm in enumerate(alarms):
-        at = (*_OPS, "alarms", i)
-        if not alarm.name or not alarm.name.strip():
-            findings.append(ctx.fail(f"alarm #{i + 1} has no name: rollback settings and the IaC refer to alarms by "
-                                     "name", at=at, fix="write `name:` as the CloudWatch AlarmName"))
-        elif alarm.name in seen:
-            findings.append(ctx.fail(f"alarm name '{alarm.name}' is used by alarms #{seen[alarm.name] + 1} and "
-                                     f"#{i + 1}: CloudWatch alarm names are unique, so one would replace the other",
-                                     at=(*at, "name"), fix="give each alarm its own name"))
-        else:
-            seen[alarm.name] = i
+    for i, deployed in enumerate(alarms):
+        alarm, base, label = deployed.alarm, _base(deployed), deployed.label
+        if deployed.index is not None:
+            if not alarm.name or not alarm.name.strip():
+                findings.append(ctx.fail(f"alarm #{i + 1} has no name: rollback settings and the IaC refer to alarms "
+                                         "by name", at=base, fix="write `name:` as the CloudWatch AlarmName"))
+            elif alarm.name in seen:
+                findings.append(ctx.fail(f"alarm name '{alarm.name}' is used by alarms #{seen[alarm.name] + 1} and "
+                                         f"#{i + 1}: CloudWatch alarm names are unique, so one would replace the "
+                                         "other", at=_under(base, "name"), fix="give each alarm its own name"))
+            else:
+                seen[alarm.name] = i
         if alarm.watches is None:
-            findings.append(ctx.warn(f"alarm {_alarm_label(alarm, i)} does not say what it watches, so it counts for "
-                                     "no kind", at=at, fix="write `watches: latency`, `errors`, `throttles` or "
-                                                           "`other`"))
+            findings.append(ctx.warn(f"alarm {label} does not say what it watches, so it counts for no kind", at=base,
+                                     fix="write `watches: latency`, `errors`, `throttles` or `other`"))
         if alarm.watches in KINDS:  # an `other` alarm may watch a metric of the team's own
-            findings.extend(_metric_findings(ctx, alarm, i, alarm.watches))
+            findings.extend(_metric_findings(ctx, alarm, base, label, alarm.watches))
         if alarm.watches == "latency":
-            findings.extend(_latency_alarm(ctx, alarm, i, factor))
+            findings.extend(_latency_alarm(ctx, alarm, base, label, factor))
         elif alarm.watches in ("errors", "throttles"):
-            findings.extend(_rate_alarm(ctx, alarm, i, alarm.watches))
+            findings.extend(_rate_alarm(ctx, alarm, base, label, alarm.watches))
+        findings.extend(_dimension_findings(ctx, deployed))
 
     for kind in KINDS:
-        group = [(i, a) for i, a in enumerate(alarms) if a.watches == kind]
+        group = [a for a in alarms if a.alarm.watches == kind]
         if not group:
-            unlabelled = [a.name for a in alarms if a.watches is None and a.metric in _FITS[kind] and a.name]
+            unlabelled = [a.alarm.name for a in alarms if a.alarm.watches is None and a.alarm.metric in _FITS[kind]
+                          and a.alarm.name]
             hint = f"; alarm '{unlabelled[0]}' looks like one: add `watches: {kind}`" if unlabelled else ""
+            example = _THROTTLE_SIGNAL.get(pattern, _EXAMPLE_METRIC[kind]) if kind == "throttles" \
+                else _EXAMPLE_METRIC[kind]
             findings.append(ctx.fail(f"no alarm watches {kind}{hint}", at=(*_OPS, "alarms"),
-                                     fix=f"add an alarm with `watches: {kind}` on {_EXAMPLE_METRIC[kind]}"))
+                                     fix=f"add an alarm with `watches: {kind}` on {example}"))
             continue
-        if kind == "errors" and all(a.metric == "Invocation4XXErrors" for _, a in group):
-            findings.append(ctx.warn("the only error alarm counts Invocation4XXErrors, which are mostly callers' "
-                                     "mistakes and throttling: the model's own failures are 5XX",
-                                     at=(*_OPS, "alarms", group[0][0]),
+        if kind == "errors" and all(a.alarm.metric == "Invocation4XXErrors" for a in group):
+            findings.append(ctx.warn(f"the only error alarm is on {_named('Invocation4XXErrors')}: the caller's side "
+                                     "of a request; the model's own failures are 5xx responses "
+                                     "(Invocation5XXErrors) and model errors (InvocationModelErrors)",
+                                     at=_base(group[0]),
                                      fix="add an error alarm on Invocation5XXErrors or InvocationModelErrors"))
+    findings.extend(_serverless_latency(ctx, alarms))
+    findings.extend(_canary_coverage(ctx, alarms))
+    findings.extend(_action_findings(ctx, alarms))
     yield from findings
     if not any(f.status in ("fail", "error") for f in findings):
         for kind in KINDS:
-            described = "; ".join(f"'{a.name}' on {a.metric} {_threshold_text(ctx, a, factor)}" for a in alarms
-                                  if a.watches == kind)
+            described = "; ".join(_described(ctx, a, factor) for a in alarms if a.alarm.watches == kind)
             yield ctx.ok(f"{kind} alarmed: {described}", at=(*_OPS, "alarms"))
+
+
+def _described(ctx: CheckContext, deployed: DeployedAlarm, factor: float) -> str:
+    alarm = deployed.alarm
+    text = f"'{alarm.name}' on {_named(alarm.metric or '?')} {_threshold_text(ctx, alarm, factor)}"
+    if deployed.dimensions is not None and deployed.dimensions.get("VariantName"):
+        text += f", variant {deployed.dimensions['VariantName']}"
+    if deployed.actions:
+        text += f", notifying {', '.join(deployed.actions)}"
+    elif deployed.actions is None and deployed.origin == "spec":
+        text += " (its dimensions and actions are not in any infrastructure code mlgate reads: unverified)"
+    if deployed.at is not None:
+        text += f" ({deployed.at.path}:{deployed.at.line})"
+    return text
 
 
 # -- MON005 ----------------------------------------------------------------------------------------------------------

@@ -18,12 +18,15 @@ The IAC rules keep comparing the spec as written with the code; the domain rules
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from mlgate.evidence.iac.model import TrafficPolicy, Value
 from mlgate.result import Location
 from mlgate.spec.models import Spec
 from mlgate.yamlload import PathT
+
+if TYPE_CHECKING:
+    from mlgate.deployment.alarms import DeployedAlarm
 
 Origin = Literal["spec", "code", "spec+code"]
 
@@ -88,6 +91,19 @@ def _plain(value: Any) -> Any:
     return str(value)
 
 
+@dataclass(frozen=True)
+class VariantCapacity:
+    """What one production variant of the endpoint config runs on (None: the code does not say, or not before
+    deployment)."""
+
+    variant: str
+    instance_type: str | None
+    count: int | None
+    min_instances: int | None
+    max_instances: int | None
+    at: Location
+
+
 @dataclass
 class ResolvedDeployment:
     spec: Spec  # the spec with the code's facts in place: what the domain rules judge
@@ -109,6 +125,8 @@ class ResolvedDeployment:
     # variants it runs (beside the config's ShadowProductionVariants)
     experiment_at: Location | None = None
     experiment_shadows: list[str] = field(default_factory=list)
+    alarms: list[DeployedAlarm] = field(default_factory=list)  # the operational alarms (spec and code joined)
+    capacities: dict[str, VariantCapacity] = field(default_factory=dict)  # per production variant, from the code
 
     def fact(self, path: PathT) -> Fact | None:
         return self.facts.get(tuple(path))

@@ -16,13 +16,15 @@ from typing import Any, Literal
 
 from pydantic import ValidationError
 
-from mlgate.deployment.model import Fact, ResolvedDeployment, Running
+from mlgate.deployment.alarms import deployed_alarms
+from mlgate.deployment.model import Fact, ResolvedDeployment, Running, VariantCapacity
 from mlgate.errors import EvidenceError
 from mlgate.evidence.iac import infrastructure, model_of, select_endpoint
 from mlgate.evidence.iac.model import (
     Endpoint,
     EndpointConfig,
     Infrastructure,
+    ScalingPolicy,
     ScalingTarget,
     Value,
     Variant,
@@ -223,6 +225,8 @@ def resolve(loaded: LoadedSpec, workspace: Workspace) -> ResolvedDeployment:
     if infra is not None:
         resolved.source = infra.files[0] if len(infra.files) == 1 else infra.origin
         _from_code(spec, infra, out, resolved)
+    else:
+        resolved.alarms = deployed_alarms(spec, None, None)
     out.spec_only(RESOLVABLE)
     resolved.facts = out.facts
     resolved.spec = _validated(data, out.facts, spec)
@@ -260,6 +264,7 @@ def _restore(data: dict[str, Any], path: PathT, value: Any) -> None:
 def _from_code(spec: Spec, infra: Infrastructure, out: _Collector, resolved: ResolvedDeployment) -> None:
     selection = select_endpoint(infra, spec.serving.endpoint if spec.serving else None)
     endpoint, config = selection.endpoint, selection.config
+    resolved.alarms = deployed_alarms(spec, infra, endpoint)
     if endpoint is None:
         resolved.problem = selection.problem
         return
@@ -291,6 +296,7 @@ def _from_code(spec: Spec, infra: Infrastructure, out: _Collector, resolved: Res
     _experiment(infra, endpoint, out, resolved)
     out.put(("rollout", "mechanism"), _mechanism(spec, endpoint, config))
     out.put(("serving", "pattern"), iac_pattern(config))
+    resolved.capacities = {c.variant: c for v in config.variants if (c := _capacity(infra, v)) is not None}
     if len(config.shadow_variants) == 1 and config.shadow_variants[0].name is not None:
         out.put(("rollout", "shadow", "variant"), config.shadow_variants[0].name)
     variant, _ = serving_variant(spec, config)
@@ -345,7 +351,7 @@ def _fleet(infra: Infrastructure, config: EndpointConfig) -> list[Running]:
             if variant.serverless is not None:
                 out.append(Running(name, role, None, None, variant.at, serverless=True, artifact=artifact))
                 continue
-            target = _target(infra, variant)
+            target = _target_of(infra, variant)
             count = (target.min_capacity if target is not None else None) or variant.instance_count
             itype = variant.instance_type
             unknown = next((f"{v.text}: {v.unknown}" for v in (itype, count) if v is not None and not v.known), None)
@@ -435,24 +441,74 @@ def _artifact_fact(value: Value) -> Fact:
     return Fact(path, show(value.value), "code", value.at, via=value.source)
 
 
-def _autoscaling(infra: Infrastructure, variant: Variant, out: _Collector) -> None:
-    target = _target(infra, variant)
-    if target is not None:
-        out.put(("serving", "autoscaling", "min_instances"), target.min_capacity, convert=int)
-        out.put(("serving", "autoscaling", "max_instances"), target.max_capacity, convert=int)
+def _resource_text(value: Value | None) -> str:
+    if value is None:
+        return ""
+    return show(value.value) if value.known else (value.template or value.text)
 
 
-def _target(infra: Infrastructure, variant: Variant) -> ScalingTarget | None:
-    """The scaling target whose ResourceId names the variant, when one does."""
+def _target_of(infra: Infrastructure, variant: Variant) -> ScalingTarget | None:
+    """The scalable target of the variant (ResourceId endpoint/<endpoint>/variant/<variant>)."""
     if variant.name is None or not variant.name.known:
         return None
     suffix = f"/variant/{show(variant.name.value)}"
-    for target in infra.targets:
-        rid = target.resource_id
-        text = show(rid.value) if rid is not None and rid.known else (rid.template or rid.text if rid else "")
-        if text.endswith(suffix):
-            return target
-    return None
+    return next((t for t in infra.targets if _resource_text(t.resource_id).endswith(suffix)), None)
+
+
+def _policies_of(infra: Infrastructure, target: ScalingTarget) -> list[ScalingPolicy]:
+    """The scaling policies that act on the target: by ScalingTargetId, or by the same ResourceId."""
+    text = _resource_text(target.resource_id)
+    return [p for p in infra.policies
+            if (p.target is not None and p.target.ref == target.id)
+            or (p.resource_id is not None
+                and (p.resource_id.ref == target.id or _resource_text(p.resource_id) == text))]
+
+
+def _policy_record(infra: Infrastructure, policy: ScalingPolicy) -> dict[str, object]:
+    kind = _resource_text(policy.policy_type)
+    record: dict[str, object] = {"type": {"TargetTrackingScaling": "target_tracking",
+                                          "StepScaling": "step"}.get(kind, kind or "target_tracking")}
+    metric = policy.metric
+    if metric is None and record["type"] == "step":  # a step policy acts on the metric of the alarm that runs it
+        alarm = next((a for a in infra.alarms if any(x.ref == policy.id for x in a.actions)), None)
+        metric = alarm.metric if alarm is not None else None
+    if metric is not None and metric.known:
+        record["metric"] = show(metric.value)
+    if policy.target_value is not None and policy.target_value.known:
+        record["target"] = policy.target_value.value
+    return record
+
+
+def _autoscaling(infra: Infrastructure, variant: Variant, out: _Collector) -> None:
+    target = _target_of(infra, variant)
+    if target is None:
+        return
+    out.put(("serving", "autoscaling", "min_instances"), target.min_capacity, convert=int)
+    out.put(("serving", "autoscaling", "max_instances"), target.max_capacity, convert=int)
+    policies = _policies_of(infra, target)
+    where = policies[0].at if policies else target.at
+    out.put(("serving", "autoscaling", "policies"),
+            Value([_policy_record(infra, p) for p in policies], where,
+                  source=None if policies else f"no scaling policy acts on scalable target {target.id}"))
+
+
+def _number(value: Value | None) -> int | None:
+    if value is None or not value.known:
+        return None
+    try:
+        return int(value.value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _capacity(infra: Infrastructure, variant: Variant) -> VariantCapacity | None:
+    if variant.name is None or not variant.name.known or variant.serverless is not None:
+        return None
+    itype = variant.instance_type
+    target = _target_of(infra, variant)
+    return VariantCapacity(show(variant.name.value), show(itype.value) if itype is not None and itype.known else None,
+                           _number(variant.instance_count), _number(target.min_capacity) if target else None,
+                           _number(target.max_capacity) if target else None, variant.at)
 
 
 def _capture(infra: Infrastructure, config: EndpointConfig, out: _Collector) -> None:

@@ -67,6 +67,8 @@ class Pattern(_Frozen):
     gpu: Fact
     scale_to_zero: Fact
     min_instances: Fact | None = None
+    availability_min_instances: Fact | None = None
+    scale_from_zero: Fact | None = None
     model_monitor_multi_model: Fact | None = None
     max_instances: Fact | None = None
     memory_mb_min: Fact | None = None
@@ -131,11 +133,53 @@ class Instance(Sourced):
     gpus: int = Field(ge=0)
     neuron_devices: int = Field(0, ge=0)
     accelerator: str | None = None
+    accelerator_memory_gib: float | None = None  # per GPU or Neuron device
+    derived: bool = False  # not a row of the table: derived from its family and size
 
     @property
     def accelerated(self) -> bool:
         """Has a GPU or an AWS Inferentia/Trainium device."""
         return self.gpus > 0 or self.neuron_devices > 0
+
+
+class SizeException(Sourced):
+    """Where one size of a family departs from the family's rule (g5.12xlarge has 4 GPUs, not 1)."""
+
+    gpus: int | None = None
+    neuron_devices: int | None = None
+    memory_gib: float | None = None
+
+
+class Family(Sourced):
+    """A SageMaker hosting instance family: what every size of it has per vCPU, and its accelerators."""
+
+    memory_gib_per_vcpu: float = Field(gt=0)
+    gpus: int = Field(0, ge=0)
+    neuron_devices: int = Field(0, ge=0)
+    accelerator: str | None = None
+    accelerator_memory_gib: float | None = None
+    sizes: dict[str, SizeException] = Field(default_factory=dict)
+
+
+class Metric(Sourced):
+    """A CloudWatch metric of an endpoint: what AWS documents it to count, and who publishes it."""
+
+    counts: str
+    unit: str
+    dimensions: tuple[str, ...] = ()
+    patterns: tuple[PatternName, ...] = ()
+
+
+def size_vcpus(size: str) -> int | None:
+    """vCPUs of an EC2 size name: large 2, xlarge 4, Nxlarge 4N (metal and the others: None)."""
+    if size == "large":
+        return 2
+    if size == "xlarge":
+        return 4
+    head = size.removesuffix("xlarge")
+    if head != size and head.isdigit() and int(head) > 0:
+        return 4 * int(head)
+    return None
 
 
 class InstancePrice(Sourced):
@@ -170,6 +214,9 @@ class Facts(_Frozen):
     patterns: dict[PatternName, Pattern]
     regions: Regions
     instances: dict[str, Instance]
+    families: dict[str, Family] = Field(default_factory=dict)
+    metrics: dict[str, Metric] = Field(default_factory=dict)
+    cloudwatch: dict[str, Fact] = Field(default_factory=dict)
     prices: dict[str, RegionPrices]
     rollout: Rollout
 
@@ -195,6 +242,10 @@ class Facts(_Frozen):
         out.extend(self.instances.values())
         out.extend(v for v in self.rollout.__dict__.values() if isinstance(v, Fact))
         out.extend(self.rollout.excludes)
+        out.extend(self.families.values())
+        out.extend(size for family in self.families.values() for size in family.sizes.values())
+        out.extend(self.metrics.values())
+        out.extend(self.cloudwatch.values())
         for region in self.prices.values():
             out.extend(region.instances.values())
             if region.serverless:
@@ -205,7 +256,30 @@ class Facts(_Frozen):
         return self.patterns[name]
 
     def instance(self, instance_type: str) -> Instance | None:
-        return self.instances.get(instance_type)
+        """The type's row of the table, else what its family and size give (None for a name that is not
+        ml.<known family>.<size>)."""
+        return self.instances.get(instance_type) or self.derive(instance_type)
+
+    def derive(self, instance_type: str) -> Instance | None:
+        parts = instance_type.split(".")
+        if len(parts) != 3 or parts[0] != "ml" or parts[1] not in self.families:
+            return None
+        family, size = self.families[parts[1]], parts[2]
+        vcpus = size_vcpus(size)
+        if vcpus is None:
+            return None
+        extra = family.sizes.get(size)
+        memory = extra.memory_gib if extra and extra.memory_gib else vcpus * family.memory_gib_per_vcpu
+        gpus = extra.gpus if extra and extra.gpus is not None else family.gpus
+        devices = extra.neuron_devices if extra and extra.neuron_devices is not None else family.neuron_devices
+        return Instance(vcpus=vcpus, memory_gib=memory, gpus=gpus, neuron_devices=devices,
+                        accelerator=family.accelerator, accelerator_memory_gib=family.accelerator_memory_gib,
+                        derived=True, source=family.source, read=family.read, confidence=family.confidence,
+                        ref=f"{instance_type} derived from its family and size ({size}: {vcpus} vCPUs); "
+                            f"{family.ref}")
+
+    def metric(self, name: str) -> Metric | None:
+        return self.metrics.get(name)
 
     def cite(self, item: Sourced) -> str:
         """Where a value comes from, for a message to put in parentheses: "source: InvokeEndpointInput.Body is at

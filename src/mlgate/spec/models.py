@@ -114,11 +114,24 @@ class Traffic(_Node):
     throughput_rps_per_instance: float | None = Field(None, description="Requests per second one instance of "
                                                       "serving.instance_type sustains (from a load test); "
                                                       "else derived from processing_s and the type's vCPUs.")
+    window: Text | None = Field(None, description="pattern: batch: how long the day's transform job may run, e.g. "
+                                                  "4h (SRV003 judges the day's records against it; default 24h).")
+
+
+class ScalingPolicy(_Node):
+    type: Literal["target_tracking", "step"] | None = Field(None, description="TargetTrackingScaling or "
+                                                                             "StepScaling.")
+    metric: str | None = Field(None, description="What it scales on: SageMakerVariantInvocationsPerInstance, "
+                                                 "ApproximateBacklogSizePerInstance, HasBacklogWithoutCapacity ...")
+    target: float | None = Field(None, description="Target tracking: the value per instance it keeps the metric at.")
 
 
 class Autoscaling(_Node):
     min_instances: int | None = None
     max_instances: int | None = None
+    policies: list[ScalingPolicy] = Field(default_factory=list, description="The scaling policies on the variant "
+                                          "(read from the infrastructure code when it has them): a scalable target "
+                                          "without a policy never changes its capacity.")
 
 
 class AsyncInference(_Node):
@@ -230,6 +243,12 @@ class Alarm(_Node):
     threshold_ms: float | None = None
     threshold_rate: float | None = None
     threshold_count: float | None = None
+    dimensions: dict[str, str] | None = Field(
+        default=None, description="The alarm's CloudWatch dimensions (EndpointName, VariantName), when no "
+                                  "infrastructure code mlgate reads defines it.")
+    actions: list[str] | None = Field(
+        default=None, description="AlarmActions (SNS topic ARNs ...), when no infrastructure code mlgate reads "
+                                  "defines the alarm; [] for none.")
 
 
 class Operational(_Node):

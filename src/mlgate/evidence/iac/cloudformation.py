@@ -27,6 +27,7 @@ from mlgate.evidence.iac.model import (
     AsyncInference,
     Capture,
     CloudWatchAlarm,
+    CompositeAlarm,
     Endpoint,
     EndpointConfig,
     Gap,
@@ -34,6 +35,7 @@ from mlgate.evidence.iac.model import (
     Infrastructure,
     MonitoringSchedule,
     SageMakerModel,
+    ScalingPolicy,
     ScalingTarget,
     Serverless,
     Size,
@@ -498,6 +500,13 @@ def read_template(t: Template) -> Infrastructure:
             infra.targets.append(_target(t, rid))
         elif kind == "AWS::SageMaker::InferenceExperiment":
             infra.experiments.append(_experiment(t, rid))
+        elif kind == "AWS::ApplicationAutoScaling::ScalingPolicy":
+            infra.policies.append(_scaling_policy(t, rid))
+        elif kind == "AWS::CloudWatch::CompositeAlarm":
+            infra.composites.append(CompositeAlarm(rid, t.value((*_props(rid), "AlarmName")),
+                                                   t.value((*_props(rid), "AlarmRule")),
+                                                   _list_values(t, (*_props(rid), "AlarmActions")),
+                                                   t.loc(("Resources", rid))))
         elif kind in ("AWS::CloudFormation::Stack", "AWS::Serverless::Application"):
             infra.gaps.append(Gap(f"nested stack {rid} is not read", t.loc(("Resources", rid))))
     return infra
@@ -635,6 +644,10 @@ def _alarm(t: Template, rid: str) -> CloudWatchAlarm:
             alarm.namespace, alarm.metric = namespace, t.value((*mp, "MetricName"))
             alarm.dimensions = _dimensions(t, (*mp, "Dimensions"))
             alarm.statistic = t.value((*path, "MetricStat", "Stat"))
+    _, why = t.struct((*p, "AlarmActions"))
+    alarm.actions_unknown = f"its AlarmActions are {why}" if why else None
+    alarm.actions = _list_values(t, (*p, "AlarmActions"))
+    alarm.actions_enabled = t.value((*p, "ActionsEnabled"))
     return alarm
 
 
@@ -695,6 +708,15 @@ def _experiment(t: Template, rid: str) -> InferenceExperiment:
     return InferenceExperiment(rid, t.value((*p, "Type")), t.value((*p, "EndpointName")),
                                t.value((*sp, "SourceModelVariantName")), shadows, t.loc(("Resources", rid)),
                                condition=t.condition(rid))
+
+
+def _scaling_policy(t: Template, rid: str) -> ScalingPolicy:
+    p = _props(rid)
+    tp = (*p, "TargetTrackingScalingPolicyConfiguration")
+    metric = t.value((*tp, "PredefinedMetricSpecification", "PredefinedMetricType")) \
+        or t.value((*tp, "CustomizedMetricSpecification", "MetricName"))
+    return ScalingPolicy(rid, t.value((*p, "ScalingTargetId")), t.value((*p, "ResourceId")),
+                         t.value((*p, "PolicyType")), metric, t.value((*tp, "TargetValue")), t.loc(("Resources", rid)))
 
 
 # -- IAM ---------------------------------------------------------------------------------------------------------------

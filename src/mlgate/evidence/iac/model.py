@@ -154,6 +154,33 @@ class CloudWatchAlarm:
     at: Location
     condition: str | None = None
     metric_math: bool = False  # defined by `Metrics` (metric math) rather than one metric
+    actions: list[Value] = field(default_factory=list)  # AlarmActions: run when the alarm goes into ALARM
+    actions_unknown: str | None = None  # the AlarmActions list is computed at deploy time
+    actions_enabled: Value | None = None  # ActionsEnabled (default true)
+
+
+@dataclass
+class CompositeAlarm:
+    """An alarm on other alarms (AlarmRule), with its own actions."""
+
+    id: str
+    name: Value | None
+    rule: Value | None
+    actions: list[Value]
+    at: Location
+
+
+@dataclass
+class ScalingPolicy:
+    """An Application Auto Scaling policy: what makes a scalable target change its capacity."""
+
+    id: str
+    target: Value | None  # ScalingTargetId (CloudFormation), or None
+    resource_id: Value | None  # endpoint/<name>/variant/<variant>
+    policy_type: Value | None  # TargetTrackingScaling | StepScaling
+    metric: Value | None  # the predefined metric type or the customized metric's name (target tracking)
+    target_value: Value | None
+    at: Location
 
 
 @dataclass
@@ -225,6 +252,8 @@ class Infrastructure:
     alarms: list[CloudWatchAlarm] = field(default_factory=list)
     schedules: list[MonitoringSchedule] = field(default_factory=list)
     targets: list[ScalingTarget] = field(default_factory=list)
+    policies: list[ScalingPolicy] = field(default_factory=list)
+    composites: list[CompositeAlarm] = field(default_factory=list)
     gaps: list[Gap] = field(default_factory=list)
     experiments: list[InferenceExperiment] = field(default_factory=list)
 
@@ -236,6 +265,8 @@ class Infrastructure:
         self.alarms += other.alarms
         self.schedules += other.schedules
         self.targets += other.targets
+        self.policies += other.policies
+        self.composites += other.composites
         self.gaps += other.gaps
         self.experiments += other.experiments
 

@@ -2,9 +2,9 @@
 
 What is read:
 - boto3: `create_model`, `create_endpoint_config`, `create_endpoint` / `update_endpoint` of a SageMaker client,
-  CloudWatch `put_metric_alarm`, Application Auto Scaling `register_scalable_target` (a client is
-  `boto3.client("sagemaker")`, `session.client(...)` or `x.sagemaker_client`; a call on an object mlgate cannot follow,
-  `self.sm.create_endpoint_config(...)`, counts when it writes the API's own argument names);
+  CloudWatch `put_metric_alarm`, Application Auto Scaling `register_scalable_target` and `put_scaling_policy` (a
+  client is `boto3.client("sagemaker")`, `session.client(...)` or `x.sagemaker_client`; a call on an object mlgate
+  cannot follow, `self.sm.create_endpoint_config(...)`, counts when it writes the API's own argument names);
 - the SageMaker Python SDK: `.deploy(...)` on a `Model`, any framework `*Model`, a `ModelPackage` or an estimator,
   with `DataCaptureConfig`, `ServerlessInferenceConfig` and `AsyncInferenceConfig`, as the script imports them.
 
@@ -32,6 +32,7 @@ from mlgate.evidence.iac.model import (
     Gap,
     Infrastructure,
     SageMakerModel,
+    ScalingPolicy,
     ScalingTarget,
     Serverless,
     Size,
@@ -79,6 +80,7 @@ _BOTO3 = {
     "update_endpoint": ("sagemaker", {"EndpointName", "EndpointConfigName"}),
     "put_metric_alarm": ("cloudwatch", {"AlarmName", "MetricName", "Namespace"}),
     "register_scalable_target": ("application-autoscaling", {"ResourceId", "ScalableDimension"}),
+    "put_scaling_policy": ("application-autoscaling", {"PolicyName", "PolicyType", "ResourceId"}),
 }
 # SDK session helpers that create endpoints from arguments this reader does not follow.
 _UNREAD = {"endpoint_from_production_variants", "endpoint_from_model_data", "endpoint_from_job", "deploy_endpoint"}
@@ -302,7 +304,30 @@ class _Reader:
                 alarm.namespace, alarm.metric = namespace, s.get(metric, "MetricName")
                 alarm.dimensions = self._dimensions(s.at(metric, "Dimensions")[0])
                 alarm.statistic = s.get(item, "MetricStat", "Stat")
+        alarm.actions, alarm.actions_unknown = self._actions(call)
+        alarm.actions_enabled = s.arg(call, "ActionsEnabled")
         self.infra.alarms.append(alarm)
+
+    def _actions(self, call: Call) -> tuple[list[Value], str | None]:
+        """AlarmActions element by element: an ARN the script learns when it runs is still an action."""
+        ref = call.kwargs.get("AlarmActions")
+        if ref is not None and isinstance(ref.node, ast.List):
+            return [self.s.value(item, ref.scope) for item in ref.node.elts], None
+        value = self.s.arg(call, "AlarmActions")
+        if value is None:
+            return [], None
+        if value.known and isinstance(value.value, list):
+            return [Value(item, value.at) for item in value.value], None
+        return [], f"its AlarmActions are {value.unknown or 'not a list'}"
+
+    def put_scaling_policy(self, call: Call) -> None:
+        s = self.s
+        config = call.kwargs.get("TargetTrackingScalingPolicyConfiguration")
+        metric = s.get(config, "PredefinedMetricSpecification", "PredefinedMetricType") \
+            or s.get(config, "CustomizedMetricSpecification", "MetricName")
+        self.infra.policies.append(ScalingPolicy(self.ident(call.node), None, s.arg(call, "ResourceId"),
+                                                 s.arg(call, "PolicyType"), metric, s.get(config, "TargetValue"),
+                                                 s.loc(call.node)))
 
     def _dimensions(self, ref: Ref | None) -> dict[str, Value]:
         out: dict[str, Value] = {}

@@ -31,12 +31,14 @@ from mlgate.evidence.iac.model import (
     AsyncInference,
     Capture,
     CloudWatchAlarm,
+    CompositeAlarm,
     Endpoint,
     EndpointConfig,
     Gap,
     Infrastructure,
     MonitoringSchedule,
     SageMakerModel,
+    ScalingPolicy,
     ScalingTarget,
     Serverless,
     Size,
@@ -630,7 +632,37 @@ def read_module(m: Module) -> Infrastructure:
             infra.targets.append(ScalingTarget(r.address, m.attr(r.node, "resource_id"),
                                                m.attr(r.node, "scalable_dimension"), m.attr(r.node, "min_capacity"),
                                                m.attr(r.node, "max_capacity"), r.node.loc()))
+        elif r.type == "aws_appautoscaling_policy":
+            infra.policies.append(_scaling_policy(m, r))
+        elif r.type == "aws_cloudwatch_composite_alarm":
+            actions, _ = _values(m, r.node, "alarm_actions")
+            infra.composites.append(CompositeAlarm(r.address, m.attr(r.node, "alarm_name"),
+                                                   m.attr(r.node, "alarm_rule"), actions, r.node.loc()))
     return infra
+
+
+def _values(m: Module, node: _Node, attr: str) -> tuple[list[Value], str | None]:
+    """The elements of a list argument, or why the list is known only at deploy time."""
+    raw = node.body.get(attr)
+    if isinstance(raw, list):  # each element on its own: an ARN known only after apply is still an element
+        return [m.eval(item, node.loc(attr), 0) for item in raw], None
+    value = m.attr(node, attr)
+    if value is None:
+        return [], None
+    if not value.known:
+        return [], f"its {attr} are {value.unknown}"
+    items = value.value if isinstance(value.value, list) else [value.value]
+    return [Value(item, value.at) for item in items], None
+
+
+def _scaling_policy(m: Module, r: _Resource) -> ScalingPolicy:
+    n = r.node
+    tt = n.block("target_tracking_scaling_policy_configuration")
+    predefined = tt.block("predefined_metric_specification") if tt else None
+    custom = tt.block("customized_metric_specification") if tt else None
+    metric = m.attr(predefined, "predefined_metric_type") or m.attr(custom, "metric_name")
+    return ScalingPolicy(r.address, None, m.attr(n, "resource_id"), m.attr(n, "policy_type"), metric,
+                         m.attr(tt, "target_value"), n.loc())
 
 
 def _name(m: Module, node: _Node) -> Value | None:
@@ -756,6 +788,8 @@ def _alarm(m: Module, r: _Resource) -> CloudWatchAlarm:
         if alarm.metric is None or (namespace is not None and namespace.value == "AWS/SageMaker"):
             alarm.namespace, alarm.metric = namespace, m.attr(metric, "metric_name")
             alarm.dimensions, alarm.statistic = _dims(m, metric), m.attr(metric, "stat")
+    alarm.actions, alarm.actions_unknown = _values(m, n, "alarm_actions")
+    alarm.actions_enabled = m.attr(n, "actions_enabled")
     return alarm
 
 
