@@ -318,7 +318,9 @@ def test_the_previous_variant_must_carry_the_whole_peak_after_a_rollback(repo: R
     data = patched({"rollout": ROLLOUT, "infrastructure": {"cloudformation": "deploy/stack.yaml"}}, SPEC)
     result = run(repo, data, {"deploy/stack.yaml": WEIGHTED})
     assert result.status == "fail"
-    fail = next(f for f in result.findings if "after a rollback" in f.message)
+    alone = next(f for f in result.findings if "serves every caller alone on 1 instance" in f.message)
+    assert alone.status == "fail" and "the minimum is 2" in alone.message
+    fail = next(f for f in result.findings if "gets the whole peak back" in f.message)
     assert fail.status == "fail"
     assert fail.message.replace("\u00d7", "x").replace("\u00f7", "/") == (
         "after a rollback the previous variant v1 gets the whole peak back at once: 1 x ml.c5.xlarge serve 80 "

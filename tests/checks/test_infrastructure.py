@@ -610,8 +610,6 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
         ("not-ready", ("fail", "fail", "fail"), [
             "serving.instance_type is ml.g5.xlarge, but the infrastructure code sets variant 'ticket-urgency-v2' (the "
             "canary variant)'s InstanceType to ml.g5.2xlarge",
-            "serving.instance_count is 1, but the infrastructure code sets variant 'ticket-urgency-v2' (the canary "
-            "variant)'s InitialInstanceCount to 2",
             "the spec's first canary step is 100 %, but the infrastructure code gives canary 'ticket-urgency-v2' "
             "weight 5 of 100 (deploy/stack.yaml:35)",
             "monitoring.capture.enabled is true, but the infrastructure code sets DataCaptureConfig.EnableCapture to "
