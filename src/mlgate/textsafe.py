@@ -86,7 +86,12 @@ def _prose(flat: str, *, table: bool = False, at_start: bool = True, at_end: boo
                                        _escape_prose(part, table=True, at_start=False, at_end=True)
                                        for part in word.split("|")))
                 continue
-            out.append(md_code(word, table=table))
+            # sentence punctuation after a value stays prose: "...model.tar.gz," copies without the comma
+            core = word.rstrip(".,:;")
+            tail = word[len(core):] if core and _LINKISH.search(core) else ""
+            out.append(md_code(word[:len(word) - len(tail)], table=table) + _escape_prose(
+                tail, table=table, at_start=False, at_end=at_end and i == len(words) - 1) if tail else
+                md_code(word, table=table))
         else:
             out.append(_escape_prose(word, table=table, at_start=at_start and not out,
                                      at_end=at_end and i == len(words) - 1))

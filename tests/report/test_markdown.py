@@ -492,3 +492,12 @@ def test_any_text_renders_as_written(text: str) -> None:
     if one_line(text):
         assert read_html("x " + md_code(text)).codes == [one_line(text)]
     assert read_html(f"| a |\n| - |\n| {md_escape(text, table=True)} |\n").blocks == ["a", flat]
+
+
+def test_sentence_punctuation_after_a_value_stays_outside_its_code_span() -> None:
+    """A value copied from the rendered report is the value: "model.tar.gz," must not copy with the comma."""
+    from mlgate.textsafe import md_escape
+
+    text = md_escape("serves s3://b/v8/model.tar.gz, but the recorded one is s3://b/v7/model.tar.gz: not the same.")
+    assert "`s3://b/v8/model.tar.gz`," in text and "`s3://b/v7/model.tar.gz`:" in text
+    assert md_escape("see :smile: there") == "see `:smile:` there"  # an emoji name keeps its colons in the span
