@@ -455,3 +455,66 @@ def test_a_placeholder_endpoint_in_the_runbook_is_not_a_name(repo: Repo, command
     data = parse_yaml(render(draft(repo.root / "1_model-deployment"))).data
     assert data["model"] == {"name": "1_model-deployment"}
     assert "endpoint" not in data.get("serving", {})
+
+
+ROLE_TEMPLATE = """\
+Resources:
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}
+  Model:
+    Type: AWS::SageMaker::Model
+    Properties:
+      ExecutionRoleArn: !GetAtt Role.Arn
+      PrimaryContainer: {Image: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/m@sha256:abc}
+  Config:
+    Type: AWS::SageMaker::EndpointConfig
+    Properties:
+      ProductionVariants:
+        - {VariantName: v1, ModelName: !GetAtt Model.ModelName, InstanceType: ml.m5.large, InitialInstanceCount: 2}
+  Endpoint:
+    Type: AWS::SageMaker::Endpoint
+    Properties: {EndpointName: scorer, EndpointConfigName: !GetAtt Config.EndpointConfigName}
+"""
+
+LAMBDA_POLICY = '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:*", "Resource": "*"}]}'
+
+
+def test_the_endpoints_role_is_named_not_another_policy_file(repo: Repo) -> None:
+    """A policy file of something else (a Lambda's) is not the endpoint's role: the role the model runs as is."""
+    repo.write("deploy/endpoint.yaml", ROLE_TEMPLATE)
+    repo.write("lambda/policy.json", LAMBDA_POLICY)
+    repo.commit()
+    data = parse_yaml(render(draft(repo.root))).data
+    assert data["security"]["execution_role"] == {"cloudformation": "deploy/endpoint.yaml"}
+
+
+def test_a_role_arn_from_elsewhere_names_no_terraform_role(repo: Repo) -> None:
+    repo.write("infra/main.tf", """\
+resource "aws_iam_role" "pipeline" {
+  name               = "pipeline"
+  assume_role_policy = "{}"
+}
+resource "aws_sagemaker_model" "m" {
+  name               = "m"
+  execution_role_arn = "arn:aws:iam::111122223333:role/serving"
+  primary_container { image = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/m@sha256:abc" }
+}
+resource "aws_sagemaker_endpoint_configuration" "c" {
+  name = "c"
+  production_variants {
+    variant_name           = "v1"
+    model_name             = aws_sagemaker_model.m.name
+    instance_type          = "ml.m5.large"
+    initial_instance_count = 2
+  }
+}
+resource "aws_sagemaker_endpoint" "e" {
+  name                 = "scorer"
+  endpoint_config_name = aws_sagemaker_endpoint_configuration.c.name
+}
+""")
+    repo.commit()
+    data = parse_yaml(render(draft(repo.root))).data
+    assert "execution_role" not in (data.get("security") or {})  # the pipeline's role is not the endpoint's

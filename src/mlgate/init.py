@@ -646,13 +646,18 @@ def draft(directory: Path) -> Draft:
 
     policy = _policy_file(repo)
     role: Entry | None = None
-    if policy:
-        role = section("execution_role", known("policy", policy, "an IAM policy document"))
+    # the endpoint's own role first: the role the model runs as, defined in the infrastructure code; a policy file
+    # found elsewhere in the repository may belong to anything (a Lambda, a pipeline), so it comes after
+    if template and infra is not None and _has_role(infra):
+        role = section("execution_role", known("cloudformation", template, "the role the model runs as, in the "
+                                                                           "template"))
+    elif tf_dir and infra is not None and _has_role(infra):
+        role = section("execution_role", known("terraform", tf_dir, "the role the model runs as, in the Terraform "
+                                                                    "code"))
+    elif policy:
+        role = section("execution_role", known("policy", policy, "an IAM policy document: check that it is the "
+                                                                 "endpoint's role"))
         d.found.append(f"IAM policy {policy}")
-    elif template and infra is not None and _has_role(infra):
-        role = section("execution_role", known("cloudformation", template, "the role in the template"))
-    elif tf_dir:
-        role = section("execution_role", known("terraform", tf_dir, "the role in the Terraform code"))
     security = section("security", role or todo("execution_role", "the policy of the role the endpoint runs as",
                                                 "execution_role:", "  policy: deploy/iam/role.json"),
                        todo("pii", "the input fields and how each PII field is handled", "pii:",
