@@ -38,6 +38,9 @@ class Finding:
     remediation: str | None = None
     # the other side of a disagreement (the spec line when the finding is at the code, or the reverse)
     related: tuple[Location, ...] = ()
+    # the spec field judged, as a dotted path ("rollout.canary.steps.0"), when the check reported against one:
+    # what identifies the problem across commits (report fingerprints), unlike its wording or its line
+    subject: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status, "message": self.message,

@@ -17,8 +17,8 @@ import jsonschema
 import pytest
 import yaml
 
-from mlgate.report import render
-from mlgate.result import Deployment, Finding, Location, Report, RuleInfo, RuleResult, WaiverState
+from mlgate.report import render, sarif
+from mlgate.result import ConfigUsed, Deployment, Finding, Location, Report, RuleInfo, RuleResult, WaiverState
 from tests.conftest import TODAY, Repo
 from tests.example_repos import example_repo
 
@@ -121,6 +121,35 @@ def test_the_same_problem_twice_gets_two_fingerprints() -> None:
     first, second = [i for i in issues(report) if i["check_name"] == "OPS001"]
     assert first["description"] == second["description"]
     assert first["fingerprint"] != second["fingerprint"]
+
+
+def test_fingerprints_survive_rewording_and_are_the_sarif_ones() -> None:
+    report = sample_report()
+    before = [i["fingerprint"] for i in issues(report)]
+    d = report.deployments[0]
+    for r in d.results:
+        r.findings[:] = [dataclasses.replace(f, message=f"reworded: {f.message}", remediation="do better")
+                         for f in r.findings]
+    assert [i["fingerprint"] for i in issues(report)] == before
+    # SARIF also lists the waived OPS005, which GitLab leaves out
+    in_sarif = [r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in sarif.sarif_log(report)["runs"][0]["results"]
+                if r["ruleId"] != "OPS005"]
+    assert in_sarif == before
+
+
+def test_config_issue_is_keyed_on_what_the_config_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    def config_fingerprint(config: ConfigUsed) -> str:
+        report = sample_report()
+        report.config = config
+        (issue,) = [i for i in issues(report) if i["check_name"] == "mlgate-config"]
+        fingerprint: str = issue["fingerprint"]
+        return fingerprint
+
+    skips = ConfigUsed(".mlgate.toml", skipped=("OPS002",))
+    before = config_fingerprint(skips)
+    assert config_fingerprint(ConfigUsed(".mlgate.toml", skipped=("OPS003",))) != before
+    monkeypatch.setattr(ConfigUsed, "describe", lambda self: "a reworded summary")
+    assert config_fingerprint(skips) == before
 
 
 @pytest.mark.usefixtures("test_plugin")

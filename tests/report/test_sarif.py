@@ -10,9 +10,11 @@ from typing import Any
 
 import jsonschema
 import pytest
+import yaml
 
 from mlgate.report import render, sarif
 from mlgate.result import Deployment, Finding, Location, Report, RuleInfo, RuleResult, WaiverState
+from tests.conftest import Repo
 
 DOCS = "https://github.com/mlgate/mlgate/blob/main/docs/rules.md"
 SPEC = "models/fraud detection/mlgate.yaml"
@@ -152,17 +154,102 @@ def test_waived_result_is_suppressed(log: dict[str, Any]) -> None:
                                                        "expires 2026-12-31)"}]}
 
 
+def _fingerprints(report: Report) -> list[str]:
+    return [r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in _results(sarif.sarif_log(report))]
+
+
+def _with_ops001(*findings: Finding) -> Report:
+    """The sample report with OPS001's findings replaced (its results come last in the log)."""
+    report = sample_report()
+    report.deployments[0].results[5].findings[:] = findings
+    return report
+
+
 def test_fingerprints_ignore_line_numbers() -> None:
-    def fingerprints(line: int, message: str = "runbook has no rollback") -> list[str]:
-        report = sample_report()
-        report.deployments[0].results[5].findings[0] = Finding("fail", message, Location(SPEC, line))
-        return [r["partialFingerprints"]["mlgate/v1"] for r in _results(sarif.sarif_log(report))]
+    def fingerprints(line: int) -> list[str]:
+        return _fingerprints(_with_ops001(Finding("fail", "runbook has no rollback", Location(SPEC, line))))
 
     before = fingerprints(30)
     assert fingerprints(31) == before
-    assert fingerprints(30, "runbook is missing")[5] != before[5]
     assert len(set(before)) == len(before)
     assert all(len(f) == 64 and int(f, 16) >= 0 for f in before)
+
+
+@pytest.mark.parametrize("subject", [None, "operations.runbook"])
+def test_rewording_a_message_keeps_the_fingerprint(subject: str | None) -> None:
+    """With a spec field (the fact judged) and without one (keyed on the evidence file), the wording is not
+    part of the key: improving a message does not re-key its alert."""
+    def fingerprint(message: str, fix: str | None = None) -> str:
+        finding = Finding("fail", message, Location("docs/runbook.md", 30), fix, subject=subject)
+        return _fingerprints(_with_ops001(finding))[-1]
+
+    assert fingerprint("runbook is missing") == fingerprint("the runbook has no rollback section", "add one")
+
+
+def test_moving_a_finding_within_its_file_keeps_the_fingerprint() -> None:
+    def fingerprint(line: int, column: int | None) -> str:
+        finding = Finding("fail", "no rollback", Location("docs/runbook.md", line, column))
+        return _fingerprints(_with_ops001(finding))[-1]
+
+    assert fingerprint(7, None) == fingerprint(90, 3)
+    # another file is another fact
+    other = _fingerprints(_with_ops001(Finding("fail", "no rollback", Location("docs/other.md", 7))))[-1]
+    assert other != fingerprint(7, None)
+
+
+def test_two_problems_of_one_rule_in_one_file_differ() -> None:
+    in_file = _with_ops001(Finding("fail", "same", Location("docs/runbook.md", 5)),
+                           Finding("fail", "same", Location("docs/runbook.md", 9)))
+    at_fields = _with_ops001(Finding("fail", "a", Location(SPEC, 5), subject="operations.runbook"),
+                             Finding("fail", "b", Location(SPEC, 6), subject="operations.on_call"))
+    at_one_field = _with_ops001(Finding("fail", "a", Location(SPEC, 5), subject="operations.runbook"),
+                                Finding("fail", "b", Location(SPEC, 5), subject="operations.runbook"))
+    for report in (in_file, at_fields, at_one_field):
+        first, second = _fingerprints(report)[-2:]
+        assert first != second
+
+
+def test_a_fix_that_makes_another_field_fail_changes_the_fingerprint() -> None:
+    def fingerprint(subject: str) -> str:
+        return _fingerprints(_with_ops001(Finding("fail", "not pinned", Location(SPEC, 30), subject=subject)))[-1]
+
+    assert fingerprint("provenance.data.0.version") != fingerprint("provenance.data.0.sha256")
+    # the other rules' results are untouched by OPS001's change
+    before = _fingerprints(_with_ops001(Finding("fail", "x", Location(SPEC, 30), subject="a")))
+    after = _fingerprints(_with_ops001(Finding("fail", "x", Location(SPEC, 30), subject="b")))
+    assert before[:-1] == after[:-1] and before[-1] != after[-1]
+
+
+def test_the_same_fact_in_another_deployment_or_rule_differs() -> None:
+    report = sample_report()
+    other = copy.deepcopy(report.deployments[0])
+    other.spec = "models/other/mlgate.yaml"
+    report.deployments.append(other)
+    fingerprints = _fingerprints(report)
+    assert len(set(fingerprints)) == len(fingerprints) == 12
+
+
+def test_fingerprints_from_a_real_check(repo: Repo) -> None:
+    """REP001 on a real spec: each finding keeps the spec field it judged; comments above move every line and
+    keep the fingerprints; fixing one dataset's version so that its sha256 is what fails re-keys that one alert."""
+    def fingerprints(datasets: list[dict[str, Any]], judged: list[str], header: str = "") -> list[str]:
+        repo.write("mlgate.yaml", header + yaml.safe_dump({"version": 1, "provenance": {"data": datasets}},
+                                                          sort_keys=False))
+        report = repo.report(select=["REP001"])
+        (result,) = report.deployments[0].results
+        assert [f.subject for f in result.problems] == judged
+        log = sarif.sarif_log(report)
+        assert jsonschema.Draft4Validator(SCHEMA).is_valid(log)
+        return [r["partialFingerprints"][sarif.FINGERPRINT_KEY] for r in _results(log)]
+
+    unpinned = [{"uri": "s3://acme/a.parquet"}, {"uri": "s3://acme/b.parquet"}]
+    versions = ["provenance.data.0.version", "provenance.data.1.version"]
+    before = fingerprints(unpinned, versions)
+    assert len(set(before)) == 2
+    assert fingerprints(unpinned, versions, "# owned by the fraud team\n# reviewed weekly\n") == before
+    after = fingerprints([{**unpinned[0], "sha256": "not-a-digest"}, unpinned[1]],
+                         ["provenance.data.0.sha256", "provenance.data.1.version"])
+    assert after[0] != before[0] and after[1] == before[1]
 
 
 def test_configured_severity_drives_levels() -> None:

@@ -84,7 +84,8 @@ class CheckContext:
     def _finding(self, status: Status, message: str, at: Where, fix: str | None,
                  related: tuple[Location, ...] = ()) -> Finding:
         location = self.at(at) if isinstance(at, tuple) else at
-        return Finding(status, message, location or self.at(()), fix, related)
+        subject = ".".join(str(key) for key in at) if isinstance(at, tuple) and at else None
+        return Finding(status, message, location or self.at(()), fix, related, subject)
 
     def ok(self, message: str, at: Where = None) -> Finding:
         return self._finding("pass", message, at, None)

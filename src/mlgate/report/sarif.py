@@ -3,25 +3,27 @@
 GitHub turns every result into an alert, so a result is only ever a problem (a fail, warn or error finding of a
 failed, warned, errored or waived rule); passes and n/a are never results. Every result points at a line in the
 repository (the evidence file's line, else the spec's). A waived result carries an accepted suppression, so the
-alert is shown as dismissed with the waiver's reason. `partialFingerprints` leave line numbers out, so an alert
-follows its problem when lines move.
+alert is shown as dismissed with the waiver's reason. `partialFingerprints` key a result on its rule, spec and the
+fact judged (`report.fingerprint`), never on its wording or line, so an alert follows its problem when lines move
+or a message is reworded.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from typing import Any
 from urllib.parse import quote
 
+from mlgate.report.fingerprint import problem_fingerprints
 from mlgate.result import SEVERITY_RANK, Deployment, Finding, Report, RuleInfo, RuleResult, Severity, WaiverState
 from mlgate.textsafe import md_code, md_link, md_text, one_line
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/mlgate/mlgate"
-FINGERPRINT_KEY = "mlgate/v1"
+# v2: keyed on the fact judged (v1 hashed the message, so rewording one re-keyed its alerts)
+FINGERPRINT_KEY = "mlgate/v2"
 # GitHub maps security-severity to critical (>= 9.0), high (7.0-8.9), medium (4.0-6.9) and low (0.1-3.9).
 SECURITY_SEVERITY: dict[str, str] = {"error": "8.0", "warning": "5.0", "note": "2.0"}
 PROBLEM_RESULTS = ("fail", "warn", "error", "waived")
@@ -36,9 +38,9 @@ def sarif_log(report: Report) -> dict[str, Any]:
     rules = _rules(report)
     index = {rule.id: i for i, rule in enumerate(rules)}
     severity = _effective_severity(report)
-    results = [_result(d, r, f, index[r.rule.id])
+    results = [_result(d, r, f, index[r.rule.id], fingerprint)
                for d in report.deployments for r in d.results if r.status in PROBLEM_RESULTS
-               for f in r.problems]
+               for f, fingerprint in zip(r.problems, problem_fingerprints(d, r), strict=True)]
     driver = {
         "name": "mlgate",
         "version": report.tool_version,
@@ -112,7 +114,7 @@ def _level(result: RuleResult, finding: Finding) -> str:
     return result.severity
 
 
-def _result(d: Deployment, r: RuleResult, f: Finding, rule_index: int) -> dict[str, Any]:
+def _result(d: Deployment, r: RuleResult, f: Finding, rule_index: int, fingerprint: str) -> dict[str, Any]:
     location = f.location or d.spec_location
     text = f"could not check: {f.message}" if f.status == "error" else f.message
     if f.remediation:
@@ -131,7 +133,7 @@ def _result(d: Deployment, r: RuleResult, f: Finding, rule_index: int) -> dict[s
             "artifactLocation": {"uri": quote(location.path, safe="/"), "uriBaseId": "%SRCROOT%"},
             "region": region,
         }}],
-        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(r.rule.id, d.spec, location.path, f.message)},
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
         "properties": {"deployment": d.spec, "status": r.status, "blocking": r.blocking},
     }
     if f.related:
@@ -153,9 +155,3 @@ def sarif_text(text: str) -> str:
 def waiver_justification(w: WaiverState) -> str:
     expires = w.expires.isoformat() if w.expires else "no expiry"
     return f"{w.reason} (approved by {w.approved_by}, expires {expires})"
-
-
-def fingerprint(rule_id: str, spec: str, path: str, message: str) -> str:
-    """Stable across commits: no line numbers, only what the problem is and where (which file, which spec)."""
-    data = "\x00".join((rule_id, spec, path, message)).encode("utf-8", "surrogatepass")
-    return hashlib.sha256(data).hexdigest()
