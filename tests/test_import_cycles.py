@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 from collections import deque
 from collections.abc import Iterable
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -159,7 +160,7 @@ def cycles(graph: Graph) -> list[list[str]]:
 
 
 def describe(cycle: list[str], graph: Graph, modules: dict[str, Path]) -> str:
-    steps = [f"{a} -> {b} ({modules[a].relative_to(SRC.parent)}:{graph[a][b]})" for a, b in zip(cycle, cycle[1:])]
+    steps = [f"{a} -> {b} ({modules[a].relative_to(SRC.parent)}:{graph[a][b]})" for a, b in pairwise(cycle)]
     return " -> ".join(cycle) + "\n    " + "\n    ".join(steps)
 
 
