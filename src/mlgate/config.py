@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -13,6 +13,9 @@ from mlgate.errors import UsageError
 from mlgate.parsers import load_toml
 from mlgate.suggest import did_you_mean
 from mlgate.yamlload import YamlError, read_text
+
+if TYPE_CHECKING:
+    from mlgate.result import RuleInfo
 
 
 class ConfigModel(BaseModel):
@@ -39,6 +42,17 @@ class ConfigModel(BaseModel):
 class Config:
     settings: ConfigModel = field(default_factory=ConfigModel)
     source: str | None = None  # repo-relative file the settings came from
+
+    def rule_params(self, rule: RuleInfo) -> dict[str, Any]:
+        """A rule's parameters: its defaults, the team's overrides, and for rules that price things
+        (a `prices` parameter) the team's `[tool.mlgate.prices]` merged region by region."""
+        params = {**rule.params, **self.settings.params.get(rule.id, {})}
+        if "prices" in rule.params and self.settings.prices:
+            merged = {region: dict(table) for region, table in (params.get("prices") or {}).items()}
+            for region, table in self.settings.prices.items():
+                merged[region] = {**merged.get(region, {}), **table}
+            params["prices"] = merged
+        return params
 
 
 def load_config(root: Path) -> Config:

@@ -38,7 +38,7 @@ from mlgate.spec.load import LoadedSpec
 from mlgate.spec.models import LARGEST_NUMBER, SMALLEST_NUMBER
 
 if TYPE_CHECKING:
-    from mlgate.aws.online import Online
+    from mlgate.aws.live import Online
 
 
 @dataclass
@@ -148,7 +148,7 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
     rules = enabled_rules(registry, config, options)
     fail_on: Severity = options.fail_on or config.settings.fail_on or "error"
     workspaces: dict[Path, Workspace] = {}
-    online = options.aws.connect() if options.aws else None
+    online = _connect(options.aws) if options.aws else None
     deployments = []
     for loaded in specs:
         _validate_waivers(loaded, registry)
@@ -175,22 +175,17 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
     return Report(deployments, fail_on, __version__, rules, config_used(registry, config))
 
 
-def rule_params(rule: RuleInfo, config: Config) -> dict[str, Any]:
-    """A rule's parameters: its defaults, the team's overrides, and for rules that price things
-    (a `prices` parameter) the team's `[tool.mlgate.prices]` merged region by region."""
-    params = {**rule.params, **config.settings.params.get(rule.id, {})}
-    if "prices" in rule.params and config.settings.prices:
-        merged = {region: dict(table) for region, table in (params.get("prices") or {}).items()}
-        for region, table in config.settings.prices.items():
-            merged[region] = {**merged.get(region, {}), **table}
-        params["prices"] = merged
-    return params
+def _connect(settings: AwsSettings) -> Online:
+    """The online checker for one run (clients are created on first use, so nothing is sent yet)."""
+    from mlgate.aws.live import Online
+
+    return Online(settings)
 
 
 def _run_rule(rule: RuleInfo, loaded: LoadedSpec, workspace: Workspace, config: Config,
               today: dt.date, online: Online | None = None,
               resolved: ResolvedDeployment | None = None) -> RuleResult:
-    params = rule_params(rule, config)
+    params = config.rule_params(rule)
     ctx = CheckContext(loaded, workspace, rule, params, today, resolved)
     spec_loc = ctx.at(())
     try:
@@ -204,7 +199,9 @@ def _run_rule(rule: RuleInfo, loaded: LoadedSpec, workspace: Workspace, config: 
     if not findings:
         findings = [Finding("pass", "no problem found", spec_loc)]
     if online is not None:  # the rule's online extension, after its offline check (never raises)
-        findings += online.findings(ctx)
+        from mlgate.aws.online import findings as online_findings
+
+        findings += online_findings(ctx, online)
     severity = configured_severity(rule, config)
     return RuleResult(rule, worst_status(f.status for f in findings), severity, findings)
 
@@ -280,7 +277,7 @@ def _cost(resolved: ResolvedDeployment, registry: Registry, config: Config) -> d
     from mlgate.cost import PriceError, monthly_costs, usd
 
     pricing_rule = registry.get("SRV001")
-    params = rule_params(pricing_rule, config) if pricing_rule else {}
+    params = config.rule_params(pricing_rule) if pricing_rule else {}
     try:
         view = monthly_costs(spec, params, resolved)
     except PriceError as exc:
@@ -309,9 +306,9 @@ def _evaluation(loaded: LoadedSpec, workspace: Workspace, registry: Registry, co
     rule, slices_rule = registry.get("EVL002"), registry.get("EVL003")
     if rule is None:
         return None
-    ctx = CheckContext(loaded, workspace, rule, rule_params(rule, config), today)
+    ctx = CheckContext(loaded, workspace, rule, config.rule_params(rule), today)
     try:
-        return table(ctx, rule_params(slices_rule, config) if slices_rule else ctx.params)
+        return table(ctx, config.rule_params(slices_rule) if slices_rule else ctx.params)
     except EvidenceError as exc:
         return {"candidate": None, "production": None, "dataset": None, "rows": [],
                 "note": f"the evaluation reports cannot be read: {exc}"}

@@ -35,7 +35,6 @@ file is JSON; its shape is the `Manifest` model below (`mlgate manifest --schema
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import warnings
 from collections.abc import Mapping
@@ -50,6 +49,7 @@ from mlgate import __version__
 from mlgate.errors import EvidenceError, UsageError
 from mlgate.evidence.git import public_url
 from mlgate.parsers import load_json
+from mlgate.paths import sha256_file
 from mlgate.yamlload import Document, YamlError, parse_yaml
 
 if TYPE_CHECKING:
@@ -59,7 +59,6 @@ if TYPE_CHECKING:
 
 MANIFEST_VERSION = 1
 _IMPORTED_AT = dt.datetime.now(dt.UTC)  # the default training start for a script that imports this at its top
-_CHUNK = 1 << 20
 SHA256_PATTERN = r"^[0-9a-f]{64}$"
 COMMIT_PATTERN = r"^([0-9a-f]{40}|[0-9a-f]{64})$"
 PIN_FIELDS = ("version", "as_of", "snapshot_id", "sha256", "dvc", "manifest")
@@ -216,21 +215,6 @@ def load(path: Path) -> Manifest:
 
 
 # -- helpers the writer and REP005 share --------------------------------------------------------------------------
-
-def sha256_file(path: Path, *, root: Path | None = None) -> tuple[str, int]:
-    """sha256 (hex) and size of a file, read in 1 MiB chunks (artifacts run to gigabytes). The file is opened
-    through `open_confined`: a regular file inside `root` (default: wherever it resolves to, for an artifact named
-    on the command line)."""
-    from mlgate.paths import open_confined
-
-    digest = hashlib.sha256()
-    size = 0
-    with open_confined(root or path.resolve().parent, path) as fh:
-        while chunk := fh.read(_CHUNK):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size
-
 
 def same_repository(a: str, b: str) -> bool:
     """Whether two remote URLs name the same repository (https, ssh and scp-style forms; `.git` optional)."""

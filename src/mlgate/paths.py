@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
+
+_CHUNK = 1 << 20  # hashing reads 1 MiB at a time
 
 # Longer names fail with ENAMETOOLONG in os calls that do not expect it (Path.is_file() raises instead of answering).
 MAX_NAME = 255
@@ -113,3 +116,16 @@ def open_confined(root: Path, path: Path) -> BinaryIO:
     except BaseException:
         os.close(fd)
         raise
+
+
+def sha256_file(path: Path, *, root: Path | None = None) -> tuple[str, int]:
+    """sha256 (hex) and size of a file, read in 1 MiB chunks (artifacts run to gigabytes). The file is opened
+    through `open_confined`: a regular file inside `root` (default: wherever it resolves to, for an artifact named
+    on the command line)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open_confined(root or path.resolve().parent, path) as fh:
+        while chunk := fh.read(_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size

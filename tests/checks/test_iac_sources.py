@@ -9,13 +9,12 @@ import json
 
 import pytest
 
-from mlgate.checks import CheckContext
 from mlgate.evidence.iac import Infrastructure, infrastructure
+from mlgate.evidence.site import Site
 from mlgate.evidence.workspace import Workspace
-from mlgate.registry import load_registry
 from mlgate.result import RuleResult
 from mlgate.spec.load import load_spec
-from tests.conftest import TODAY, Repo, messages
+from tests.conftest import Repo, messages
 
 STACK = """\
 Parameters:
@@ -84,8 +83,7 @@ def _spec(infrastructure: str, serving: str = "") -> str:
 def _infrastructure(repo: Repo) -> Infrastructure:
     """What the spec's infrastructure code deploys, read as the IAC rules read it."""
     loaded = load_spec(repo.root / "mlgate.yaml", root=repo.root)
-    ctx = CheckContext(loaded, Workspace(repo.root), load_registry(None).rules["IAC001"], {}, TODAY)
-    found = infrastructure(ctx)
+    found = infrastructure(Site.written(loaded, Workspace(repo.root)))
     assert found is not None
     return found
 

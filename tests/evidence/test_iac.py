@@ -9,28 +9,25 @@ from typing import Any
 
 import pytest
 
-from mlgate.checks import CheckContext
 from mlgate.errors import EvidenceError
 from mlgate.evidence.iac import model_execution_role, role_policies_from_iac
 from mlgate.evidence.iac.cloudformation import Template, managed_arn
 from mlgate.evidence.iac.hclscan import scan
 from mlgate.evidence.iac.model import Value
 from mlgate.evidence.iac.terraform import Module
+from mlgate.evidence.site import Site
 from mlgate.evidence.workspace import Workspace
-from mlgate.registry import load_registry
 from mlgate.result import Location
 from mlgate.spec.load import load_spec
 from mlgate.yamlload import parse_yaml
-from tests.conftest import TODAY, Repo
+from tests.conftest import Repo
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "iac"
 
 
-def context(repo: Repo, spec: str) -> CheckContext:
+def spec_site(repo: Repo, spec: str) -> Site:
     repo.write("mlgate.yaml", spec)
-    loaded = load_spec(repo.root / "mlgate.yaml", root=repo.root)
-    rule = load_registry(None).rules["IAC001"]
-    return CheckContext(loaded, Workspace(repo.root), rule, {}, TODAY)
+    return Site.written(load_spec(repo.root / "mlgate.yaml", root=repo.root), Workspace(repo.root))
 
 
 # -- CloudFormation values -------------------------------------------------------------------------------------------
@@ -306,9 +303,9 @@ def _statements(docs: list[Any]) -> list[tuple[str, tuple[str, ...], tuple[str, 
                                               ("stack.template.json", "deploy/stack.yaml")])
 def test_role_policies_from_a_template(repo: Repo, source: str, dest: str) -> None:
     _install(repo, "realtime", source, dest)
-    ctx = context(repo, "version: 1\nserving: {endpoint: fraud-scorer}\nrollout: {canary: {variant: model-v4}}\n"
+    site = spec_site(repo, "version: 1\nserving: {endpoint: fraud-scorer}\nrollout: {canary: {variant: model-v4}}\n"
                         "infrastructure: {cloudformation: deploy/stack.yaml}\n")
-    docs = role_policies_from_iac(ctx, "deploy/stack.yaml#ExecutionRole", "cloudformation")
+    docs = role_policies_from_iac(site, "deploy/stack.yaml#ExecutionRole", "cloudformation")
     assert [d.name for d in docs] == ["deploy/stack.yaml#ExecutionRole/fraud-scorer-serving"]
     actions = [(s.sid, s.actions, s.resources) for s in docs[0].statements]
     assert actions == [
@@ -322,7 +319,7 @@ def test_role_policies_from_a_template(repo: Repo, source: str, dest: str) -> No
                               strict=True):
         assert statement.location is not None
         assert sid in text[statement.location.line - 1] or sid in text[statement.location.line]
-    role = model_execution_role(ctx)
+    role = model_execution_role(site)
     assert role is not None and role.ref == "deploy/stack.yaml#ExecutionRole" and role.model == "ModelV4"
 
 
@@ -374,8 +371,8 @@ Resources:
 
 def test_attached_and_managed_policies(repo: Repo) -> None:
     repo.write("deploy/stack.yaml", ATTACHED)
-    ctx = context(repo, "version: 1\ninfrastructure: {cloudformation: deploy/stack.yaml}\n")
-    docs = role_policies_from_iac(ctx, "deploy/stack.yaml", "cloudformation")  # the model's role
+    site = spec_site(repo, "version: 1\ninfrastructure: {cloudformation: deploy/stack.yaml}\n")
+    docs = role_policies_from_iac(site, "deploy/stack.yaml", "cloudformation")  # the model's role
     assert [d.name for d in docs] == ["deploy/stack.yaml#Extra", "deploy/stack.yaml#Default",
                                       "deploy/stack.yaml#Role/ManagedPolicyArns"]
     assert _statements(docs[:2]) == [("deploy/stack.yaml#Extra", ("s3:PutObject",), ("arn:aws:s3:::${Capture}/*",), 16),
@@ -393,18 +390,18 @@ def test_attached_and_managed_policies(repo: Repo) -> None:
 )
 def test_role_errors(repo: Repo, ref: str, fragment: str) -> None:
     repo.write("deploy/stack.yaml", ATTACHED)
-    ctx = context(repo, "version: 1\n")
+    site = spec_site(repo, "version: 1\n")
     with pytest.raises(EvidenceError, match=fragment.replace("(", r"\(").replace(")", r"\)")):
-        role_policies_from_iac(ctx, ref, "cloudformation")
+        role_policies_from_iac(site, ref, "cloudformation")
 
 
 def test_role_policies_from_terraform(repo: Repo) -> None:
     _install(repo, "realtime", "terraform", "deploy/terraform")
-    ctx = context(repo, "version: 1\nserving: {endpoint: fraud-scorer}\n"
+    site = spec_site(repo, "version: 1\nserving: {endpoint: fraud-scorer}\n"
                         "infrastructure: {terraform: deploy/terraform}\n")
-    role = model_execution_role(ctx)
+    role = model_execution_role(site)
     assert role is not None and role.ref == "deploy/terraform#aws_iam_role.execution"
-    docs = role_policies_from_iac(ctx, role.ref, "terraform")
+    docs = role_policies_from_iac(site, role.ref, "terraform")
     assert _statements(docs) == [
         ("aws_iam_role_policy.serving", ("s3:GetObject",),
          ("arn:${data.aws_partition.current.partition}:s3:::acme-ml-models/fraud/*",), 22),
@@ -412,7 +409,7 @@ def test_role_policies_from_terraform(repo: Repo) -> None:
          ("${var.image_repository_arn}",), 27),
         ("aws_iam_role_policy.serving", ("ecr:GetAuthorizationToken",), ("*",), 32),
     ]
-    assert role_policies_from_iac(ctx, "deploy/terraform#execution", "terraform") == docs
+    assert role_policies_from_iac(site, "deploy/terraform#execution", "terraform") == docs
 
 
 TF_IAM = '''\
@@ -458,8 +455,8 @@ def test_terraform_policy_forms(repo: Repo) -> None:
     repo.write("tf/main.tf", TF_IAM)
     repo.write("tf/policy.json", '{"Version": "2012-10-17", "Statement": {"Effect": "Allow", '
                                  '"Action": "logs:PutLogEvents", "Resource": "*"}}\n')
-    ctx = context(repo, "version: 1\ninfrastructure: {terraform: tf}\n")
-    docs = role_policies_from_iac(ctx, "tf", "terraform")
+    site = spec_site(repo, "version: 1\ninfrastructure: {terraform: tf}\n")
+    docs = role_policies_from_iac(site, "tf", "terraform")
     assert _statements(docs) == [
         ("aws_iam_role.model/inline", ("s3:GetObject",), ("arn:aws:s3:::data/*",), 6),
         ("aws_iam_role_policy.from_file", ("logs:PutLogEvents",), ("*",), 1),
@@ -471,13 +468,13 @@ def test_terraform_policy_forms(repo: Repo) -> None:
 
 def test_a_role_given_by_parameter_is_unknown(repo: Repo) -> None:
     _install(repo, "serverless", "stack.yaml", "deploy/stack.yaml")
-    ctx = context(repo, "version: 1\nserving: {endpoint: ticket-router}\n"
+    site = spec_site(repo, "version: 1\nserving: {endpoint: ticket-router}\n"
                         "infrastructure: {cloudformation: deploy/stack.yaml}\n")
-    role = model_execution_role(ctx)
+    role = model_execution_role(site)
     assert role is not None and role.ref is None
     assert role.unknown == "parameter ExecutionRoleArn has no default: its value is given at deploy time"
     assert role.at == Location("deploy/stack.yaml", 20)
 
 
 def test_no_infrastructure_no_role(repo: Repo) -> None:
-    assert model_execution_role(context(repo, "version: 1\n")) is None
+    assert model_execution_role(spec_site(repo, "version: 1\n")) is None

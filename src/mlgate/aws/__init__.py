@@ -3,18 +3,15 @@
 This package is the only place that imports boto3 and botocore, and it imports them only when `--aws` is given:
 the offline checks, `mlgate --version` and a pre-commit run never load them. `AwsSettings` (below) is what the
 command line passes to the engine; `mlgate.aws.online` runs the online extension of each rule after its offline
-check, with read-only calls only (Describe, Get, List, Head: see `mlgate.aws.operations`).
+check (reading the account through `mlgate.aws.live`), with read-only calls only (Describe, Get, List, Head: see
+`mlgate.aws.operations`). This module imports none of its submodules, so each of them may import it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from mlgate.errors import UsageError
-
-if TYPE_CHECKING:
-    from mlgate.aws.online import Online
 
 INSTALL = "pip install 'mlgate[aws]'"
 
@@ -26,12 +23,6 @@ class AwsSettings:
 
     profile: str | None = None
     region: str | None = None
-
-    def connect(self) -> Online:
-        """The online checker for one run (clients are created on first use, so nothing is sent yet)."""
-        from mlgate.aws.online import Online
-
-        return Online(self)
 
 
 def require_boto3() -> None:

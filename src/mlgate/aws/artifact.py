@@ -18,7 +18,7 @@ from mlgate.result import Finding
 from mlgate.yamlload import PathT
 
 if TYPE_CHECKING:
-    from mlgate.aws.online import Online
+    from mlgate.aws.live import Online
     from mlgate.checks import CheckContext
     from mlgate.manifest import Manifest
 

@@ -18,7 +18,7 @@ from mlgate.result import Finding
 from mlgate.spec.models import Dataset
 
 if TYPE_CHECKING:
-    from mlgate.aws.online import Online
+    from mlgate.aws.live import Online
     from mlgate.checks import CheckContext
 
 _INTEGER = re.compile(r"[0-9]+")

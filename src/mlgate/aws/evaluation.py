@@ -23,7 +23,7 @@ from mlgate.result import Finding
 from mlgate.yamlload import PathT
 
 if TYPE_CHECKING:
-    from mlgate.aws.online import LiveEndpoint, LiveVariant, Online
+    from mlgate.aws.live import LiveEndpoint, LiveVariant, Online
     from mlgate.checks import CheckContext
 
 _AT: PathT = ("evaluation",)

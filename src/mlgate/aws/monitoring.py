@@ -10,12 +10,12 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from mlgate.aws.online import alarm_metric, watched_endpoints
+from mlgate.aws.live import alarm_metric, watched_endpoints
 from mlgate.result import Finding
 from mlgate.yamlload import PathT
 
 if TYPE_CHECKING:
-    from mlgate.aws.online import LiveEndpoint, Online
+    from mlgate.aws.live import LiveEndpoint, Online
     from mlgate.checks import CheckContext
 
 _CAPTURE: PathT = ("monitoring", "capture")

@@ -3,28 +3,26 @@ spec. Each extension is keyed by rule ID and yields findings like a check does; 
 `error` finding with its reason (or `n/a`, for an endpoint that does not exist yet, when the rule's
 `aws_missing_endpoint` parameter says so), and the offline findings of the rule stand.
 
-The live endpoint (DescribeEndpoint, DescribeEndpointConfig) and the alarms the spec names (DescribeAlarms) are
-read once per run and shared by the rules that need them.
+What the extensions read is shared through `mlgate.aws.live.Online`, read once per run; this module only dispatches
+(the extensions import `live`, never this module, so the two do not import each other).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from mlgate.aws.session import AwsProblem, Session
+from mlgate.aws.session import AwsProblem
 from mlgate.errors import EvidenceError
 from mlgate.result import Finding
 from mlgate.yamlload import PathT
 
 if TYPE_CHECKING:
-    from mlgate.aws import AwsSettings
+    from mlgate.aws.live import Online
     from mlgate.checks import CheckContext
 
 Extension = Callable[["CheckContext", "Online"], Iterable[Finding]]
 
-MISSING_PARAM = "aws_missing_endpoint"
 # Where a problem that stops a rule's online check is reported: the spec section the rule reads.
 _SECTION: dict[str, PathT] = {"REP": ("provenance",), "SEC": ("security",), "RLO": ("rollout",),
                               "MON": ("monitoring",), "EVL": ("evaluation",)}
@@ -47,219 +45,20 @@ def rules_with_extensions() -> list[str]:
     return sorted(_extensions())
 
 
-@dataclass
-class LiveVariant:
-    name: str
-    model: str | None
-    weight: float  # current weight (DescribeEndpoint), else the config's initial weight (default 1.0)
-    instances: int | None  # current instance count, else the config's initial count
-    instance_type: str | None
-    serverless: dict[str, Any] | None
-    shadow: bool
-
-
-@dataclass
-class LiveEndpoint:
-    name: str
-    region: str | None
-    status: str
-    config_name: str
-    variants: list[LiveVariant]
-    shadows: list[LiveVariant]
-    capture: dict[str, Any] | None  # the endpoint config's DataCaptureConfig
-    capture_status: str | None  # DescribeEndpoint's DataCaptureConfig.CaptureStatus (Started | Stopped)
-    deployment: dict[str, Any] | None  # DescribeEndpoint's LastDeploymentConfig
-    config: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def where(self) -> str:
-        region = f", {self.region}" if self.region else ""
-        return f"live endpoint {self.name} ({self.status}{region}, endpoint config {self.config_name})"
-
-    def variant(self, name: str | None) -> LiveVariant | None:
-        return next((v for v in self.variants if name and v.name == name), None)
-
-    def shadow(self, name: str | None) -> LiveVariant | None:
-        return next((v for v in self.shadows if name and v.name == name), None)
-
-    def share(self, variant: LiveVariant) -> float:
-        """The percent of live traffic a production variant gets from the weights."""
-        total = sum(v.weight for v in self.variants)
-        return 100.0 * variant.weight / total if total > 0 else 0.0
-
-    def listing(self) -> str:
-        parts = [f"'{v.name}' {self.share(v):.3g} % ({_instances(v)})" for v in self.variants]
-        parts += [f"shadow '{v.name}'" for v in self.shadows]
-        return ", ".join(parts) or "no variant"
-
-
-def _instances(variant: LiveVariant) -> str:
-    if variant.serverless is not None:
-        return "serverless"
-    if variant.instances is None:
-        return "instances unknown"
-    return f"{variant.instances} instance{'s' if variant.instances != 1 else ''}"
-
-
-def _number(value: Any, default: float) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else default
-
-
-def _variants(summaries: list[dict[str, Any]], configured: list[dict[str, Any]], shadow: bool) -> list[LiveVariant]:
-    by_name = {s.get("VariantName"): s for s in summaries}
-    out = []
-    for v in configured:
-        name = str(v.get("VariantName", ""))
-        summary = by_name.get(name, {})
-        count = summary.get("CurrentInstanceCount", v.get("InitialInstanceCount"))
-        out.append(LiveVariant(
-            name=name, model=v.get("ModelName"),
-            weight=_number(summary.get("CurrentWeight"), _number(v.get("InitialVariantWeight"), 1.0)),
-            instances=int(count) if isinstance(count, int) else None, instance_type=v.get("InstanceType"),
-            serverless=summary.get("CurrentServerlessConfig") or v.get("ServerlessConfig"), shadow=shadow))
+def findings(ctx: CheckContext, online: Online) -> list[Finding]:
+    """The online findings of `ctx.rule` (none for a rule without an online extension)."""
+    extension = _extensions().get(ctx.rule.id)
+    if extension is None:
+        return []
+    out: list[Finding] = []
+    at = _SECTION.get(ctx.rule.id[:3], ())
+    try:
+        for finding in extension(ctx, online):
+            out.append(finding)
+    except AwsProblem as problem:
+        out.append(ctx.error(f"in the AWS account: {problem}", at=at))
+    except EvidenceError as exc:
+        out.append(ctx.error(f"in the AWS account: could not read the evidence: {exc}", at=at))
+    except Exception as exc:  # one broken extension must not stop the run
+        out.append(ctx.error(f"the online check failed to run: {type(exc).__name__}: {exc}", at=at))
     return out
-
-
-class Online:
-    """The online checker of one run."""
-
-    def __init__(self, settings: AwsSettings) -> None:
-        self.settings = settings
-        self.session = Session(settings)
-        self._endpoints: dict[tuple[str | None, str], LiveEndpoint | AwsProblem] = {}
-
-    # -- dispatch -----------------------------------------------------------------------------------------------
-
-    def findings(self, ctx: CheckContext) -> list[Finding]:
-        """The online findings of `ctx.rule` (none for a rule without an online extension)."""
-        extension = _extensions().get(ctx.rule.id)
-        if extension is None:
-            return []
-        out: list[Finding] = []
-        at = _SECTION.get(ctx.rule.id[:3], ())
-        try:
-            for finding in extension(ctx, self):
-                out.append(finding)
-        except AwsProblem as problem:
-            out.append(ctx.error(f"in the AWS account: {problem}", at=at))
-        except EvidenceError as exc:
-            out.append(ctx.error(f"in the AWS account: could not read the evidence: {exc}", at=at))
-        except Exception as exc:  # one broken extension must not stop the run
-            out.append(ctx.error(f"the online check failed to run: {type(exc).__name__}: {exc}", at=at))
-        return out
-
-    # -- shared reads -------------------------------------------------------------------------------------------
-
-    def region(self, ctx: CheckContext) -> str | None:
-        return self.session.region(ctx.spec.serving.region if ctx.spec.serving else None)
-
-    def account_problem(self, ctx: CheckContext, at: PathT) -> Finding | None:
-        """An `error` when the credentials belong to another account than serving.account."""
-        stated = ctx.spec.serving.account if ctx.spec.serving else None
-        if not stated:
-            return None
-        region = self.region(ctx)
-        answer = self.session.call("sts", "GetCallerIdentity", region=region, target="the credentials")
-        actual = str(answer.get("Account") or "")
-        if actual and actual != str(stated).strip():
-            return ctx.error(f"the AWS credentials are for account {actual}, but serving.account is {stated}: "
-                             "comparing with another account would report what it lacks as this deployment's "
-                             "problems, so nothing was compared", at=("serving", "account"))
-        return None
-
-    def endpoint(self, ctx: CheckContext, what: str) -> LiveEndpoint | Finding:
-        """The spec's live endpoint, or the finding that says why there is none to compare (`what` is what the
-        rule would compare, for the message)."""
-        serving = ctx.spec.serving
-        if ctx.pattern == "batch":
-            return ctx.na(f"serving.pattern is batch: there is no live endpoint whose {what} to check",
-                          at=("serving", "pattern"))
-        name = serving.endpoint if serving else None
-        if not name:
-            return ctx.na(f"serving.endpoint is not set, so there is no live endpoint whose {what} to check",
-                          at=("serving",))
-        wrong = self.account_problem(ctx, ("serving", "endpoint"))
-        if wrong is not None:
-            return wrong
-        region = self.region(ctx)
-        key = (region, name)
-        if key not in self._endpoints:
-            self._endpoints[key] = self._read_endpoint(name, region)
-        found = self._endpoints[key]
-        if isinstance(found, LiveEndpoint):
-            return found
-        if found.kind != "not-found":
-            raise found
-        where = f" in {region}" if region else ""
-        mode = ctx.params.get(MISSING_PARAM, "error")
-        if mode == "n/a":
-            return ctx.na(f"endpoint {name} does not exist{where} yet (before its first deployment, as "
-                          f"{MISSING_PARAM} = \"n/a\" allows): its {what} cannot be checked in the account",
-                          at=("serving", "endpoint"))
-        if mode != "error":
-            return ctx.error(f"rule parameter {MISSING_PARAM} is {mode!r}, not \"error\" or \"n/a\"; fix "
-                             f"params.{ctx.rule.id} in the mlgate config")
-        return ctx.error(f"endpoint {name} does not exist in the AWS account{where}, so its {what} cannot be "
-                         f"checked: a wrong serving.endpoint, Region or account? Before the endpoint's first "
-                         f"deployment, set {MISSING_PARAM} = \"n/a\" in [tool.mlgate.params.{ctx.rule.id}]",
-                         at=("serving", "endpoint"))
-
-    def _read_endpoint(self, name: str, region: str | None) -> LiveEndpoint | AwsProblem:
-        try:
-            described = self.session.call("sagemaker", "DescribeEndpoint", region=region,
-                                          target=f"endpoint {name}", EndpointName=name)
-            config_name = str(described.get("EndpointConfigName", ""))
-            config = self.session.call("sagemaker", "DescribeEndpointConfig", region=region,
-                                       target=f"endpoint config {config_name}", EndpointConfigName=config_name)
-        except AwsProblem as problem:
-            return problem
-        summary_capture = described.get("DataCaptureConfig") or {}
-        return LiveEndpoint(
-            name=name, region=region, status=str(described.get("EndpointStatus", "unknown")),
-            config_name=config_name,
-            variants=_variants(described.get("ProductionVariants") or [], config.get("ProductionVariants") or [],
-                               shadow=False),
-            shadows=_variants(described.get("ShadowProductionVariants") or [],
-                              config.get("ShadowProductionVariants") or [], shadow=True),
-            capture=config.get("DataCaptureConfig"), capture_status=summary_capture.get("CaptureStatus"),
-            deployment=described.get("LastDeploymentConfig"), config=config)
-
-    def alarms(self, ctx: CheckContext) -> dict[str, dict[str, Any]]:
-        """Every alarm the spec names (rollback and operational) that exists, by name: one DescribeAlarms."""
-        rollout = ctx.spec.rollout
-        operational = ctx.spec.monitoring.operational if ctx.spec.monitoring else None
-        names = sorted({*(rollout.rollback_alarms if rollout else []),
-                        *(a.name for a in (operational.alarms if operational else []) if a.name)})
-        found: dict[str, dict[str, Any]] = {}
-        region = self.region(ctx)
-        for start in range(0, len(names), 100):  # DescribeAlarms takes at most 100 names
-            chunk = names[start:start + 100]
-            answer = self.session.call("cloudwatch", "DescribeAlarms", region=region,
-                                       target=f"alarms {', '.join(chunk)}", AlarmNames=chunk,
-                                       AlarmTypes=["MetricAlarm", "CompositeAlarm"])
-            for alarm in answer.get("MetricAlarms") or []:
-                found[str(alarm.get("AlarmName"))] = alarm
-            for alarm in answer.get("CompositeAlarms") or []:
-                found[str(alarm.get("AlarmName"))] = {**alarm, "composite": True}
-        return found
-
-
-def watched_endpoints(alarm: dict[str, Any]) -> set[str]:
-    """The EndpointName dimensions an alarm's metric (or metric math) is on."""
-    found = set()
-    dimension_lists = [alarm.get("Dimensions") or []]
-    for query in alarm.get("Metrics") or []:
-        metric = (query.get("MetricStat") or {}).get("Metric") or {}
-        dimension_lists.append(metric.get("Dimensions") or [])
-    for dimensions in dimension_lists:
-        for d in dimensions:
-            if d.get("Name") == "EndpointName" and d.get("Value"):
-                found.add(str(d["Value"]))
-    return found
-
-
-def alarm_metric(alarm: dict[str, Any]) -> str:
-    if alarm.get("MetricName"):
-        return f"{alarm.get('Namespace', '?')}/{alarm['MetricName']}"
-    return "metric math" if alarm.get("Metrics") else "no metric"
-

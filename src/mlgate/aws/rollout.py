@@ -14,12 +14,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from mlgate.aws.online import LiveEndpoint, alarm_metric, watched_endpoints
+from mlgate.aws.live import LiveEndpoint, alarm_metric, watched_endpoints
 from mlgate.result import Finding
 from mlgate.units import format_duration, parse_duration
 
 if TYPE_CHECKING:
-    from mlgate.aws.online import Online
+    from mlgate.aws.live import Online
     from mlgate.checks import CheckContext
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mlgate.deployment.model import ResolvedDeployment
+from mlgate.evidence.site import Site
 from mlgate.evidence.workspace import Workspace
 from mlgate.result import Finding, Location, RuleInfo, Status
 from mlgate.spec.load import LoadedSpec
@@ -72,6 +73,11 @@ class CheckContext:
                 return found
         pos = self.loaded.pos(path)
         return Location(self.loaded.rel, pos.line, pos.column)
+
+    @property
+    def site(self) -> Site:
+        """What the evidence readers take: the spec this rule judges, its directory, the workspace, its positions."""
+        return Site(self.spec, self.base, self.workspace, self.at)
 
     def file(self, path: Path | str, line: int = 1) -> Location:
         """A location in an evidence file."""

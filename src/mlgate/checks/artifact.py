@@ -36,8 +36,8 @@ from mlgate.manifest import (
     dvc_content_hash,
     parse,
     same_repository,
-    sha256_file,
 )
+from mlgate.paths import sha256_file
 from mlgate.result import Finding
 from mlgate.spec.load import is_local
 from mlgate.spec.models import Dataset

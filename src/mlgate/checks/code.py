@@ -22,7 +22,8 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 
 from mlgate.checks import CheckContext
-from mlgate.evidence.git import CommitInfo, GitRepo
+from mlgate.evidence.commits import CommitInfo
+from mlgate.evidence.git import GitRepo
 from mlgate.result import Finding
 from mlgate.spec.models import Code
 from mlgate.yamlload import PathT

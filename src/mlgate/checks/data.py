@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import hashlib
 import io
 import re
 from collections.abc import Generator, Iterator
@@ -29,6 +28,7 @@ from urllib.parse import parse_qs
 
 from mlgate.checks import CheckContext, Where
 from mlgate.errors import EvidenceError
+from mlgate.paths import PathEscape, sha256_file
 from mlgate.result import Finding
 from mlgate.spec.models import Dataset
 from mlgate.yamlload import Document, PathT, as_text
@@ -48,7 +48,6 @@ _AT_SUFFIX = re.compile(r"@([^/@]+)/?$")
 _AT_VERSION = re.compile(r"v([0-9]+)")
 _HF = re.compile(r"(?:(?:datasets|models|spaces)/)?[^/@]+(?:/[^/@]+)?(?:@(?P<rev>[^/]*))?(?P<path>/.*)?")
 _LFS_POINTER = "version https://git-lfs.github.com/spec/"
-_CHUNK = 1024 * 1024
 
 PIN_FIELDS = ("version", "as_of", "snapshot_id", "sha256", "dvc", "manifest")
 
@@ -650,18 +649,14 @@ class _DatasetCheck:
 # -- file formats ---------------------------------------------------------------------------------------------------
 
 def _sha256_file(ctx: CheckContext, path: Path) -> tuple[str, int]:
-    """The sha256 of a file, streamed in chunks (data files can be large), and its size."""
+    """The sha256 of a file of the repository, streamed in chunks (data files can be large), and its size."""
     rel = ctx.workspace.rel(path)
-    digest = hashlib.sha256()
-    size = 0
     try:
-        with ctx.workspace.open_binary(path) as fh:
-            while chunk := fh.read(_CHUNK):
-                digest.update(chunk)
-                size += len(chunk)
+        return sha256_file(path, root=ctx.workspace.root)
+    except PathEscape as exc:
+        raise EvidenceError(str(exc), path=rel) from None
     except OSError as exc:
         raise EvidenceError(f"cannot be read: {exc.strerror or exc}", path=rel) from None
-    return digest.hexdigest(), size
 
 
 def _matching_out(outs: list[Any], dvc_dir: Path, target: Path) -> int | None:

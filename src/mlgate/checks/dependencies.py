@@ -24,7 +24,7 @@ from pathlib import Path, PurePosixPath
 
 from mlgate.checks import CheckContext
 from mlgate.errors import EvidenceError
-from mlgate.evidence.git import CommitInfo
+from mlgate.evidence.commits import CommitInfo
 from mlgate.evidence.lockfiles import (
     LOCKFILE_NAMES,
     Dependency,

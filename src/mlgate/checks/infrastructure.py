@@ -185,7 +185,7 @@ class _Target:
 
 
 def _load(ctx: CheckContext) -> tuple[Infrastructure | None, list[Finding]]:
-    paths = infrastructure_paths(ctx)
+    paths = infrastructure_paths(ctx.site)
     if not paths:
         return None, [ctx.na("the spec names no infrastructure code (infrastructure.cloudformation, "
                              "infrastructure.terraform or infrastructure.scripts), so there is nothing to cross-check",
@@ -201,7 +201,7 @@ def _load(ctx: CheckContext) -> tuple[Infrastructure | None, list[Finding]]:
                for kind, written, path in paths if not path.exists()]
     if missing:
         return None, missing
-    return infrastructure(ctx), []
+    return infrastructure(ctx.site), []
 
 
 def _origin(infra: Infrastructure) -> str:

@@ -84,7 +84,7 @@ def _alarms_in_code(ctx: CheckContext) -> dict[str, tuple[Alarm, Location]]:
     from mlgate.evidence.iac import infrastructure
 
     try:
-        infra = infrastructure(ctx)
+        infra = infrastructure(ctx.site)
     except EvidenceError:
         return {}  # IAC001-IAC003 report an unreadable template
     found: dict[str, tuple[Alarm, Location]] = {}

@@ -70,7 +70,7 @@ def role_policies(ctx: CheckContext) -> tuple[list[PolicyDocument], list[Finding
                                       "(mlgate.evidence.iac) is not available in this mlgate, so the role was not "
                                       "analysed", at=(*_ROLE, kind)))
             continue
-        documents.extend(role_policies_from_iac(ctx, ref, kind))
+        documents.extend(role_policies_from_iac(ctx.site, ref, kind))
     return documents, problems
 
 
@@ -78,11 +78,11 @@ def _role_from_infrastructure(ctx: CheckContext) -> tuple[list[PolicyDocument], 
     """No role in the spec: the role the infrastructure code gives the model, when `infrastructure:` names it."""
     from mlgate.evidence.iac import model_execution_role, role_policies_from_iac
 
-    found = model_execution_role(ctx)
+    found = model_execution_role(ctx.site)
     if found is None:
         return [], []
     if found.ref is not None and found.kind != "script":  # a script names its role by ARN: no ref
-        return role_policies_from_iac(ctx, found.ref, found.kind), []
+        return role_policies_from_iac(ctx.site, found.ref, found.kind), []
     return [], [ctx.warn(f"the execution role of {found.model} cannot be analysed from the infrastructure code: "
                          f"{found.unknown}", at=found.at,
                          fix="name the role's policy in security.execution_role (policy, cloudformation or "

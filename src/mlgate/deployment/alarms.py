@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from mlgate.deployment.model import Origin
+from mlgate.deployment.origin import Origin
 from mlgate.evidence.iac.model import CloudWatchAlarm, CompositeAlarm, Endpoint, Infrastructure, Value, names, show
 from mlgate.result import Location
 from mlgate.spec.models import Alarm, Spec

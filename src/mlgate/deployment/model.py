@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from mlgate.deployment.origin import Origin
 from mlgate.evidence.iac.model import TrafficPolicy, Value
 from mlgate.result import Location
 from mlgate.spec.models import Spec
@@ -27,8 +28,6 @@ from mlgate.yamlload import PathT
 
 if TYPE_CHECKING:
     from mlgate.deployment.alarms import DeployedAlarm
-
-Origin = Literal["spec", "code", "spec+code"]
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import ValidationError
@@ -31,35 +30,12 @@ from mlgate.evidence.iac.model import (
     names,
     show,
 )
+from mlgate.evidence.site import Site
 from mlgate.evidence.workspace import Workspace
 from mlgate.result import Location
 from mlgate.spec.load import LoadedSpec
 from mlgate.spec.models import Spec
 from mlgate.yamlload import PathT
-
-
-@dataclass
-class _Site:
-    """What the IaC readers need to find the spec's infrastructure: the spec, its directory, the workspace, and
-    the spec's positions for their errors."""
-
-    loaded: LoadedSpec
-    workspace: Workspace
-
-    @property
-    def spec(self) -> Spec:
-        return self.loaded.spec
-
-    @property
-    def base(self) -> Path:
-        return self.loaded.base
-
-    def resolve(self, relative: str) -> Path:
-        return self.workspace.resolve(self.base, relative)
-
-    def at(self, path: PathT) -> Location:
-        pos = self.loaded.pos(path)
-        return Location(self.loaded.rel, pos.line, pos.column)
 
 
 def named(variants: list[Variant], name: str | None) -> Variant | None:
@@ -215,9 +191,8 @@ def resolve(loaded: LoadedSpec, workspace: Workspace) -> ResolvedDeployment:
     resolved = ResolvedDeployment(spec)
     infra: Infrastructure | None = None
     if spec.infrastructure is not None:
-        site = _Site(loaded, workspace)
         try:
-            infra = infrastructure(site)  # type: ignore[arg-type]  # the readers need only these three
+            infra = infrastructure(Site.written(loaded, workspace))
         except EvidenceError as exc:
             resolved.problem = exc.message
         except OSError as exc:

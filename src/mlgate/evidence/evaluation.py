@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from mlgate.errors import EvidenceError
 from mlgate.parsers import load_json
+from mlgate.paths import sha256_file
 from mlgate.yamlload import Document, YamlError, as_text, parse_yaml
 
 if TYPE_CHECKING:
@@ -274,8 +275,6 @@ def read_mlflow_run(workspace: Workspace, run: Path, artifact_name: str | None =
     if scores.artifact_sha256 is None and artifact_name:
         logged = run / "artifacts" / artifact_name
         if logged.is_file():
-            from mlgate.manifest import sha256_file
-
             scores.artifact_sha256 = sha256_file(logged, root=workspace.root)[0]
             scores.artifact_sha256_from = f"the logged artifact {workspace.rel(logged)} (hashed)"
     stated = {k: values[f"dataset.{k}"] for k in DATASET_KEYS if values.get(f"dataset.{k}")}

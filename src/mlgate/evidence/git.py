@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import bisect
 import contextlib
-import datetime as dt
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
 from urllib.parse import urlsplit, urlunsplit
 
 from mlgate.errors import EvidenceError
+from mlgate.evidence.commits import CommitInfo
 
 if TYPE_CHECKING:
     from mlgate.evidence.history import History
@@ -359,26 +358,3 @@ def _unreadable(rel: str, rev: str, exc: ValueError) -> str:
 def _pathspecs(rels: list[str]) -> list[str]:
     """Literal git pathspecs from the top of the work tree ('' is the whole tree)."""
     return [f":(top,literal){rel}" if rel else ":(top)" for rel in rels]
-
-
-@dataclass(frozen=True)
-class CommitInfo:
-    sha: str
-    timestamp: int  # committer time, seconds since the epoch
-    subject: str = ""
-
-    @classmethod
-    def parse(cls, line: str) -> CommitInfo:
-        sha, stamp, *rest = line.split("\0")
-        return cls(sha, int(stamp), rest[0] if rest else "")
-
-    @property
-    def short(self) -> str:
-        return self.sha[:7]
-
-    @property
-    def date(self) -> str:
-        return dt.datetime.fromtimestamp(self.timestamp, dt.UTC).strftime("%Y-%m-%d")
-
-    def describe(self) -> str:
-        return f"{self.short} ({self.date})"

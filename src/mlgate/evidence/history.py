@@ -24,7 +24,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from mlgate.evidence.git import CommitInfo
+from mlgate.evidence.commits import CommitInfo
 
 # `git log` options of the index: each commit's header starts with "/" (no path git prints starts with one), then
 # the files it changed, renames as a deletion and an addition, a root commit's files included, whatever the config.

@@ -252,13 +252,12 @@ def suggest_for_spec_file(path: Path) -> Suggestion:
     from mlgate.config import load_config
     from mlgate.deployment import resolve
     from mlgate.discover import load_one_spec
-    from mlgate.engine import rule_params
     from mlgate.evidence.workspace import Workspace
     from mlgate.registry import load_registry
 
     loaded = load_one_spec(path)
     rule = load_registry(loaded.root).get("SEC001")
-    params: dict[str, Any] = rule_params(rule, load_config(loaded.root)) if rule is not None else {}
+    params: dict[str, Any] = load_config(loaded.root).rule_params(rule) if rule is not None else {}
     namespaces = params.get("metric_namespaces") or list(METRIC_NAMESPACES)
     resolved = resolve(loaded, Workspace(loaded.root))  # what the infrastructure code deploys, as SEC001 judges it
     return suggest(resolved.spec, [str(n) for n in namespaces], deployed_artifacts(resolved))

@@ -1,7 +1,7 @@
 """Infrastructure code as evidence: the CloudFormation, CDK output, Terraform or deploy scripts that create the
 endpoint.
 
-`infrastructure(ctx)` reads what `infrastructure:` in the spec names (each file once per run, shared by the rules)
+`infrastructure(site)` reads what `infrastructure:` in the spec names (each file once per run, shared by the rules)
 into one `Infrastructure` (see model.py), with the values the team deploys with: CloudFormation parameter files
 (`infrastructure.parameters`, see parameters.py) and Terraform `-var-file`s (`infrastructure.tfvars`).
 `select_endpoint` finds the spec's endpoint and its endpoint config in it. For SEC001, `role_policies_from_iac`
@@ -16,19 +16,17 @@ import os
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from mlgate.errors import EvidenceError
 from mlgate.evidence.iac.cloudformation import Template, read_template
 from mlgate.evidence.iac.model import Endpoint, EndpointConfig, Infrastructure, Kind, Value, Variant, names, show
 from mlgate.evidence.iam import PolicyDocument
+from mlgate.evidence.site import Site
 from mlgate.evidence.workspace import Workspace
 from mlgate.parsers import load_json
 from mlgate.result import Location
 from mlgate.yamlload import Document, Pos, YamlError, parse_yaml
-
-if TYPE_CHECKING:
-    from mlgate.checks import CheckContext
 
 __all__ = ["Endpoint", "EndpointConfig", "ExecutionRole", "Infrastructure", "Selection", "Value", "Variant",
            "deploy_values", "deployed_templates", "infrastructure", "infrastructure_paths", "model_execution_role",
@@ -126,9 +124,9 @@ def _key(extra: tuple[Path, ...]) -> str:
 
 # -- the spec's infrastructure --------------------------------------------------------------------------------------
 
-def infrastructure_paths(ctx: CheckContext) -> list[tuple[Kind, str, Path]]:
+def infrastructure_paths(site: Site) -> list[tuple[Kind, str, Path]]:
     """(kind, the path as written, the resolved path) of each `infrastructure:` entry of the spec."""
-    infra = ctx.spec.infrastructure
+    infra = site.spec.infrastructure
     out: list[tuple[Kind, str, Path]] = []
     if infra is None:
         return out
@@ -136,45 +134,45 @@ def infrastructure_paths(ctx: CheckContext) -> list[tuple[Kind, str, Path]]:
     for kind in kinds:
         written = getattr(infra, kind)
         if written:
-            out.append((kind, written, ctx.resolve(written)))
-    out += [("script", written, ctx.resolve(written)) for written in infra.scripts]
+            out.append((kind, written, site.resolve(written)))
+    out += [("script", written, site.resolve(written)) for written in infra.scripts]
     return out
 
 
-def deploy_values(ctx: CheckContext, kind: Kind) -> tuple[Path, ...]:
+def deploy_values(site: Site, kind: Kind) -> tuple[Path, ...]:
     """The files that give the code its values at deploy time: `infrastructure.parameters` (CloudFormation) or
     `infrastructure.tfvars` (Terraform), resolved against the spec. Raises EvidenceError, at the spec's line, for
     a file that does not exist or one named for code the spec does not name."""
-    infra = ctx.spec.infrastructure
+    infra = site.spec.infrastructure
     field = "parameters" if kind == "cloudformation" else "tfvars"
     written = getattr(infra, field) if infra is not None else None
     if not written:
         return ()
     listed = [written] if isinstance(written, str) else list(written)
-    spec = ctx.at(("infrastructure", field))
+    spec = site.at(("infrastructure", field))
     if infra is not None and not getattr(infra, kind):
         code = "a CloudFormation template" if kind == "cloudformation" else "Terraform"
         raise EvidenceError(f"infrastructure.{field} gives values to {code}, but the spec names no "
                             f"infrastructure.{kind}", path=spec.path, line=spec.line)
     out = []
     for i, name in enumerate(listed):
-        path = ctx.resolve(name)
+        path = site.resolve(name)
         if not path.is_file():
-            at = ctx.at(("infrastructure", field) if isinstance(written, str) else ("infrastructure", field, i))
+            at = site.at(("infrastructure", field) if isinstance(written, str) else ("infrastructure", field, i))
             raise EvidenceError(f"infrastructure.{field} names {name}, which is not a file", path=at.path,
                                 line=at.line)
         out.append(path)
     return tuple(out)
 
 
-def infrastructure(ctx: CheckContext) -> Infrastructure | None:
+def infrastructure(site: Site) -> Infrastructure | None:
     """Everything the spec's infrastructure code deploys (None when the spec names none). Raises EvidenceError
     for a file that cannot be read; the caller checks first that the named paths exist."""
     found: Infrastructure | None = None
     kinds: tuple[Kind, ...] = ("cloudformation", "terraform")
-    values = {kind: deploy_values(ctx, kind) for kind in kinds}  # every named file is checked, used or not
-    for kind, _, path in infrastructure_paths(ctx):
-        part = _read(ctx.workspace, kind, path, values.get(kind, ()))
+    values = {kind: deploy_values(site, kind) for kind in kinds}  # every named file is checked, used or not
+    for kind, _, path in infrastructure_paths(site):
+        part = _read(site.workspace, kind, path, values.get(kind, ()))
         if found is None:
             found = Infrastructure(part.kind, part.origin)
         found.merge(part)
@@ -269,17 +267,17 @@ class ExecutionRole:
     arn: str | None = None  # a role ARN written literally (the role is defined elsewhere)
 
 
-def model_execution_role(ctx: CheckContext) -> ExecutionRole | None:
+def model_execution_role(site: Site) -> ExecutionRole | None:
     """The execution role of the model the spec's endpoint serves (the canary variant's model when the config has
     several), or of the only model in the code; None when the spec names no infrastructure or it has no model."""
-    for kind, written, path in infrastructure_paths(ctx):
+    for kind, written, path in infrastructure_paths(site):
         if not path.exists():
             continue
-        infra = _read(ctx.workspace, kind, path, deploy_values(ctx, kind))
+        infra = _read(site.workspace, kind, path, deploy_values(site, kind))
         models = list(infra.models)
-        selection = select_endpoint(infra, ctx.spec.serving.endpoint if ctx.spec.serving else None)
+        selection = select_endpoint(infra, site.spec.serving.endpoint if site.spec.serving else None)
         if selection.config is not None:
-            canary = ctx.spec.rollout.canary.variant if ctx.spec.rollout and ctx.spec.rollout.canary else None
+            canary = site.spec.rollout.canary.variant if site.spec.rollout and site.spec.rollout.canary else None
             ordered = sorted(selection.config.variants,
                              key=lambda v: not (v.name is not None and v.name.known and v.name.value == canary))
             served = [m for v in ordered if (m := model_of(infra, v)) is not None]
@@ -292,7 +290,7 @@ def model_execution_role(ctx: CheckContext) -> ExecutionRole | None:
             return ExecutionRole(kind, model.id, model.at, None, unknown=f"{model.id} writes no execution role")
         if role.ref is not None:
             # refs are written like the spec writes paths: relative to the spec's directory
-            template = Path(os.path.relpath(ctx.workspace.root / role.at.path, ctx.base)).as_posix()
+            template = Path(os.path.relpath(site.workspace.root / role.at.path, site.base)).as_posix()
             ref = f"{template}#{role.ref}" if kind == "cloudformation" else f"{written.rstrip('/')}#{role.ref}"
             return ExecutionRole(kind, model.id, role.at, ref)
         if role.known:
@@ -302,55 +300,55 @@ def model_execution_role(ctx: CheckContext) -> ExecutionRole | None:
     return None
 
 
-def role_policies_from_iac(ctx: CheckContext, ref: str, kind: Literal["cloudformation", "terraform"]
+def role_policies_from_iac(site: Site, ref: str, kind: Literal["cloudformation", "terraform"]
                            ) -> list[PolicyDocument]:
     """The policies of a role defined in the infrastructure code: `ref` is `file#LogicalId` (CloudFormation) or
     `directory#aws_iam_role.name` (Terraform); without `#...`, the role the model is given, else the only role.
     Returns the inline policies, the policy resources attached to it, and its managed policy ARNs (`managed_arns`).
     Raises EvidenceError when the file cannot be read or holds no such role."""
     written, _, role_id = ref.partition("#")
-    path = ctx.resolve(written)
+    path = site.resolve(written)
     if not path.exists():
-        raise EvidenceError(f"{written} does not exist", path=ctx.workspace.rel(path))
-    extra = _values_for(ctx, kind, path)
+        raise EvidenceError(f"{written} does not exist", path=site.workspace.rel(path))
+    extra = _values_for(site, kind, path)
     if kind == "cloudformation":
         from mlgate.evidence.iac.cloudformation import role_ids, role_policies
 
-        found = deployed_templates(ctx.workspace, path, extra)
+        found = deployed_templates(site.workspace, path, extra)
         roles = {rid: t for t in found for rid in role_ids(t)}
-        role = role_id or _default_role(ctx, list(roles), lambda r: any(
+        role = role_id or _default_role(list(roles), lambda r: any(
             m.execution_role is not None and m.execution_role.ref == r
             for t in found for m in read_template(t).models))
         if role not in roles:
-            raise EvidenceError(_no_role(role, "AWS::IAM::Role", list(roles)), path=ctx.workspace.rel(path))
+            raise EvidenceError(_no_role(role, "AWS::IAM::Role", list(roles)), path=site.workspace.rel(path))
         return role_policies(roles[role], role)
     from mlgate.evidence.iac.terraform import role_addresses
     from mlgate.evidence.iac.terraform import role_policies as tf_role_policies
 
-    root = terraform_module(ctx.workspace, path, extra)
+    root = terraform_module(site.workspace, path, extra)
     owners = {a: m for m in (root, *root.children()) for a in role_addresses(m)}  # local modules' roles too
     addresses = list(owners)
-    infra = _read(ctx.workspace, "terraform", path, extra)
+    infra = _read(site.workspace, "terraform", path, extra)
     if role_id and "aws_iam_role." not in role_id:
         role_id = f"aws_iam_role.{role_id}"
-    role = role_id or _default_role(ctx, addresses, lambda r: any(
+    role = role_id or _default_role(addresses, lambda r: any(
         m.execution_role is not None and m.execution_role.ref == r for m in infra.models))
     if role not in addresses:
-        raise EvidenceError(_no_role(role, "aws_iam_role", addresses), path=ctx.workspace.rel(path))
+        raise EvidenceError(_no_role(role, "aws_iam_role", addresses), path=site.workspace.rel(path))
     docs: list[PolicyDocument] = tf_role_policies(owners[role], role)
     return docs
 
 
-def _values_for(ctx: CheckContext, kind: Kind, path: Path) -> tuple[Path, ...]:
+def _values_for(site: Site, kind: Kind, path: Path) -> tuple[Path, ...]:
     """The deploy-time values of the code at `path` when it is (or is inside) the spec's infrastructure code: a
     role read for SEC001 is judged with the parameters it is deployed with, like the endpoint."""
-    for named_kind, _, named in infrastructure_paths(ctx):
+    for named_kind, _, named in infrastructure_paths(site):
         if named_kind == kind and (path == named or named in path.parents):
-            return deploy_values(ctx, kind)
+            return deploy_values(site, kind)
     return ()
 
 
-def _default_role(ctx: CheckContext, roles: list[str], is_execution_role: Any) -> str:
+def _default_role(roles: list[str], is_execution_role: Any) -> str:
     used = [r for r in roles if is_execution_role(r)]
     if len(used) == 1:
         return used[0]

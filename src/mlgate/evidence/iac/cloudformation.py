@@ -20,7 +20,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from mlgate.errors import EvidenceError
 from mlgate.evidence.iac.model import (
@@ -51,7 +51,6 @@ from mlgate.yamlload import Document, PathT
 
 if TYPE_CHECKING:
     from mlgate.evidence.iac.parameters import ParameterSet
-    from mlgate.evidence.iac.serverless import Variables
 
 _MAX_DEPTH = 20
 _SUB_VAR = re.compile(r"\$\{([^}]*)\}")
@@ -71,6 +70,15 @@ _JOB_DEFINITIONS = {
     "AWS::SageMaker::ModelExplainabilityJobDefinition": ("ModelExplainability", "ModelExplainabilityJobInput", None),
 }
 _SAM = "AWS::Serverless"
+
+
+class Variables(Protocol):
+    """Variables a deployment tool fills in before CloudFormation reads the template (the Serverless Framework's
+    `${self:...}`: serverless.py implements it, so this reader does not import that one)."""
+
+    def used(self, text: Any) -> bool: ...
+
+    def value(self, text: str, at: Location) -> Value: ...
 
 
 class Template:
