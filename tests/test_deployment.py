@@ -311,3 +311,16 @@ def test_the_markdown_report_says_what_was_verified(ready: Repo, cli) -> None:  
     assert "this report cannot vouch for it" in out
     _, text, _ = cli("check", str(ready.root))
     assert "1 known only at deploy time (serving.instance_type: ${Ref:InstanceType})" in text
+
+
+def test_unreadable_infrastructure_is_said_in_every_report(ready: Repo, cli) -> None:  # type: ignore[no-untyped-def]
+    """A broken parameter file: the domain rules miss the code's facts, and the reports say why instead of
+    leaving only "not declared"."""
+    (ready.root / "deploy/params/prod.json").write_text("{not json", encoding="utf-8")
+    ready.commit("a broken parameter file")
+    _, text, _ = cli("check", str(ready.root))
+    assert "unverified: the infrastructure code could not be read (is not valid JSON" in text
+    _, out, _ = cli("check", str(ready.root), "--format", "json")
+    assert "is not valid JSON" in json.loads(out)["deployments"][0]["unresolved"]
+    _, md, _ = cli("check", str(ready.root), "--format", "markdown")
+    assert "The infrastructure code could not be read" in md

@@ -169,6 +169,7 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
             cost=_cost(resolved, registry, config),
             facts=[f.to_json() for f in resolved.facts.values()],
             verified=resolved.counts(),
+            unresolved=resolved.problem,
             evaluation=_evaluation(loaded, workspace, registry, config, options.today),
             rollout=_rollout_plan(loaded),
         ))

@@ -138,6 +138,7 @@ class Deployment:
     # the judged facts with their origins (deployment.Fact.to_json), and how many were verified from the code
     facts: list[dict[str, Any]] = field(default_factory=list)
     verified: dict[str, int] = field(default_factory=dict)
+    unresolved: str | None = None  # why the infrastructure code the spec names could not be read
     # candidate against production per metric and slice (None without an evaluation section)
     evaluation: dict[str, Any] | None = None
     # the rollout the spec plans, in numbers (shadow share and duration, canary steps, bake time), for the picture

@@ -46,6 +46,7 @@ def deployment_json(d: Deployment) -> dict[str, Any]:
             # where each judged fact came from: the infrastructure code, the spec, or known only at deploy time
             "facts": d.facts,
             "verified": d.verified,
+            "unresolved": d.unresolved,
             "evaluation": d.evaluation}
 
 

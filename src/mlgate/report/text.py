@@ -30,6 +30,9 @@ def render(report: Report, *, color: bool = False, verbose: bool = False, **_: A
         verified = verified_line(d.verified, d.facts)
         if verified:
             lines.append(f"  verified: {one_line(verified)}")
+        if d.unresolved:
+            lines.append(f"  unverified: the infrastructure code could not be read ({one_line(d.unresolved)}), so "
+                         "every fact it would give is missing; IAC001 says where")
         for r in d.results:
             label = paint(f"{SYMBOL[r.status]:<6}", COLOR[r.status])
             lines.append(f"  {label} {r.rule.id}  {one_line(r.rule.title)}{_suffix(r, report.fail_on)}")
