@@ -16,7 +16,7 @@ from mlgate.yamlload import YamlError, read_text
 
 
 class ConfigModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     skip: list[str] = Field(default_factory=list, description="Rule IDs (or prefixes) not to run.")
     fail_on: Literal["error", "warning", "note"] | None = None
