@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from mlgate import __version__
 from tests.conftest import Repo
 
 HEAVY = ("policy_sentry", "policy_sentry.shared.iam_data", "policy_sentry.querying", "boto3", "botocore", "hcl2",
@@ -122,3 +123,17 @@ def test_a_check_builds_only_the_validators_it_uses(repo: Repo, args: list[str],
     assert state["built"] == ["mlgate.config.ConfigModel", "mlgate.facts.Facts", "mlgate.registry.RuleFile",
                               "mlgate.spec.models.Spec"]
     assert state["xml_regex"] == xml_regex
+
+
+def test_the_console_script_answers_version_before_the_command_line_loads() -> None:
+    """`mlgate --version` through the console script's entry point: the version, without argparse or mlgate.cli
+    (about half of what the interpreter's own start-up costs); any other argument goes to the full command line."""
+    probe = ("import sys\nsys.argv = ['mlgate', '--version']\nfrom mlgate.entry import main\ncode = main()\n"
+             "print(code, sorted(m for m in ('argparse', 'mlgate.cli') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parent)
+    assert out.stdout.splitlines() == [f"mlgate {__version__}", "0 []"]
+    probe = probe.replace("'--version'", "'--help'")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False,
+                         cwd=Path(__file__).parent)
+    assert out.returncode == 0 and "usage: mlgate" in out.stdout
