@@ -54,8 +54,10 @@ def main() -> None:
     parser.add_argument("--baseline", type=Path, metavar="DIR", help="another mlgate source tree to compare with")
     args = parser.parse_args()
     mlgate = shutil.which("mlgate") or str(Path(sys.executable).parent / "mlgate")
-    # The same console script, but `-c` so that PYTHONPATH decides which mlgate it imports.
-    run_mlgate = [sys.executable, "-c", "import sys; from mlgate.cli import main; sys.exit(main())"]
+    # Each tree's console-script entry point (mlgate.entry, or mlgate.cli before it), through `-c` so that
+    # PYTHONPATH decides which mlgate is imported.
+    run_mlgate = [sys.executable, "-c", "import sys\ntry:\n from mlgate.entry import main\nexcept ImportError:\n"
+                  " from mlgate.cli import main\nsys.exit(main())"]
     commands = {
         "mlgate --version": ["--version"],
         "mlgate --help": ["--help"],
