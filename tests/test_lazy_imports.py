@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from mlgate import __version__
 from tests.conftest import Repo
 
 HEAVY = ("policy_sentry", "policy_sentry.shared.iam_data", "policy_sentry.querying", "boto3", "botocore", "hcl2",
@@ -82,3 +83,57 @@ def test_mlgate_version_loads_no_spec_machinery() -> None:
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parent)
     assert out.stdout.splitlines()[-1] == "[]"
+
+
+LAZY_PROBE = """
+import json, sys
+import pydantic
+from mlgate.cli import main
+code = main(sys.argv[1:])
+from mlgate import textsafe
+
+def models(cls):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from models(sub)
+
+built = sorted(f"{m.__module__}.{m.__qualname__}" for m in models(pydantic.BaseModel)
+               if m.__module__.startswith("mlgate.") and m.__pydantic_complete__)
+print(json.dumps({"code": code, "built": built, "xml_regex": textsafe._xml_forbidden.cache_info().currsize}))
+"""
+
+
+def _lazy_state(repo: Repo, *args: str) -> dict[str, object]:
+    out = subprocess.run([sys.executable, "-c", LAZY_PROBE, "check", str(repo.root), *args], capture_output=True,
+                         text=True, check=True, cwd=repo.root)
+    result: dict[str, object] = json.loads(out.stdout.splitlines()[-1])
+    assert result["code"] in (0, 1), out.stderr
+    return result
+
+
+@pytest.mark.parametrize(("args", "xml_regex"), [([], 0), (["--format", "junit", "--output", "report.xml"], 1)],
+                         ids=["text", "junit"])
+def test_a_check_builds_only_the_validators_it_uses(repo: Repo, args: list[str], xml_regex: int) -> None:
+    """Pydantic models are built on first validation (defer_build), nested ones inside their parent's validator:
+    a check validates the config, the spec, the rule files and the facts table, and builds no per-class validator
+    for the ~60 models under them. The XML-forbidden character class (slow to compile) is compiled for JUnit only."""
+    repo.write("mlgate.yaml", SPEC)
+    repo.commit("spec")
+    state = _lazy_state(repo, *args)
+    assert state["built"] == ["mlgate.config.ConfigModel", "mlgate.facts.Facts", "mlgate.registry.RuleFile",
+                              "mlgate.spec.models.Spec"]
+    assert state["xml_regex"] == xml_regex
+
+
+def test_the_console_script_answers_version_before_the_command_line_loads() -> None:
+    """`mlgate --version` through the console script's entry point: the version, without argparse or mlgate.cli
+    (about half of what the interpreter's own start-up costs); any other argument goes to the full command line."""
+    probe = ("import sys\nsys.argv = ['mlgate', '--version']\nfrom mlgate.entry import main\ncode = main()\n"
+             "print(code, sorted(m for m in ('argparse', 'mlgate.cli') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).parent)
+    assert out.stdout.splitlines() == [f"mlgate {__version__}", "0 []"]
+    probe = probe.replace("'--version'", "'--help'")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False,
+                         cwd=Path(__file__).parent)
+    assert out.returncode == 0 and "usage: mlgate" in out.stdout

@@ -1,3 +1,3 @@
-from mlgate.cli import main
+from mlgate.entry import main
 
 raise SystemExit(main())

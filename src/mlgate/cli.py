@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mlgate import __version__
+from mlgate.entry import version_line
 
 EXIT_READY, EXIT_NOT_READY, EXIT_UNUSABLE = 0, 1, 2
 FORMAT_CHOICES = ("text", "markdown", "sarif", "json", "junit", "gitlab", "github")
@@ -65,7 +65,7 @@ def _rule_list(text: str) -> list[str]:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mlgate", description=DESCRIPTION,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--version", action="version", version=f"mlgate {__version__}")
+    parser.add_argument("--version", action="version", version=version_line())
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = sub.add_parser("check", help="check deployment specs and write the readiness report",

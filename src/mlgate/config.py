@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 class ConfigModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     skip: list[str] = Field(default_factory=list, description="Rule IDs (or prefixes) not to run.")
     fail_on: Literal["error", "warning", "note"] | None = None

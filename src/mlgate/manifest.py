@@ -71,7 +71,7 @@ FRAMEWORKS = ("torch", "tensorflow", "keras", "jax", "scikit-learn", "xgboost", 
 # -- the schema ---------------------------------------------------------------------------------------------------
 
 class _Record(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class ModelRecord(_Record):

@@ -26,7 +26,7 @@ _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*[0-9]{3}$")
 class RuleFile(BaseModel):
     """One rule, as written in `rules/<ID>.yaml`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     id: str = Field(pattern=_RULE_ID.pattern)
     title: str

@@ -31,7 +31,7 @@ SourceKeys = Annotated[tuple[str, ...], BeforeValidator(_as_tuple)]
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Sourced(_Frozen):

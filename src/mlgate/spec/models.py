@@ -26,8 +26,9 @@ LARGEST_NUMBER, SMALLEST_NUMBER = 1e15, 1e-9
 
 
 class _Node(BaseModel):
-    # `.inf` and `.nan` are YAML floats, but no spec number means them (and arithmetic on them cannot be reported)
-    model_config = ConfigDict(extra="forbid", populate_by_name=False, allow_inf_nan=False)
+    # `.inf` and `.nan` are YAML floats, but no spec number means them (and arithmetic on them cannot be reported).
+    # defer_build: a model's validator is built when first used, inside Spec's, not once per class at import.
+    model_config = ConfigDict(extra="forbid", populate_by_name=False, allow_inf_nan=False, defer_build=True)
     _unbounded: ClassVar[frozenset[str]] = frozenset()
 
     @field_validator("*", mode="after")

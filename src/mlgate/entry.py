@@ -1,0 +1,22 @@
+"""The `mlgate` console script. `mlgate --version` (a CI or pre-commit probe) is answered before argparse and the
+command line load, so it costs little more than the interpreter's own start-up; everything else goes to
+`mlgate.cli.main`."""
+
+from __future__ import annotations
+
+import sys
+
+
+def version_line() -> str:
+    from mlgate import __version__
+
+    return f"mlgate {__version__}"
+
+
+def main() -> int:
+    if sys.argv[1:] == ["--version"]:
+        print(version_line())
+        return 0
+    from mlgate.cli import main as cli_main
+
+    return cli_main()
