@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from mlgate.entry import version_line
+from mlgate import version_line
 
 EXIT_READY, EXIT_NOT_READY, EXIT_UNUSABLE = 0, 1, 2
 FORMAT_CHOICES = ("text", "markdown", "sarif", "json", "junit", "gitlab", "github")

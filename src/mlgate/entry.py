@@ -6,11 +6,7 @@ from __future__ import annotations
 
 import sys
 
-
-def version_line() -> str:
-    from mlgate import __version__
-
-    return f"mlgate {__version__}"
+from mlgate import version_line
 
 
 def main() -> int:
