@@ -19,7 +19,7 @@ from typing import Any
 
 from mlgate.checks import CheckContext
 from mlgate.checks.guardrails import step_share
-from mlgate.deployment.resolve import new_model_variant
+from mlgate.deployment.resolve import iac_pattern, named, new_model_variant, serving_variant
 from mlgate.evidence.iac import (
     Infrastructure,
     Selection,
@@ -243,31 +243,6 @@ def _variants_text(variants: list[Variant]) -> str:
     return ", ".join(f"'{v.name.text}'" if v.name else "(unnamed)" for v in variants) or "none"
 
 
-def _named(variants: list[Variant], name: str | None) -> Variant | None:
-    if not name:
-        return None
-    for variant in variants:
-        if variant.name is not None and variant.name.known and show(variant.name.value) == name:
-            return variant
-    return None
-
-
-def _serving_variant(ctx: CheckContext, config: EndpointConfig) -> tuple[Variant | None, str]:
-    """The production variant that serves the model this spec deploys, and how it was chosen."""
-    rollout = ctx.spec.rollout
-    canary = rollout.canary.variant if rollout and rollout.canary else None
-    previous = rollout.previous.variant if rollout and rollout.previous else None
-    found = _named(config.variants, canary)
-    if found is not None:
-        return found, "the canary variant"
-    if len(config.variants) == 1:
-        return config.variants[0], "the only production variant"
-    others = [v for v in config.variants if _named([v], previous) is None]
-    if len(others) == 1:
-        return others[0], "the production variant that is not rollout.previous"
-    return None, ""
-
-
 # IAC001 -------------------------------------------------------------------------------------------------------------
 
 def serving(ctx: CheckContext) -> Iterator[Finding]:
@@ -310,13 +285,13 @@ def serving(ctx: CheckContext) -> Iterator[Finding]:
                    f"before deployment: {config.unknown}; its variants are not compared with the spec",
                    at=config.at, fix=_unknown_fix(target.kind))
 
-    iac_pattern = _iac_pattern(config)
-    if iac_pattern is not None:
-        judge.compare("the serving pattern", pattern, ("serving", "pattern"), iac_pattern,
-                      fix=f"set serving.pattern to what the endpoint config serves ({iac_pattern.text}), or change "
-                          f"the endpoint config to serve as {pattern}")
+    deployed_pattern = iac_pattern(config)
+    if deployed_pattern is not None:
+        judge.compare("the serving pattern", pattern, ("serving", "pattern"), deployed_pattern,
+                      fix=f"set serving.pattern to what the endpoint config serves ({deployed_pattern.text}), or "
+                          f"change the endpoint config to serve as {pattern}")
 
-    variant, how = _serving_variant(ctx, config)
+    variant, how = serving_variant(ctx.spec, config)
     if variant is None and config.variants:
         judge.warn(f"endpoint config {config.id} has {len(config.variants)} production variants "
                    f"({_variants_text(config.variants)}) and none is rollout.canary.variant, so mlgate cannot tell "
@@ -355,19 +330,6 @@ def serving(ctx: CheckContext) -> Iterator[Finding]:
                       config.async_inference.max_concurrent_invocations_per_instance,
                       fix="make the two MaxConcurrentInvocationsPerInstance values the same")
     yield from judge.close(("serving",), target.origin, target.selection.how)
-
-
-def _iac_pattern(config: EndpointConfig) -> Value | None:
-    if config.async_inference is not None:
-        return Value("async", config.async_inference.at)
-    for variant in config.variants:
-        if variant.serverless is not None:
-            return Value("serverless", variant.serverless.at)
-        if variant.serverless_unknown:
-            return Value(None, variant.at, unknown=variant.serverless_unknown, placeholder="realtime or serverless")
-    if config.variants and not config.unknown:
-        return Value("realtime", config.variants[0].at)
-    return None
 
 
 def _autoscaling(ctx: CheckContext, judge: _Judge, target: _Target, variant: Variant) -> None:
@@ -499,12 +461,12 @@ def _shadow(ctx: CheckContext, judge: _Judge, config: EndpointConfig) -> None:
     if shadow.endpoint and shadow.endpoint != serving_endpoint:
         return  # the shadow runs on an endpoint of its own, not in this config
     at: PathT = ("rollout", "shadow", "variant")
-    found = _named(config.shadow_variants, shadow.variant)
+    found = named(config.shadow_variants, shadow.variant)
     if found is not None and found.name is not None:
         judge.agree(f"shadow variant '{shadow.variant}' is a ShadowProductionVariants entry "
                     f"({found.name.where()})")
         return
-    served = _named(config.variants, shadow.variant)
+    served = named(config.variants, shadow.variant)
     if served is not None:
         weight = _weight(served)
         judge.fail(f"shadow variant '{shadow.variant}' is a production variant in {where}, line {served.at.line}, "
@@ -540,15 +502,15 @@ def _canary(ctx: CheckContext, judge: _Judge, target: _Target, config: EndpointC
     guarded = policy is not None and policy.type is not None and (
         not policy.type.known or policy.type.value in ("CANARY", "LINEAR", "ROLLING"))
     shadow = rollout_.shadow if rollout_ else None
-    as_shadow = _named(config.shadow_variants, canary.variant if canary else None) or \
-        _named(config.shadow_variants, shadow.variant if shadow else None)
-    if as_shadow is not None and _named(variants, canary.variant if canary else None) is None:
+    as_shadow = named(config.shadow_variants, canary.variant if canary else None) or \
+        named(config.shadow_variants, shadow.variant if shadow else None)
+    if as_shadow is not None and named(variants, canary.variant if canary else None) is None:
         # the shadow phase: the new model only scores mirrored traffic (a config with shadow variants holds one
         # production variant), so its canary comes with a later endpoint config
         shown = as_shadow.name.text if as_shadow.name else "?"
         judge.agree(f"the new model runs as shadow variant '{shown}' ({as_shadow.at.path}:{as_shadow.at.line}) "
                     "before its canary, which a later endpoint config ramps")
-        old = _named(variants, previous.variant if previous else None)
+        old = named(variants, previous.variant if previous else None)
         if previous is not None and previous.variant and old is None:
             judge.fail(f"rollout.previous.variant is '{previous.variant}', but {where} serves "
                        f"{_variants_text(variants)}: the model the spec says is live is not the one served",
@@ -600,13 +562,13 @@ def _weighted_split(ctx: CheckContext, judge: _Judge, config: EndpointConfig, wh
     previous = rollout_.previous if rollout_ else None
     variants = config.variants
     listed = _variants_text(variants)
-    new = _named(variants, canary.variant if canary else None)
+    new = named(variants, canary.variant if canary else None)
     if canary is not None and canary.variant and new is None:
         judge.fail(f"rollout.canary.variant is '{canary.variant}', but {where} has no such production variant "
                    f"(variants: {listed}): the canary the spec ramps is not deployed",
                    at=("rollout", "canary", "variant"),
                    fix="name the new model's production variant in rollout.canary.variant, or add it to the config")
-    old = _named(variants, previous.variant if previous else None)
+    old = named(variants, previous.variant if previous else None)
     if previous is not None and previous.variant and old is None:
         judge.fail(f"rollout.previous.variant is '{previous.variant}', but {where} has no such production variant "
                    f"(variants: {listed}): the model to roll back to is not kept deployed",
