@@ -44,7 +44,6 @@ _CONFIG_SUFFIXES = (".yaml", ".yml", ".json", ".toml")
 _PAGER = re.compile(r"\b((?:pagerduty|opsgenie|incidentio|splunk-oncall):[A-Za-z0-9](?:[\w.@/-]*[\w])?)")
 _ROLLBACK = "aws sagemaker update-endpoint-weights-and-capacities"
 _LATENCY_METRICS = {"ModelLatency", "OverheadLatency"}
-_MICROSECONDS = {"ModelLatency", "OverheadLatency"}  # CloudWatch publishes these in microseconds
 _WATCHES = {"ModelLatency": "latency", "OverheadLatency": "latency", "Invocation5XXErrors": "errors",
             "Invocation4XXErrors": "throttles", "InvocationModelErrors": "errors"}
 
@@ -541,7 +540,9 @@ def _monitoring(repo: _Repo, infra: Any, config: Any) -> Entry | None:
             item["statistic"] = str(statistic)
         threshold = _num(alarm.threshold)
         if threshold is not None and metric in _LATENCY_METRICS:
-            ms = threshold / 1000 if metric in _MICROSECONDS else threshold
+            from mlgate.facts import load_facts
+
+            ms = threshold / 1000 if metric in load_facts().microsecond_metrics else threshold
             item["threshold_ms"] = int(ms) if float(ms).is_integer() else ms
         elif threshold is not None and "5XX" in str(metric) and threshold < 1:
             item["threshold_rate"] = threshold

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from mlgate.aws.live import alarm_metric, watched_endpoints
+from mlgate.facts import load_facts
 from mlgate.result import Finding
 from mlgate.yamlload import PathT
 
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
 
 _CAPTURE: PathT = ("monitoring", "capture")
 # CloudWatch publishes these in microseconds (facts §3.3); the spec writes milliseconds.
-_MICROSECONDS = {"ModelLatency", "OverheadLatency", "ModelSetupTime"}
 _HOURLY = {"hourly", "cron(0 * ? * * *)", "cron(0 * * * ? *)", "rate(1 hour)"}
 _DAILY_CRON = re.compile(r"^cron\(\d{1,2} \d{1,2} (\?|\*) \* (\?|\*) \*\)$")
 
@@ -299,7 +299,8 @@ def _alarm_problems(ctx: CheckContext, spec_alarm: Any, alarm: dict[str, Any], a
                              ("threshold_count", spec_alarm.threshold_count)):
             if value is None:
                 continue
-            factor = 1000.0 if field == "threshold_ms" and (metric or spec_alarm.metric) in _MICROSECONDS else 1.0
+            in_microseconds = (metric or spec_alarm.metric) in load_facts().microsecond_metrics
+            factor = 1000.0 if field == "threshold_ms" and in_microseconds else 1.0
             if not math.isclose(float(threshold), value * factor, rel_tol=1e-9, abs_tol=1e-9):
                 unit = " µs" if factor == 1000 else ""
                 shown = f"{value:g} ms, i.e. {value * factor:g} µs" if factor == 1000 else f"{value:g}"

@@ -38,12 +38,12 @@ from mlgate.evidence.iac.model import (
     names,
     show,
 )
+from mlgate.facts import load_facts
 from mlgate.result import Finding, Location
 from mlgate.units import format_duration, parse_duration
 from mlgate.yamlload import PathT
 
 # CloudWatch publishes ModelLatency and OverheadLatency in microseconds (facts §3.3); the spec writes milliseconds.
-_MICROSECOND_METRICS = {"ModelLatency", "OverheadLatency", "ModelSetupTime"}
 
 
 def _pattern(ctx: CheckContext) -> str | None:
@@ -976,7 +976,7 @@ def _operational(ctx: CheckContext, judge: _Judge, target: _Target) -> None:
             spec_alarm.metric or ""
         threshold = alarm.threshold
         if spec_alarm.threshold_ms is not None and threshold is not None:
-            factor = 1000.0 if metric in _MICROSECOND_METRICS else 1.0
+            factor = 1000.0 if metric in load_facts().microsecond_metrics else 1.0
             unit = "µs" if factor == 1000 else "ms"
             judge.compare(f"alarm '{spec_alarm.name}''s Threshold ({unit})", spec_alarm.threshold_ms * factor,
                           (*at, "threshold_ms"), threshold, shown=f"{spec_alarm.threshold_ms:g} ms",

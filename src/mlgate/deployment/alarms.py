@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 
 from mlgate.deployment.origin import Origin
 from mlgate.evidence.iac.model import CloudWatchAlarm, CompositeAlarm, Endpoint, Infrastructure, Value, names, show
+from mlgate.facts import load_facts
 from mlgate.result import Location
 from mlgate.spec.models import Alarm, Spec
 
@@ -19,7 +20,6 @@ from mlgate.spec.models import Alarm, Spec
 _LATENCY = {"ModelLatency", "OverheadLatency", "ModelSetupTime", "TotalProcessingTime", "TimeInBacklog"}
 _ERRORS = {"Invocation5XXErrors", "InvocationModelErrors", "InvocationFailures"}
 _THROTTLES = {"ServerlessConcurrentExecutionsUtilization"}
-_MICROSECONDS = {"ModelLatency", "OverheadLatency", "ModelSetupTime"}
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def _inferred(alarm: CloudWatchAlarm, name: str) -> Alarm:
     out = Alarm(name=name, watches=watches, metric=metric, statistic=statistic)  # type: ignore[arg-type]
     if threshold is not None:
         if watches == "latency":
-            out.threshold_ms = threshold / 1000 if metric in _MICROSECONDS else threshold
+            out.threshold_ms = threshold / 1000 if metric in load_facts().microsecond_metrics else threshold
         elif statistic == "Average":
             out.threshold_rate = threshold
         else:

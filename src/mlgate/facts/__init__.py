@@ -281,6 +281,12 @@ class Facts(_Frozen):
     def metric(self, name: str) -> Metric | None:
         return self.metrics.get(name)
 
+    @property
+    def microsecond_metrics(self) -> frozenset[str]:
+        """The metrics CloudWatch publishes in microseconds (ModelLatency, OverheadLatency, ...): a threshold the
+        spec writes in milliseconds is a thousand times larger there. The one list every reader uses."""
+        return frozenset(name for name, metric in self.metrics.items() if metric.unit == "microseconds")
+
     def cite(self, item: Sourced) -> str:
         """Where a value comes from, for a message to put in parentheses: "source: InvokeEndpointInput.Body is at
         most 6,291,456 bytes, botocore 1.43.11 SageMaker Runtime API model, read 2026-11-26"."""
