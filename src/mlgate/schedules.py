@@ -34,3 +34,18 @@ def schedule_problem(expression: str) -> str | None:
             return f"'{text}' is not a valid EventBridge cron expression: {str(exc).rstrip('.')}"
         return None
     return f"'{text}' is not a schedule: write {SCHEDULE_HELP}"
+
+
+_HOURLY = {"hourly", "cron(0 * ? * * *)", "cron(0 * * * ? *)", "rate(1 hour)"}
+_DAILY_CRON = re.compile(r"^cron\(\d{1,2} \d{1,2} (\?|\*) \* (\?|\*) \*\)$")
+
+
+def frequency(expression: str) -> str:
+    """A schedule as a comparable word: hourly, daily, or the expression itself (so that `hourly`, `rate(1 hour)`
+    and `cron(0 * ? * * *)` compare equal)."""
+    text = " ".join(expression.split())
+    if text in _HOURLY:
+        return "hourly"
+    if text in ("daily", "rate(1 day)") or _DAILY_CRON.match(text):
+        return "daily"
+    return text

@@ -6,13 +6,13 @@ A disagreement with the spec fails with both sides shown.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from mlgate.aws.live import alarm_metric, watched_endpoints
 from mlgate.facts import load_facts
 from mlgate.result import Finding
+from mlgate.schedules import frequency
 from mlgate.yamlload import PathT
 
 if TYPE_CHECKING:
@@ -20,21 +20,6 @@ if TYPE_CHECKING:
     from mlgate.checks import CheckContext
 
 _CAPTURE: PathT = ("monitoring", "capture")
-# CloudWatch publishes these in microseconds (facts §3.3); the spec writes milliseconds.
-_HOURLY = {"hourly", "cron(0 * ? * * *)", "cron(0 * * * ? *)", "rate(1 hour)"}
-_DAILY_CRON = re.compile(r"^cron\(\d{1,2} \d{1,2} (\?|\*) \* (\?|\*) \*\)$")
-
-
-def frequency(expression: str) -> str:
-    """A schedule as a comparable word: hourly, daily, or the expression itself."""
-    text = " ".join(expression.split())
-    if text in _HOURLY:
-        return "hourly"
-    if text in ("daily", "rate(1 day)") or _DAILY_CRON.match(text):
-        return "daily"
-    return text
-
-
 def _same_key(spec: str, live: str) -> bool:
     """Whether two KMS key references may be the same key: equal, or of different forms (an alias and a key ARN
     cannot be told apart without kms:DescribeKey, which mlgate does not call)."""

@@ -12,7 +12,6 @@ reported as unknown with its location, never guessed.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,6 +39,7 @@ from mlgate.evidence.iac.model import (
 )
 from mlgate.facts import load_facts
 from mlgate.result import Finding, Location
+from mlgate.schedules import frequency
 from mlgate.units import format_duration, parse_duration
 from mlgate.yamlload import PathT
 
@@ -893,19 +893,6 @@ def _same_key(spec: Any, iac: Any) -> bool:
     return a.rsplit("/", 1)[-1] == b.rsplit("/", 1)[-1] and (a.startswith("arn:") != b.startswith("arn:"))
 
 
-_HOURLY = {"hourly", "cron(0 * ? * * *)", "cron(0 * * * ? *)", "rate(1 hour)"}
-_DAILY_CRON = re.compile(r"^cron\(\d{1,2} \d{1,2} (\?|\*) \* (\?|\*) \*\)$")
-
-
-def _frequency(expression: str) -> str:
-    text = " ".join(expression.split())
-    if text in _HOURLY:
-        return "hourly"
-    if text in ("daily", "rate(1 day)") or _DAILY_CRON.match(text):
-        return "daily"
-    return text
-
-
 def _for_endpoint(schedule: MonitoringSchedule, endpoint: Endpoint) -> bool | None:
     if schedule.endpoint is None:
         return None
@@ -938,7 +925,7 @@ def _schedules(ctx: CheckContext, judge: _Judge, target: _Target) -> None:
                    "match to this endpoint before deployment", at=schedule.at, fix=_unknown_fix(judge.kind))
     judge.compare(f"monitoring schedule {schedule.id}'s ScheduleExpression", drift.schedule if drift else None,
                   (*base, "schedule"), schedule.schedule,
-                  equal=lambda a, b: _frequency(str(a)) == _frequency(str(b)),
+                  equal=lambda a, b: frequency(str(a)) == frequency(str(b)),
                   fix="make monitoring.data_drift.schedule and the ScheduleExpression the same")
     judge.compare(f"monitoring schedule {schedule.id}'s baseline statistics", drift.baseline if drift else None,
                   (*base, "baseline"), schedule.baseline_statistics,
