@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from mlgate.checks import CheckContext
 from mlgate.checks.data import dataset_pinned
@@ -28,6 +28,8 @@ from mlgate.manifest import Manifest, ManifestError, parse
 from mlgate.result import Finding
 from mlgate.spec.models import Dataset, Evaluation, EvaluationMetric
 from mlgate.yamlload import PathT
+
+T = TypeVar("T")
 
 _EVAL: PathT = ("evaluation",)
 _PROD: PathT = ("evaluation", "production")
@@ -414,13 +416,7 @@ class Compared:
 
 def comparable(ctx: CheckContext) -> Generator[Finding, None, Compared | None]:
     """Both reports, and the finding that stops a comparison (an error for different evaluation data)."""
-    problems: list[Finding] = []
-    gen = candidate(ctx)
-    try:
-        while True:
-            problems.append(next(gen))
-    except StopIteration as stop:
-        cand: Scores | None = stop.value
+    problems, cand = _drain(candidate(ctx))
     if ctx.spec.evaluation is None:
         yield from problems
         return None
@@ -517,13 +513,7 @@ def slices(ctx: CheckContext) -> Iterator[Finding]:
     if ev is None or cand is None:
         return
     # production is optional here: a first model's slices are judged on their minimums alone
-    findings: list[Finding] = []
-    gen = comparable(ctx)
-    try:
-        while True:
-            findings.append(next(gen))
-    except StopIteration as stop:
-        both: Compared | None = stop.value
+    findings, both = _drain(comparable(ctx))
     comparing = both is not None
     yield from (f for f in findings if f.status in ("fail", "error", "n/a"))
     for i, piece in enumerate(ev.slices):
@@ -607,12 +597,18 @@ def table(ctx: CheckContext, slice_params: dict[str, Any] | None = None) -> dict
     return out
 
 
-def _quiet(gen: Generator[Finding, None, Any]) -> Any:
+def _drain(gen: Generator[Finding, None, T]) -> tuple[list[Finding], T]:
+    """The findings a generator yields, and what it returns."""
+    findings: list[Finding] = []
     try:
         while True:
-            next(gen)
+            findings.append(next(gen))
     except StopIteration as stop:
-        return stop.value
+        return findings, stop.value
+
+
+def _quiet(gen: Generator[Finding, None, T]) -> T:
+    return _drain(gen)[1]
 
 
 def _row(params: dict[str, Any], metric: EvaluationMetric, slice_name: str | None, cand: Scores,

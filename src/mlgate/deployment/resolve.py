@@ -266,7 +266,7 @@ def _from_code(spec: Spec, infra: Infrastructure, out: _Collector, resolved: Res
         resolved.variants = resolved.shadow_variants = None  # a name known only at deploy time: cannot tell
     resolved.variant_locations = {show(v.name.value): v.at for v in config.variants + config.shadow_variants
                                   if v.name is not None and v.name.known}
-    resolved.variant_instances = {show(v.name.value): _count(v) for v in config.variants
+    resolved.variant_instances = {show(v.name.value): _number(v.instance_count) for v in config.variants
                                   if v.name is not None and v.name.known}
     _experiment(infra, endpoint, out, resolved)
     out.put(("rollout", "mechanism"), _mechanism(spec, endpoint, config))
@@ -330,23 +330,9 @@ def _fleet(infra: Infrastructure, config: EndpointConfig) -> list[Running]:
             count = (target.min_capacity if target is not None else None) or variant.instance_count
             itype = variant.instance_type
             unknown = next((f"{v.text}: {v.unknown}" for v in (itype, count) if v is not None and not v.known), None)
-            try:
-                number = int(count.value) if count is not None and count.known else None
-            except (TypeError, ValueError):
-                number = None
             out.append(Running(name, role, show(itype.value) if itype is not None and itype.known else None,
-                               number, variant.at, unknown=unknown, artifact=artifact))
+                               _number(count), variant.at, unknown=unknown, artifact=artifact))
     return out
-
-
-def _count(variant: Variant) -> int | None:
-    count = variant.instance_count
-    if count is None or not count.known:
-        return None
-    try:
-        return int(count.value)
-    except (TypeError, ValueError):
-        return None
 
 
 def _mechanism(spec: Spec, endpoint: Endpoint, config: EndpointConfig) -> Value | None:
