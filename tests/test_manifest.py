@@ -14,7 +14,7 @@ import pytest
 from mlgate.errors import UsageError
 from mlgate.manifest import (
     FRAMEWORKS,
-    Manifest,
+    ArtifactManifest,
     ManifestError,
     build,
     dump,
@@ -248,8 +248,9 @@ def test_a_naive_time_is_local_time() -> None:
 
 
 def test_the_model_is_the_documented_shape() -> None:
-    assert set(Manifest.model_fields) == {"mlgate_manifest", "generated_by", "spec", "model", "artifact", "data",
-                                          "code", "dependencies", "seed", "frameworks", "training", "evaluation"}
+    assert set(ArtifactManifest.model_fields) == {"mlgate_manifest", "generated_by", "spec", "model", "artifact",
+                                                  "data", "code", "dependencies", "seed", "frameworks", "training",
+                                                  "evaluation"}
 
 
 def test_an_uncommitted_spec_in_a_repo_without_commits_exits_2(repo: Repo, cli) -> None:  # type: ignore[no-untyped-def]

@@ -265,7 +265,7 @@ def _explain(args: argparse.Namespace) -> int:
     registry = load_registry(_registry_root(args.root))
     rule = registry.get(args.rule)
     if rule is None:
-        from mlgate.suggest import closest
+        from mlgate.spelling import closest
 
         close = closest(args.rule.upper(), registry.rules)
         raise UsageError(f"no rule '{args.rule}'", hint=f"did you mean {close}?" if close

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlgate.errors import UsageError
 from mlgate.parsers import load_toml
-from mlgate.suggest import did_you_mean
+from mlgate.spelling import did_you_mean
 from mlgate.yamlload import YamlError, read_text
 
 if TYPE_CHECKING:

@@ -8,7 +8,7 @@ Python, one line at the end of the training script::
     mlgate.manifest.write("model/model.tar.gz")  # reads mlgate.yaml and the repository, writes the manifest
 
 REP005 reads the same file back and checks that every field agrees with the spec and with the repository. The
-file is JSON; its shape is the `Manifest` model below (`mlgate manifest --schema` prints it as JSON Schema), and
+file is JSON; its shape is the `ArtifactManifest` model below (`mlgate manifest --schema` prints it as JSON Schema), and
 `mlgate_manifest` is its version. Version 1:
 
 - ``mlgate_manifest``: 1. ``generated_by``: the mlgate that wrote it. ``spec``: the spec it was written from
@@ -129,7 +129,7 @@ class TrainingRecord(_Record):
     ended: AwareDatetime
 
 
-class Manifest(_Record):
+class ArtifactManifest(_Record):
     """A provenance manifest (version 1): what data, code, dependencies and seed produced one artifact."""
 
     model_config = ConfigDict(extra="forbid", title="mlgate provenance manifest (version 1)")
@@ -149,13 +149,13 @@ class Manifest(_Record):
 
 
 def json_schema() -> dict[str, Any]:
-    schema = Manifest.model_json_schema()
+    schema = ArtifactManifest.model_json_schema()
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = "https://mlgate.dev/schema/mlgate-manifest-1.json"
     return schema
 
 
-def dump(manifest: Manifest) -> str:
+def dump(manifest: ArtifactManifest) -> str:
     """The manifest as JSON text (stable key order, UTC times; a field with no value is left out)."""
     return json.dumps(manifest.model_dump(mode="json", exclude_none=True), indent=2, ensure_ascii=False) + "\n"
 
@@ -176,7 +176,7 @@ class ManifestError(Exception):
         self.problems = problems
 
 
-def parse(text: str) -> tuple[Manifest, Document]:
+def parse(text: str) -> tuple[ArtifactManifest, Document]:
     """A manifest from its JSON text, with the positions of its fields. Raises ManifestError."""
     try:
         data = load_json(text)
@@ -194,7 +194,7 @@ def parse(text: str) -> tuple[Manifest, Document]:
         raise ManifestError([Problem(f"{what}; this mlgate reads version {MANIFEST_VERSION} manifests",
                                      doc.pos(("mlgate_manifest",)).line)])
     try:
-        return Manifest.model_validate(data), doc
+        return ArtifactManifest.model_validate(data), doc
     except ValidationError as exc:
         problems = []
         for err in exc.errors(include_url=False):
@@ -204,7 +204,7 @@ def parse(text: str) -> tuple[Manifest, Document]:
         raise ManifestError(problems) from None
 
 
-def load(path: Path) -> Manifest:
+def load(path: Path) -> ArtifactManifest:
     """A manifest file, for tools (raises ManifestError or EvidenceError)."""
     from mlgate.yamlload import read_text
 
@@ -288,7 +288,7 @@ def utc(moment: dt.datetime) -> dt.datetime:
 
 @dataclass
 class Built:
-    manifest: Manifest
+    manifest: ArtifactManifest
     output: Path | None  # where the spec says the manifest goes (provenance.artifact.manifest), if it says
     spec_file: Path
     notes: list[str] = field(default_factory=list)  # what the training job should know (printed, or warned)
@@ -402,7 +402,7 @@ def build(artifact: str | Path | None = None, *, spec: str | Path = "mlgate.yaml
         raise UsageError(f"training ended ({end.isoformat()}) before it started ({start.isoformat()})")
     evaluated = _evaluation_record(workspace, loaded, Path(evaluation), where, notes) if evaluation else None
     model = loaded.spec.model
-    manifest = Manifest(
+    manifest = ArtifactManifest(
         mlgate_manifest=1, generated_by=f"mlgate {__version__}", spec=loaded.rel,
         model=ModelRecord(name=model.name if model else None, version=model.version if model else None),
         artifact=ArtifactRecord(uri=where, sha256=digest, size=size, model_package_arn=arn),
@@ -608,7 +608,7 @@ def _evaluation_lines(block: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def _manifest_for(loaded: LoadedSpec, workspace: Workspace) -> tuple[Manifest | None, str]:
+def _manifest_for(loaded: LoadedSpec, workspace: Workspace) -> tuple[ArtifactManifest | None, str]:
     prov = loaded.spec.provenance
     written = prov.artifact.manifest if prov and prov.artifact else None
     if not written:

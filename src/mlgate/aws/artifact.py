@@ -20,7 +20,7 @@ from mlgate.yamlload import PathT
 if TYPE_CHECKING:
     from mlgate.aws.live import Online
     from mlgate.checks import CheckContext
-    from mlgate.manifest import Manifest
+    from mlgate.manifest import ArtifactManifest
 
 _ART: PathT = ("provenance", "artifact")
 _ARN_REGION = re.compile(r"arn:aws[a-z-]*:sagemaker:([a-z0-9-]+):")
@@ -49,7 +49,7 @@ def _commit_matches(ctx: CheckContext, a: str, b: str) -> bool:
     return rx is not None and rx == ry
 
 
-def _manifest(ctx: CheckContext) -> Manifest | None:
+def _manifest(ctx: CheckContext) -> ArtifactManifest | None:
     """The spec's provenance manifest, when it reads (REP005's offline check reports one that does not)."""
     from mlgate.manifest import ManifestError, parse
 
@@ -120,35 +120,35 @@ def _artifact_object(ctx: CheckContext, online: Online, uri: str, sha256: str | 
 
 # CustomerMetadataProperties keys mlgate compares (normalised: lowercase, `-` and spaces as `_`), and how to read
 # the value the spec (or else the manifest) holds for each.
-Reader = Callable[["CheckContext", "Manifest | None"], tuple[str | None, PathT]]
+Reader = Callable[["CheckContext", "ArtifactManifest | None"], tuple[str | None, PathT]]
 
 
-def _art_sha(ctx: CheckContext, m: Manifest | None) -> tuple[str | None, PathT]:
+def _art_sha(ctx: CheckContext, m: ArtifactManifest | None) -> tuple[str | None, PathT]:
     art = ctx.spec.provenance.artifact if ctx.spec.provenance else None
     return (art.sha256 if art and art.sha256 else (m.artifact.sha256 if m else None)), (*_ART, "sha256")
 
 
-def _commit(ctx: CheckContext, m: Manifest | None) -> tuple[str | None, PathT]:
+def _commit(ctx: CheckContext, m: ArtifactManifest | None) -> tuple[str | None, PathT]:
     code = ctx.spec.provenance.code if ctx.spec.provenance else None
     return (code.commit if code and code.commit else (m.code.commit if m else None)), ("provenance", "code", "commit")
 
 
-def _seed(ctx: CheckContext, m: Manifest | None) -> tuple[str | None, PathT]:
+def _seed(ctx: CheckContext, m: ArtifactManifest | None) -> tuple[str | None, PathT]:
     seed = ctx.spec.provenance.seed if ctx.spec.provenance else None
     value = seed.value if seed and seed.value is not None else (m.seed if m else None)
     return (str(value) if value is not None else None), ("provenance", "seed", "value")
 
 
-def _lock_sha(ctx: CheckContext, m: Manifest | None) -> tuple[str | None, PathT]:
+def _lock_sha(ctx: CheckContext, m: ArtifactManifest | None) -> tuple[str | None, PathT]:
     return (m.dependencies.sha256 if m and m.dependencies else None), (*_ART, "manifest")
 
 
-def _model_version(ctx: CheckContext, m: Manifest | None) -> tuple[str | None, PathT]:
+def _model_version(ctx: CheckContext, m: ArtifactManifest | None) -> tuple[str | None, PathT]:
     model = ctx.spec.model
     return (model.version if model else None), ("model", "version")
 
 
-def _model_name(ctx: CheckContext, m: Manifest | None) -> tuple[str | None, PathT]:
+def _model_name(ctx: CheckContext, m: ArtifactManifest | None) -> tuple[str | None, PathT]:
     model = ctx.spec.model
     return (model.name if model else None), ("model", "name")
 
@@ -176,7 +176,7 @@ def _dataset_pin(ctx: CheckContext, name: str) -> tuple[str | None, PathT] | Non
     return None
 
 
-def _package(ctx: CheckContext, online: Online, arn: str, manifest: Manifest | None) -> Iterator[Finding]:
+def _package(ctx: CheckContext, online: Online, arn: str, manifest: ArtifactManifest | None) -> Iterator[Finding]:
     at: PathT = (*_ART, "model_package_arn")
     match = _ARN_REGION.match(arn)
     region = match.group(1) if match else online.region(ctx)
@@ -261,7 +261,7 @@ def _model_data(ctx: CheckContext, arn: str, package: dict[str, Any],
     return 1
 
 
-def _customer_metadata(ctx: CheckContext, arn: str, package: dict[str, Any], manifest: Manifest | None,
+def _customer_metadata(ctx: CheckContext, arn: str, package: dict[str, Any], manifest: ArtifactManifest | None,
                        agreed: list[str]) -> Generator[Finding, None, int]:
     props = package.get("CustomerMetadataProperties") or {}
     problems = 0

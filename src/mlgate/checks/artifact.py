@@ -30,8 +30,8 @@ from mlgate.evidence.lockfiles import LockFile, LockfileError, lock_kind, parse_
 from mlgate.evidence.workspace import LARGE_FILE_BYTES
 from mlgate.manifest import (
     PIN_FIELDS,
+    ArtifactManifest,
     DatasetRecord,
-    Manifest,
     ManifestError,
     dvc_content_hash,
     parse,
@@ -81,7 +81,7 @@ def _recorded(ctx: CheckContext) -> Iterator[Finding]:
     yield from _Compare(ctx, manifest, doc, rel).findings()
 
 
-def _read(ctx: CheckContext, written: str) -> Generator[Finding, None, tuple[Manifest, Document, str] | None]:
+def _read(ctx: CheckContext, written: str) -> Generator[Finding, None, tuple[ArtifactManifest, Document, str] | None]:
     at: PathT = (*_AT_ART, "manifest")
     path = ctx.resolve(written)
     rel = ctx.workspace.rel(path)
@@ -110,7 +110,7 @@ def _read(ctx: CheckContext, written: str) -> Generator[Finding, None, tuple[Man
 class _Compare:
     """Every field of one manifest against the spec and the repository."""
 
-    def __init__(self, ctx: CheckContext, manifest: Manifest, doc: Document, rel: str) -> None:
+    def __init__(self, ctx: CheckContext, manifest: ArtifactManifest, doc: Document, rel: str) -> None:
         self.ctx = ctx
         self.m = manifest
         self.doc = doc

@@ -28,11 +28,11 @@ from mlgate.evidence.commits import CommitInfo
 from mlgate.evidence.lockfiles import (
     LOCKFILE_NAMES,
     Dependency,
-    Gap,
+    DependencyManifest,
     LockFile,
     LockfileError,
+    LockGap,
     LockKind,
-    Manifest,
     compare,
     compiled_from,
     lock_kind,
@@ -73,7 +73,7 @@ def locked(ctx: CheckContext) -> Iterator[Finding]:
     lock = _parse(ctx, path, rel, kind)
     yield from _lock_problems(ctx, lock, rel)
     manifest_path = yield from _find_manifest(ctx, path, rel, lock)
-    manifest: Manifest | None = None
+    manifest: DependencyManifest | None = None
     mrel: str | None = None
     if manifest_path is not None:
         mrel = ctx.workspace.rel(manifest_path)
@@ -234,7 +234,7 @@ def _declares_dependencies(ctx: CheckContext, path: Path) -> bool:
     return bool(manifest.deps)
 
 
-def _parse_manifest(ctx: CheckContext, path: Path, rel: str) -> Manifest:
+def _parse_manifest(ctx: CheckContext, path: Path, rel: str) -> DependencyManifest:
     kind = manifest_kind(path.name)
     assert kind is not None
 
@@ -250,7 +250,8 @@ def _parse_manifest(ctx: CheckContext, path: Path, rel: str) -> Manifest:
         raise EvidenceError(exc.message, path=rel, line=exc.line) from None
 
 
-def _wanted_groups(ctx: CheckContext, manifest: Manifest, mrel: str) -> Generator[Finding, None, list[str | None]]:
+def _wanted_groups(ctx: CheckContext, manifest: DependencyManifest,
+                   mrel: str) -> Generator[Finding, None, list[str | None]]:
     spec_deps = ctx.spec.provenance.dependencies if ctx.spec.provenance else None
     selected = spec_deps.groups if spec_deps else None
     if selected is None:
@@ -263,7 +264,7 @@ def _wanted_groups(ctx: CheckContext, manifest: Manifest, mrel: str) -> Generato
     return [None, *selected]
 
 
-def _compare(ctx: CheckContext, lock: LockFile, rel: str, manifest: Manifest, mrel: str) -> Iterator[Finding]:
+def _compare(ctx: CheckContext, lock: LockFile, rel: str, manifest: DependencyManifest, mrel: str) -> Iterator[Finding]:
     groups = yield from _wanted_groups(ctx, manifest, mrel)
     relock = f"run `{lock.kind.relock}` and commit {PurePosixPath(rel).name}"
     if lock.locked_groups is not None:  # PDM records which groups it locked
@@ -287,7 +288,7 @@ def _compare(ctx: CheckContext, lock: LockFile, rel: str, manifest: Manifest, mr
                        fix="set provenance.dependencies.manifest to the file that lists the dependencies")
 
 
-def _gap_finding(ctx: CheckContext, gap: Gap, lock: LockFile, rel: str, mrel: str, relock: str) -> Finding:
+def _gap_finding(ctx: CheckContext, gap: LockGap, lock: LockFile, rel: str, mrel: str, relock: str) -> Finding:
     dep = gap.dep
     where = ctx.file(mrel, dep.line)
     declared = f"`{dep.raw}` ({dep.section} in {mrel})"
@@ -317,7 +318,7 @@ def _names(items: list[str]) -> str:
 
 # -- git ----------------------------------------------------------------------------------------------------------
 
-def _git(ctx: CheckContext, lock: LockFile, rel: str, manifest: Manifest | None,
+def _git(ctx: CheckContext, lock: LockFile, rel: str, manifest: DependencyManifest | None,
          mrel: str | None) -> Iterator[Finding]:
     git = ctx.workspace.git
     lockname = PurePosixPath(rel).name
@@ -376,9 +377,9 @@ def _first_dependency_change(ctx: CheckContext, mrel: str, lock_commit: CommitIn
     commits = git.changes_between(lock_commit.sha, mrel)
     if not commits:
         return None
-    parsed: dict[int, Manifest | None] = {-1: baseline, len(commits) - 1: head}
+    parsed: dict[int, DependencyManifest | None] = {-1: baseline, len(commits) - 1: head}
 
-    def at(index: int) -> Manifest | None:
+    def at(index: int) -> DependencyManifest | None:
         if index not in parsed:
             parsed[index] = _manifest_at(git.file_at(commits[index].sha, mrel), kind)
         return parsed[index]
@@ -397,7 +398,7 @@ def _first_dependency_change(ctx: CheckContext, mrel: str, lock_commit: CommitIn
     return commits[high], _diff(at(low), at(high))
 
 
-def _manifest_at(text: str | None, kind: str) -> Manifest | None:
+def _manifest_at(text: str | None, kind: str) -> DependencyManifest | None:
     if text is None:
         return None
     try:
@@ -406,7 +407,7 @@ def _manifest_at(text: str | None, kind: str) -> Manifest | None:
         return None
 
 
-def _diff(before: Manifest | None, after: Manifest | None) -> str:
+def _diff(before: DependencyManifest | None, after: DependencyManifest | None) -> str:
     if before is None:
         return "the manifest did not exist when the lock was made"
     if after is None:

@@ -24,7 +24,7 @@ from mlgate.checks import CheckContext
 from mlgate.checks.data import dataset_pinned
 from mlgate.errors import EvidenceError
 from mlgate.evidence.evaluation import ReportError, Scores, read_at_commit, read_in_tree
-from mlgate.manifest import Manifest, ManifestError, parse
+from mlgate.manifest import ArtifactManifest, ManifestError, parse
 from mlgate.result import Finding
 from mlgate.spec.models import Dataset, Evaluation, EvaluationMetric
 from mlgate.yamlload import PathT
@@ -122,7 +122,7 @@ def production(ctx: CheckContext) -> Generator[Finding, None, Production | None]
     fmt = prod.format or (ev.format if not prod.report else None)
     fix = "point evaluation.production at the report of the model now serving (its release's files, or the " \
           "report path as committed at its release tag)"
-    manifest: Manifest | None = None
+    manifest: ArtifactManifest | None = None
     sha: str | None = None
     try:
         if prod.commit:
@@ -164,7 +164,7 @@ def production(ctx: CheckContext) -> Generator[Finding, None, Production | None]
     return Production(scores, dataset, dataset_from)
 
 
-def _production_manifest(ctx: CheckContext, written: str, commit: str | None) -> Manifest:
+def _production_manifest(ctx: CheckContext, written: str, commit: str | None) -> ArtifactManifest:
     path = ctx.resolve(written)
     rel = ctx.workspace.rel(path)
     if commit:
@@ -356,7 +356,7 @@ def _for_this_artifact(ctx: CheckContext, scores: Scores) -> Iterator[Finding]:
                      f"this artifact (sha256 {expected[:12]}…)", at=at_report)
 
 
-def _manifest(ctx: CheckContext) -> tuple[Manifest | None, str]:
+def _manifest(ctx: CheckContext) -> tuple[ArtifactManifest | None, str]:
     """The spec's provenance manifest, when it reads (REP005 reports one that does not)."""
     art = ctx.spec.provenance.artifact if ctx.spec.provenance else None
     if art is None or not art.manifest:

@@ -21,7 +21,7 @@ from mlgate.result import Finding, Location
 from mlgate.schedules import SCHEDULE_HELP, schedule_problem
 from mlgate.spec.load import is_local
 from mlgate.spec.models import Alarm, Dataset
-from mlgate.suggest import did_you_mean
+from mlgate.spelling import did_you_mean
 from mlgate.units import DURATION_HELP, parse_duration
 from mlgate.yamlload import PathT
 

@@ -22,7 +22,7 @@ from mlgate.facts import load_facts
 from mlgate.parsers import load_json
 from mlgate.result import Finding
 from mlgate.schedules import SCHEDULE_HELP, schedule_problem
-from mlgate.suggest import did_you_mean
+from mlgate.spelling import did_you_mean
 
 # -- OPS001 ----------------------------------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from mlgate.evidence.iac.model import show
 from mlgate.facts import load_facts
 from mlgate.result import Finding, Location
 from mlgate.spec.models import Alarm, Canary, Previous, Shadow
-from mlgate.suggest import did_you_mean
+from mlgate.spelling import did_you_mean
 from mlgate.units import DURATION_HELP, format_duration, parse_duration
 
 # The longest managed shadow test (a SageMaker inference experiment) that can be scheduled.

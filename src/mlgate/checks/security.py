@@ -24,7 +24,7 @@ from mlgate.checks import CheckContext
 from mlgate.errors import EvidenceError
 from mlgate.parsers import nesting_limit, too_deep
 from mlgate.result import Finding, Location
-from mlgate.suggest import did_you_mean
+from mlgate.spelling import did_you_mean
 from mlgate.units import DURATION_HELP, parse_duration
 from mlgate.yamlload import PathT
 

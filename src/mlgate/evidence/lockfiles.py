@@ -173,7 +173,7 @@ class Dependency:
 
 
 @dataclass
-class Manifest:
+class DependencyManifest:
     kind: str  # pyproject, pipfile, requirements-in, environment-yml, pixi-toml
     deps: list[Dependency] = field(default_factory=list)
     groups: set[str] = field(default_factory=set)  # every optional group / extra it declares
@@ -635,13 +635,13 @@ def manifest_kind(filename: str) -> str | None:
     return None
 
 
-def parse_manifest(kind: str, text: str, *, name: str = "", read: Reader | None = None) -> Manifest:
+def parse_manifest(kind: str, text: str, *, name: str = "", read: Reader | None = None) -> DependencyManifest:
     if kind == "pyproject":
         return _parse_pyproject(text)
     if kind == "pipfile":
         return _parse_pipfile(text)
     if kind == "pixi-toml":
-        manifest = Manifest(kind)
+        manifest = DependencyManifest(kind)
         _pixi_tables(manifest, _load_toml(text), text, "")
         return manifest
     if kind == "environment-yml":
@@ -650,11 +650,11 @@ def parse_manifest(kind: str, text: str, *, name: str = "", read: Reader | None 
         deps, problems, _ = parse_requirement_text(text, section=name, name=name, read=read)
         if problems:
             raise LockfileError(problems[0].message, problems[0].line)
-        return Manifest(kind, deps)
+        return DependencyManifest(kind, deps)
     raise LockfileError(f"is not a manifest mlgate reads ({kind})")
 
 
-def _pep508(manifest: Manifest, text: str, raw: Any, group: str | None, section: str, start: int) -> None:
+def _pep508(manifest: DependencyManifest, text: str, raw: Any, group: str | None, section: str, start: int) -> None:
     if isinstance(raw, dict):  # PEP 735 {include-group = "..."}: resolved by the caller
         return
     value = _str(raw)
@@ -671,9 +671,9 @@ def _pep508(manifest: Manifest, text: str, raw: Any, group: str | None, section:
                                     str(req.marker) if req.marker else None, url=req.url))
 
 
-def _parse_pyproject(text: str) -> Manifest:
+def _parse_pyproject(text: str) -> DependencyManifest:
     data = _load_toml(text)
-    manifest = Manifest("pyproject")
+    manifest = DependencyManifest("pyproject")
     project = _table(data, "project")
     if project.get("name"):
         manifest.project = canonicalize_name(_str(project["name"]))
@@ -773,7 +773,8 @@ def poetry_constraint(constraint: str) -> tuple[SpecifierSet, ...] | None:
     return tuple(out)
 
 
-def _poetry_table(manifest: Manifest, text: str, table: dict[str, Any], group: str | None, section: str) -> None:
+def _poetry_table(manifest: DependencyManifest, text: str, table: dict[str, Any], group: str | None,
+                  section: str) -> None:
     start = _table_line(text, section.split(" ")[0])
     for name, value in table.items():
         if name.lower() == "python":
@@ -815,9 +816,9 @@ def _pipfile_spec(value: str) -> tuple[SpecifierSet, ...] | None:
         return None
 
 
-def _parse_pipfile(text: str) -> Manifest:
+def _parse_pipfile(text: str) -> DependencyManifest:
     data = _load_toml(text)
-    manifest = Manifest("pipfile")
+    manifest = DependencyManifest("pipfile")
     for category, table in data.items():
         if category in ("source", "requires", "pipenv", "scripts") or not isinstance(table, dict):
             continue
@@ -851,12 +852,12 @@ def _conda_name(spec: str) -> str:
     return spec[:end]
 
 
-def _parse_environment(text: str) -> Manifest:
+def _parse_environment(text: str) -> DependencyManifest:
     doc = _load_yaml(text)
     data = doc.data
     if not isinstance(data, dict):
         raise LockfileError("is not a conda environment file: expected a mapping with `dependencies`")
-    manifest = Manifest("environment-yml")
+    manifest = DependencyManifest("environment-yml")
     for i, item in enumerate(_list(data.get("dependencies"))):
         if isinstance(item, str):
             name = _conda_name(item)
@@ -880,7 +881,7 @@ def _parse_environment(text: str) -> Manifest:
     return manifest
 
 
-def _pixi_tables(manifest: Manifest, data: dict[str, Any], text: str, prefix: str) -> None:
+def _pixi_tables(manifest: DependencyManifest, data: dict[str, Any], text: str, prefix: str) -> None:
     def add(table: dict[str, Any], group: str | None, section: str, conda: bool) -> None:
         start = _table_line(text, f"[{section}]")
         for name, value in table.items():
@@ -903,7 +904,7 @@ def _pixi_tables(manifest: Manifest, data: dict[str, Any], text: str, prefix: st
 # -- comparing a manifest with its lock ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Gap:
+class LockGap:
     """A direct dependency the lock does not pin as the manifest asks."""
 
     dep: Dependency
@@ -911,25 +912,26 @@ class Gap:
     locked: tuple[Locked, ...] = ()
 
 
-def compare(manifest: Manifest, lock: LockFile, groups: Iterable[str | None]) -> tuple[list[Gap], list[Dependency]]:
+def compare(manifest: DependencyManifest, lock: LockFile,
+            groups: Iterable[str | None]) -> tuple[list[LockGap], list[Dependency]]:
     """(gaps, dependencies found pinned) for the manifest's dependencies in `groups` (None: the main ones)."""
     wanted = set(groups)
-    gaps: list[Gap] = []
+    gaps: list[LockGap] = []
     found: list[Dependency] = []
     for dep in manifest.deps:
         if dep.group not in wanted:
             continue
         locked = tuple(lock.packages.get(dep.name, ()))
         if not locked:
-            gaps.append(Gap(dep, "platform" if dep.marker else "missing"))
+            gaps.append(LockGap(dep, "platform" if dep.marker else "missing"))
             continue
         if lock.kind.key != "requirements" and not any(p.exact for p in locked):
-            gaps.append(Gap(dep, "not-exact", locked))
+            gaps.append(LockGap(dep, "not-exact", locked))
             continue
         if dep.specifiers is not None and not dep.conda:
             verdicts = [satisfies(p.version, dep.specifiers) for p in locked]
             if verdicts and all(v is False for v in verdicts):
-                gaps.append(Gap(dep, "unsatisfied", locked))
+                gaps.append(LockGap(dep, "unsatisfied", locked))
                 continue
         found.append(dep)
     return gaps, found

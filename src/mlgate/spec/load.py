@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from mlgate.errors import UsageError
 from mlgate.paths import PathEscape, confine, find_repo_root, repo_relative
 from mlgate.spec.models import Spec
-from mlgate.suggest import closest
+from mlgate.spelling import closest
 from mlgate.yamlload import Document, PathT, Pos, YamlError, load_yaml_file
 
 SCHEMA_URL = "https://mlgate.dev/schema/mlgate-spec-1.json"

@@ -30,7 +30,6 @@ from mlgate.evidence.iac.model import (
     CompositeAlarm,
     Endpoint,
     EndpointConfig,
-    Gap,
     InferenceExperiment,
     Infrastructure,
     MonitoringSchedule,
@@ -40,6 +39,7 @@ from mlgate.evidence.iac.model import (
     Serverless,
     Size,
     TrafficPolicy,
+    UnreadCode,
     Value,
     Variant,
     names,
@@ -96,7 +96,7 @@ class Template:
         self.resources: dict[str, Any] = {k: v for k, v in data["Resources"].items() if isinstance(v, dict)}
         self.given: ParameterSet | None = None  # the parameter files the template is deployed with
         self.variables: Variables | None = None  # a Serverless Framework file's ${...} variables
-        self.gaps: list[Gap] = []  # what the file holds but this reader does not read
+        self.gaps: list[UnreadCode] = []  # what the file holds but this reader does not read
         self._decided: dict[str, bool | None] = {}
 
     def bind(self, given: ParameterSet | None) -> Template:
@@ -488,7 +488,7 @@ def read_template(t: Template) -> Infrastructure:
     transform = t.data.get("Transform")
     for name in transform if isinstance(transform, list) else [transform]:
         if isinstance(name, str) and not name.startswith("AWS::Serverless"):
-            infra.gaps.append(Gap(f"the template uses the macro {name}, whose generated resources are not read",
+            infra.gaps.append(UnreadCode(f"the template uses the macro {name}, whose generated resources are not read",
                                   t.loc(("Transform",))))
     for rid in t.resources:
         kind = t.rtype(rid)
@@ -516,7 +516,7 @@ def read_template(t: Template) -> Infrastructure:
                                                    _list_values(t, (*_props(rid), "AlarmActions")),
                                                    t.loc(("Resources", rid))))
         elif kind in ("AWS::CloudFormation::Stack", "AWS::Serverless::Application"):
-            infra.gaps.append(Gap(f"nested stack {rid} is not read", t.loc(("Resources", rid))))
+            infra.gaps.append(UnreadCode(f"nested stack {rid} is not read", t.loc(("Resources", rid))))
     return infra
 
 

@@ -234,7 +234,7 @@ class InferenceExperiment:
 
 
 @dataclass(frozen=True)
-class Gap:
+class UnreadCode:
     """Something in the code mlgate cannot read, with its location: a registry module, a dynamic block ..."""
 
     what: str
@@ -254,7 +254,7 @@ class Infrastructure:
     targets: list[ScalingTarget] = field(default_factory=list)
     policies: list[ScalingPolicy] = field(default_factory=list)
     composites: list[CompositeAlarm] = field(default_factory=list)
-    gaps: list[Gap] = field(default_factory=list)
+    gaps: list[UnreadCode] = field(default_factory=list)
     experiments: list[InferenceExperiment] = field(default_factory=list)
 
     def merge(self, other: Infrastructure) -> None:

@@ -29,7 +29,6 @@ from mlgate.evidence.iac.model import (
     CloudWatchAlarm,
     Endpoint,
     EndpointConfig,
-    Gap,
     Infrastructure,
     SageMakerModel,
     ScalingPolicy,
@@ -37,6 +36,7 @@ from mlgate.evidence.iac.model import (
     Serverless,
     Size,
     TrafficPolicy,
+    UnreadCode,
     Value,
     Variant,
     show,
@@ -169,8 +169,8 @@ class _Reader:
             if found == service or (found is None and named & marks):
                 getattr(self, method)(self.s.call(node, scope))
         elif method in _UNREAD:
-            self.infra.gaps.append(Gap(f"`{short(func)}(...)` creates an endpoint from arguments mlgate does not "
-                                       "read", self.s.loc(node)))
+            self.infra.gaps.append(UnreadCode(f"`{short(func)}(...)` creates an endpoint from arguments mlgate "
+                                              "does not read", self.s.loc(node)))
 
     # -- boto3 --------------------------------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from mlgate.evidence.iac.cloudformation import Template
-from mlgate.evidence.iac.model import Gap, Value, show
+from mlgate.evidence.iac.model import UnreadCode, Value, show
 from mlgate.result import Location
 from mlgate.yamlload import Document, PathT, Pos
 
@@ -193,13 +193,13 @@ def read_serverless(rel: str, doc: Document) -> Template:
     merged: dict[str, Any] = {"Resources": {}}
     positions: dict[PathT, Pos] = {(): Pos(1, 1)}
     keys: dict[PathT, Pos] = {}
-    gaps: list[Gap] = []
+    gaps: list[UnreadCode] = []
     raw = data.get("resources")
     blocks: list[tuple[PathT, Any]] = [(("resources",), raw)] if isinstance(raw, dict) else \
         [(("resources", i), item) for i, item in enumerate(raw)] if isinstance(raw, list) else []
     for prefix, block in blocks:
         if not isinstance(block, dict):
-            gaps.append(Gap(f"resources entry {block!r} is not read (only resources written in this file are)",
+            gaps.append(UnreadCode(f"resources entry {block!r} is not read (only resources written in this file are)",
                             Location(rel, doc.pos(prefix).line)))
             continue
         for section in ("Resources", "Conditions", "Mappings", "Outputs"):

@@ -34,7 +34,6 @@ from mlgate.evidence.iac.model import (
     CompositeAlarm,
     Endpoint,
     EndpointConfig,
-    Gap,
     Infrastructure,
     MonitoringSchedule,
     SageMakerModel,
@@ -43,6 +42,7 @@ from mlgate.evidence.iac.model import (
     Serverless,
     Size,
     TrafficPolicy,
+    UnreadCode,
     Value,
     Variant,
     names,
@@ -606,8 +606,9 @@ def read_module(m: Module) -> Infrastructure:
         child = m.child(name)
         if isinstance(child, str):
             source = m.attr(node, "source")
-            infra.gaps.append(Gap(f"module {name} (source {source.text if source else '?'}) is not read: {child}; "
-                                  "the resources it creates are unknown", node.loc()))
+            shown = source.text if source else '?'
+            infra.gaps.append(UnreadCode(f"module {name} (source {shown}) is not read: {child}; "
+                                         "the resources it creates are unknown", node.loc()))
             continue
         called = read_module(child)
         condition = m.condition(node)
