@@ -20,7 +20,7 @@ from mlgate.config import Config
 from mlgate.deployment import ResolvedDeployment, resolve
 from mlgate.errors import EvidenceError, UsageError
 from mlgate.evidence.workspace import Workspace
-from mlgate.registry import DOCS_BASE, Registry, resolve_check
+from mlgate.registry import DOCS_BASE, Registry, implementation
 from mlgate.result import (
     SEVERITY_RANK,
     ConfigUsed,
@@ -35,10 +35,10 @@ from mlgate.result import (
     worst_status,
 )
 from mlgate.spec.load import LoadedSpec
-from mlgate.spec.models import LARGEST_NUMBER, SMALLEST_NUMBER
 
 if TYPE_CHECKING:
     from mlgate.aws.live import Online
+    from mlgate.rules.params import RuleParams
 
 
 @dataclass
@@ -93,21 +93,11 @@ def enabled_rules(registry: Registry, config: Config, options: Options) -> list[
     for group, what in ((settings.severity, "severity"), (settings.params, "params")):
         _validate_selectors(group, registry, what, config.source)
     _validate_selectors(settings.unwaivable, registry, "unwaivable", config.source)
-    for rule_id, params in settings.params.items():
-        rule = registry.rules.get(rule_id)
-        if rule is None:  # parameters belong to one rule: a prefix would give the same values to different rules
+    for rule_id in settings.params:
+        if rule_id not in registry.rules:  # parameters belong to one rule: a prefix would give the same values to
+            # different rules
             raise UsageError(f"params.{rule_id}: parameters are set for one rule ID, not a prefix",
                              path=config.source, hint="`mlgate explain RULE` lists a rule's parameters")
-        unknown = set(params) - set(rule.params)
-        if unknown:
-            known = ", ".join(sorted(rule.params)) or "none"
-            raise UsageError(f"params.{rule_id}: unknown parameter {', '.join(sorted(unknown))} "
-                             f"(known: {known})", path=config.source)
-        for name, value in params.items():
-            expected = _param_kind(rule.params[name])
-            if _param_kind(value) != expected:
-                raise UsageError(f"params.{rule_id}.{name}: expected {expected} like the default "
-                                 f"{rule.params[name]!r}, found {value!r}", path=config.source)
     rules = []
     for rule in registry.ordered():
         if options.select and not _matches(rule.id, options.select):
@@ -127,25 +117,20 @@ def docs_linked(url: str, config: Config) -> bool:
     return parts.scheme == "https" and not parts.username and parts.hostname in config.settings.link_hosts
 
 
-def _param_kind(value: Any) -> str:
-    """A parameter override must be of the same kind as the rule's default (3 and 2.5 are both numbers)."""
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        # TOML has inf and nan; like a spec number, a parameter is finite and between 1e-9 and 1e15 in size
-        in_range = value == 0 or SMALLEST_NUMBER <= abs(value) <= LARGEST_NUMBER
-        return "a number" if in_range else "a number between 1e-9 and 1e15 in size"
-    if isinstance(value, str):
-        return "a text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a table"
-    return type(value).__name__
+def rule_params(rule: RuleInfo, config: Config) -> RuleParams:
+    """The rule's parameters, typed and checked (the one validator): its defaults with the team's overrides."""
+    from mlgate.rules.params import from_defaults, validate
+
+    try:
+        model = implementation(rule).params or from_defaults(rule.id, rule.params)
+    except Exception:  # a check that does not load is reported on its rule when it runs, not here
+        model = from_defaults(rule.id, rule.params)
+    return validate(rule.id, model, config.rule_params(rule), config.source)
 
 
 def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Options) -> Report:
     rules = enabled_rules(registry, config, options)
+    params = {rule.id: rule_params(rule, config) for rule in rules}  # every problem before any rule runs
     fail_on: Severity = options.fail_on or config.settings.fail_on or "error"
     workspaces: dict[Path, Workspace] = {}
     online = _connect(options.aws) if options.aws else None
@@ -154,7 +139,8 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
         _validate_waivers(loaded, registry)
         workspace = workspaces.setdefault(loaded.root, Workspace(loaded.root))
         resolved = resolve(loaded, workspace)
-        results = [_run_rule(rule, loaded, workspace, config, options.today, online, resolved) for rule in rules]
+        results = [_run_rule(rule, params[rule.id], loaded, workspace, config, options.today, online, resolved)
+                   for rule in rules]
         waivers = _apply_waivers(loaded, results, config, options.today)
         for result in results:
             result.blocking = _blocks(result, fail_on)
@@ -183,15 +169,16 @@ def _connect(settings: AwsSettings) -> Online:
     return Online(settings)
 
 
-def _run_rule(rule: RuleInfo, loaded: LoadedSpec, workspace: Workspace, config: Config,
+def _run_rule(rule: RuleInfo, params: RuleParams, loaded: LoadedSpec, workspace: Workspace, config: Config,
               today: dt.date, online: Online | None = None,
               resolved: ResolvedDeployment | None = None) -> RuleResult:
-    params = config.rule_params(rule)
     ctx = CheckContext(loaded, workspace, rule, params, today, resolved)
     spec_loc = ctx.at(())
+    online_check = None
     try:
-        check = resolve_check(rule.check)
-        findings = list(check(ctx))
+        found = implementation(rule)
+        online_check = found.online
+        findings = list(found.check(ctx))
     except EvidenceError as exc:
         location = Location(exc.path, exc.line or 1) if exc.path else spec_loc
         findings = [Finding("error", f"could not read the evidence: {exc.message}", location)]
@@ -199,10 +186,10 @@ def _run_rule(rule: RuleInfo, loaded: LoadedSpec, workspace: Workspace, config: 
         findings = [Finding("error", f"the check failed to run: {type(exc).__name__}: {exc}", spec_loc)]
     if not findings:
         findings = [Finding("pass", "no problem found", spec_loc)]
-    if online is not None:  # the rule's online extension, after its offline check (never raises)
+    if online is not None and online_check is not None:  # after the offline check (never raises)
         from mlgate.aws.online import findings as online_findings
 
-        findings += online_findings(ctx, online)
+        findings += online_findings(ctx, online, online_check)
     severity = configured_severity(rule, config)
     return RuleResult(rule, worst_status(f.status for f in findings), severity, findings)
 
@@ -278,7 +265,7 @@ def _cost(resolved: ResolvedDeployment, registry: Registry, config: Config) -> d
     from mlgate.cost import PriceError, monthly_costs, usd
 
     pricing_rule = registry.get("SRV001")
-    params = config.rule_params(pricing_rule) if pricing_rule else {}
+    params = rule_params(pricing_rule, config).model_dump() if pricing_rule else {}
     try:
         view = monthly_costs(spec, params, resolved)
     except PriceError as exc:
@@ -307,9 +294,9 @@ def _evaluation(loaded: LoadedSpec, workspace: Workspace, registry: Registry, co
     rule, slices_rule = registry.get("EVL002"), registry.get("EVL003")
     if rule is None:
         return None
-    ctx = CheckContext(loaded, workspace, rule, config.rule_params(rule), today)
+    ctx = CheckContext(loaded, workspace, rule, rule_params(rule, config), today)
     try:
-        return table(ctx, config.rule_params(slices_rule) if slices_rule else ctx.params)
+        return table(ctx, (rule_params(slices_rule, config) if slices_rule else ctx.params).model_dump())
     except EvidenceError as exc:
         return {"candidate": None, "production": None, "dataset": None, "rows": [],
                 "note": f"the evaluation reports cannot be read: {exc}"}

@@ -429,7 +429,7 @@ def _duration(seconds: float) -> str:
 
 def _runbook_endpoint(runbook: _Runbook | None) -> str | None:
     """The endpoint the runbook's rollback command names, when the infrastructure code does not name it."""
-    from mlgate.checks.operations import rollback_endpoint
+    from mlgate.rules.operations.ops003_rollback import rollback_endpoint
 
     return rollback_endpoint(runbook.rollback) if runbook and runbook.rollback else None
 

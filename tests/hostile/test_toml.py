@@ -58,7 +58,7 @@ def test_config_parameter_out_of_range(model: Model, cli: Cli, rule: str, param:
     model.write(".mlgate.toml", f"[params.{rule}]\n{param} = {value}\n")
     outcome = check(cli, model.root)
     assert outcome.code == 2
-    assert f".mlgate.toml: params.{rule}.{param}: expected a number like the default" in outcome.err
+    assert f".mlgate.toml: params.{rule}.{param}: a number between 1e-9 and 1e15 in size, found" in outcome.err
 
 
 def test_empty_rule_selector_is_refused(model: Model, cli: Cli) -> None:

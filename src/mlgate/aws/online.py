@@ -1,5 +1,5 @@
-"""The online extensions: after a rule's offline check, with `--aws`, what the account holds is compared with the
-spec. Each extension is keyed by rule ID and yields findings like a check does; a problem reaching AWS becomes an
+"""The online checks: after a rule's offline check, with `--aws`, what the account holds is compared with the
+spec. A rule module's `online(ctx, live)` yields findings like its check does; a problem reaching AWS becomes an
 `error` finding with its reason (or `n/a`, for an endpoint that does not exist yet, when the rule's
 `aws_missing_endpoint` parameter says so), and the offline findings of the rule stand.
 
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 Extension = Callable[["CheckContext", "Online"], Iterable[Finding]]
 
 # Where a problem that stops a rule's online check is reported: the spec section the rule reads.
-_SECTION: dict[str, PathT] = {"REP": ("provenance",), "SEC": ("security",), "RLO": ("rollout",),
-                              "MON": ("monitoring",), "EVL": ("evaluation",)}
+_SECTION: dict[str, PathT] = {"reproducibility": ("provenance",), "security": ("security",),
+                              "rollout": ("rollout",), "monitoring": ("monitoring",), "evaluation": ("evaluation",)}
 
 
 def _extensions() -> dict[str, Extension]:
@@ -41,17 +41,15 @@ def _extensions() -> dict[str, Extension]:
             "MON001": capture, "MON002": data_drift, "MON003": prediction_drift, "MON004": operational}
 
 
-def rules_with_extensions() -> list[str]:
-    return sorted(_extensions())
+def legacy_extension(rule_id: str) -> Extension | None:
+    """The online check of a rule not yet moved into its folder (by rule ID)."""
+    return _extensions().get(rule_id)
 
 
-def findings(ctx: CheckContext, online: Online) -> list[Finding]:
-    """The online findings of `ctx.rule` (none for a rule without an online extension)."""
-    extension = _extensions().get(ctx.rule.id)
-    if extension is None:
-        return []
+def findings(ctx: CheckContext, online: Online, extension: Extension) -> list[Finding]:
+    """The findings of `ctx.rule`'s online check `extension`; a problem reaching AWS is an error finding."""
     out: list[Finding] = []
-    at = _SECTION.get(ctx.rule.id[:3], ())
+    at = _SECTION.get(ctx.rule.section, ())
     try:
         for finding in extension(ctx, online):
             out.append(finding)
@@ -59,6 +57,6 @@ def findings(ctx: CheckContext, online: Online) -> list[Finding]:
         out.append(ctx.error(f"in the AWS account: {problem}", at=at))
     except EvidenceError as exc:
         out.append(ctx.error(f"in the AWS account: could not read the evidence: {exc}", at=at))
-    except Exception as exc:  # one broken extension must not stop the run
+    except Exception as exc:  # one broken online check must not stop the run
         out.append(ctx.error(f"the online check failed to run: {type(exc).__name__}: {exc}", at=at))
     return out

@@ -29,7 +29,8 @@ class CheckContext:
     loaded: LoadedSpec
     workspace: Workspace
     rule: RuleInfo
-    params: dict[str, Any]
+    # the rule's parameters: its `Params` model, validated (`ctx.params.name`; plugins may write ctx.params['name'])
+    params: Any
     # "today" comes from the run (MLGATE_TODAY can fix it), so reports stay reproducible
     today: dt.date = field(default_factory=dt.date.today)
     # the spec and its infrastructure code resolved into what will be deployed (None: the spec as written)

@@ -792,7 +792,7 @@ _WEIGHT_CALLS = ("update_endpoint_weights_and_capacities", "UpdateEndpointWeight
 
 def _automation(ctx: CheckContext, written: str, at: tuple[str, ...]) -> Generator[Finding, None, str | None]:
     """A pager target (a person runs operations.rollback) or the code of the automation that shifts the weights."""
-    from mlgate.checks.operations import judge_target
+    from mlgate.rules.operations.ops002_on_call import judge_target
 
     kind, desc = judge_target(written)
     ops = ctx.spec.operations

@@ -1,8 +1,8 @@
-"""Operations rules (OPS001-OPS003): a retraining trigger, someone to page, and a rollback the runbook spells out.
+"""OPS003: the runbook in the repository holds the rollback command, and the command moves traffic back to
+the previous variant of this endpoint.
 
-OPS003 reads the rollback command without running it: the AWS CLI form is split into shell words
-(`mlgate.evidence.shell`), the boto3 form is parsed with `ast` (literals only, never evaluated).
-"""
+The command is read without running it: the AWS CLI form is split into shell words (`mlgate.evidence.shell`), the
+boto3 form is parsed with `ast` (literals only, never evaluated)."""
 
 from __future__ import annotations
 
@@ -21,150 +21,9 @@ from mlgate.evidence import shell
 from mlgate.facts import load_facts
 from mlgate.parsers import load_json
 from mlgate.result import Finding
-from mlgate.schedules import SCHEDULE_HELP, schedule_problem
-from mlgate.spelling import did_you_mean
+from mlgate.rules.params import NoParams
 
-# -- OPS001 ----------------------------------------------------------------------------------------------------------
-
-_RETRAIN = ("retraining",)
-
-
-def retraining(ctx: CheckContext) -> Iterator[Finding]:
-    """Retraining has a decided trigger: a valid schedule, or a drift monitor or alarm that exists."""
-    rt = ctx.spec.retraining
-    trigger = rt.trigger if rt else None
-    if rt is None or trigger is None:
-        yield ctx.fail("retraining.trigger is not set: nobody has decided when this model is retrained, so it "
-                       "ages until it fails", at=(*_RETRAIN, "trigger"),
-                       fix="write `trigger: schedule` with a `schedule: cron(...)`, or `trigger: drift` with the "
-                           "`drift_alarm` that starts it")
-        return
-    if trigger == "manual":
-        yield ctx.warn("retraining.trigger is manual: nobody will remember to retrain until the model has already "
-                       "drifted", at=(*_RETRAIN, "trigger"),
-                       fix="retrain on a schedule (`trigger: schedule`) or when a drift monitor fires "
-                           "(`trigger: drift`)")
-        return
-    if trigger == "schedule":
-        at = (*_RETRAIN, "schedule")
-        if not rt.schedule or not rt.schedule.strip():
-            yield ctx.fail("retraining.trigger is schedule, but retraining.schedule is not set", at=at,
-                           fix=f"write a schedule such as {SCHEDULE_HELP}")
-            return
-        problem = schedule_problem(rt.schedule)
-        if problem:
-            yield ctx.fail(f"retraining schedule {problem}", at=at, fix=f"write a schedule such as {SCHEDULE_HELP}")
-            return
-        yield ctx.ok(f"retraining runs on schedule {rt.schedule}", at=at)
-        return
-
-    # trigger: drift
-    at = (*_RETRAIN, "drift_alarm")
-    monitoring = ctx.spec.monitoring
-    monitors = {name: getattr(monitoring, name) is not None if monitoring else False
-                for name in ("data_drift", "prediction_drift", "ground_truth")}
-    alarms = {a.name: a for a in (monitoring.operational.alarms if monitoring and monitoring.operational else [])
-              if a.name}
-    known = [name for name, configured in monitors.items() if configured] + list(alarms)
-    name = (rt.drift_alarm or "").strip()
-    if not name:
-        yield ctx.fail("retraining.trigger is drift, but retraining.drift_alarm is not set: say which monitor "
-                       f"starts retraining ({did_you_mean('', known, 'monitor')})", at=at,
-                       fix="write `drift_alarm: data_drift`, `prediction_drift`, or the name of an alarm in "
-                           "monitoring.operational.alarms")
-        return
-    if name in monitors:
-        if not monitors[name]:
-            yield ctx.fail(f"retraining waits for the {name} monitor, but monitoring.{name} is not configured: "
-                           "retraining would never start", at=at,
-                           fix=f"configure monitoring.{name}, or name a monitor that exists "
-                               f"({', '.join(known) or 'none is configured'})")
-            return
-        yield ctx.ok(f"retraining starts when the {name} monitor (monitoring.{name}) fires", at=at)
-        return
-    alarm = alarms.get(name)
-    if alarm is None:
-        yield ctx.fail(f"retraining waits for '{name}', which is neither a configured drift monitor nor an alarm "
-                       f"in monitoring.operational.alarms ({did_you_mean(name, known, 'monitor')}): retraining "
-                       "would never start", at=at,
-                       fix="name data_drift, prediction_drift, ground_truth or an alarm defined in "
-                           "monitoring.operational.alarms")
-        return
-    if alarm.watches in ("latency", "errors", "throttles"):
-        yield ctx.warn(f"retraining starts on alarm '{name}', which watches {alarm.watches}: retraining does not "
-                       f"fix {alarm.watches}, and no drift monitor starts it", at=at,
-                       fix="start retraining from data_drift, prediction_drift or ground_truth")
-        return
-    yield ctx.ok(f"retraining starts when alarm '{name}' (monitoring.operational.alarms) fires", at=at)
-
-
-# -- OPS002 ----------------------------------------------------------------------------------------------------------
-
-_ON_CALL = ("operations", "on_call")
-PLACEHOLDERS = {"tbd", "tba", "todo", "fixme", "none", "n/a", "na", "?", "??", "???", "-", "--", "team", "someone",
-                "unknown", "null", "nobody", "xxx", "changeme", "the team", "our team"}
-_PAGERS = {"pagerduty": "PagerDuty", "opsgenie": "Opsgenie", "incidentio": "incident.io",
-           "incident.io": "incident.io", "victorops": "VictorOps", "splunk-oncall": "Splunk On-Call"}
-_PAGER_HOSTS = {"pagerduty.com": "PagerDuty", "opsgenie.com": "Opsgenie", "incident.io": "incident.io",
-                "victorops.com": "VictorOps"}
-_EMAIL = re.compile(r"(?:mailto:)?[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_URL = re.compile(r"https://([A-Za-z0-9.-]+)(?:/\S*)?")
-_PAGER_FIX = "write a pager target: pagerduty:<service>, opsgenie:<team>, incidentio:<schedule>, " \
-             "splunk-oncall:<routing key> or a team address that pages"
-
-
-def _placeholder(text: str) -> bool:
-    return text.strip().lower() in PLACEHOLDERS or not re.search(r"[A-Za-z0-9]", text)
-
-
-def judge_target(target: str) -> tuple[str, str]:
-    """("pager" | "slack" | "placeholder" | "unknown", description) for one on-call target."""
-    text = target.strip()
-    if _placeholder(text):
-        return "placeholder", text
-    provider, sep, rest = text.partition(":")
-    if sep and provider.lower() in _PAGERS:
-        if _placeholder(rest) or not rest.strip():
-            return "placeholder", text
-        return "pager", f"{_PAGERS[provider.lower()]} {rest.strip()}"
-    if (sep and provider.lower() == "slack") or text.startswith("#"):
-        return "slack", text
-    if _EMAIL.fullmatch(text):
-        return "pager", f"email {text.removeprefix('mailto:')}"
-    url = _URL.fullmatch(text)
-    if url:
-        host = url.group(1).lower()
-        for suffix, name in _PAGER_HOSTS.items():
-            if host == suffix or host.endswith("." + suffix):
-                return "pager", f"{name} {text}"
-    return "unknown", text
-
-
-def on_call(ctx: CheckContext) -> Iterator[Finding]:
-    """Someone is paged when the model breaks: a pager target, not an empty field, a placeholder or a chat room."""
-    value = ctx.spec.operations.on_call if ctx.spec.operations else None
-    if value is None or not value.strip():
-        yield ctx.fail("operations.on_call is not set: when the model breaks at 3 a.m., nobody is paged",
-                       at=_ON_CALL, fix=_PAGER_FIX)
-        return
-    judged = [judge_target(part) for part in re.split(r"[,;]", value) if part.strip()]
-    pagers = [desc for kind, desc in judged if kind == "pager"]
-    if pagers:
-        yield ctx.ok(f"on-call is paged through {', '.join(pagers)}", at=_ON_CALL)
-        return
-    kinds = {kind for kind, _ in judged}
-    if kinds <= {"placeholder"}:
-        yield ctx.fail(f"operations.on_call is '{value.strip()}', a placeholder: nobody is paged", at=_ON_CALL,
-                       fix=_PAGER_FIX)
-    elif "slack" in kinds:
-        yield ctx.warn(f"operations.on_call is '{value.strip()}', a chat channel: a message there does not wake "
-                       "anyone up", at=_ON_CALL, fix=_PAGER_FIX)
-    else:
-        yield ctx.warn(f"operations.on_call is '{value.strip()}': mlgate cannot tell whether it pages anyone",
-                       at=_ON_CALL, fix=_PAGER_FIX)
-
-
-# -- OPS003 ----------------------------------------------------------------------------------------------------------
+Params = NoParams  # no parameters
 
 _OPS = ("operations",)
 _ROLLBACK = ("operations", "rollback")
@@ -739,7 +598,7 @@ def rollback_endpoint(command: str) -> str | None:
     return name if isinstance(name, str) and re.fullmatch(r"[A-Za-z0-9](?:-*[A-Za-z0-9]){0,62}", name) else None
 
 
-def rollback(ctx: CheckContext) -> Iterator[Finding]:
+def check(ctx: CheckContext) -> Iterator[Finding]:
     """The runbook in the repo holds the rollback command, and the command moves traffic back to the previous
     variant of this endpoint."""
     ops = ctx.spec.operations
