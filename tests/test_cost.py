@@ -83,7 +83,8 @@ def test_every_source_named_exists_and_every_source_listed_is_used() -> None:
     facts = load_facts()
     used = {key for item in facts.sourced() for key in item.source}
     assert used == set(facts.sources)
-    assert all(item.read == dt.date(2026, 11, 26) for item in facts.sourced())
+    # the days the table was read: the first review, and the Region prices added for issue 15
+    assert {item.read for item in facts.sourced()} == {dt.date(2026, 11, 26), dt.date(2026, 12, 5)}
     assert all(s.where and s.title and s.detail for s in facts.sources.values())
 
 

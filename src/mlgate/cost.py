@@ -37,7 +37,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mlgate.facts import PATTERNS, Facts, Instance, PatternName, gpu_family, load_facts
+from mlgate.facts import PATTERNS, Facts, Instance, PatternName, Sourced, gpu_family, load_facts
 from mlgate.spec.models import Spec
 
 if TYPE_CHECKING:
@@ -858,7 +858,7 @@ def _assumptions(est: _Estimator) -> tuple[str, ...]:
     serverless = facts.pattern("serverless")
     how = f" ({est.region_how})" if est.region_how else ""
     out = [
-        f"{est.prices.region}{how} on-demand prices (the facts table, read {_read_date(facts)}, unless overridden); "
+        f"{est.prices.region}{how} on-demand prices ({_table_read(facts, est.prices.region)}, unless overridden); "
         "EBS storage and data transfer outside SageMaker are not included",
         f"{num(a.hours_per_month)} hours a month: {num(w.requests_per_day)} requests a day = "
         f"{est.month_requests:,.0f} a month",
@@ -890,9 +890,14 @@ def _assumptions(est: _Estimator) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _read_date(facts: Facts) -> str:
-    dates = sorted({item.read for item in facts.sourced()})
-    return dates[-1].isoformat() if dates else "?"
+def _table_read(facts: Facts, region: str) -> str:
+    """When the facts table's prices for `region` were read (its own entries only, never another Region's)."""
+    table = facts.prices.get(region)
+    if table is None:
+        return "the facts table has none sourced for this Region"
+    rates: list[Sourced] = [*table.instances.values(), *(table.serverless.rates() if table.serverless else [])]
+    return f"the facts table, read {max(item.read for item in rates).isoformat()}" if rates else \
+        "the facts table has none sourced for this Region"
 
 
 def _bytes(n: float) -> str:
