@@ -33,6 +33,7 @@ What is priced, and where:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -291,6 +292,7 @@ class CostView:
     options: tuple[Estimate, ...]
     assumptions: tuple[str, ...]
     missing: tuple[str, ...] = ()  # spec fields the estimate needs and the spec lacks
+    prices: PriceBook | None = None  # the Region's prices the figures use
 
     @property
     def cheapest(self) -> Estimate | None:
@@ -300,6 +302,23 @@ class CostView:
             return None
         declared = self.declared.pattern if self.declared else None
         return min(fitting, key=lambda e: (e.monthly_usd, e.pattern != declared))
+
+    def priced_in(self, estimate: Estimate | None) -> str:
+        """The Region and the prices behind an estimate's figure, each with where it comes from: "priced in
+        us-east-2: ml.g4dn.xlarge $0.736/h (facts table: source: ...)"; "" when nothing was priced."""
+        book = self.prices
+        if book is None or estimate is None or estimate.monthly_usd is None:
+            return ""
+        if estimate.pattern == "serverless":
+            used = [f"serverless {name} {_rate(rate.value)} ({rate.origin})"
+                    for name, rate in (("compute/GB-s", book.compute_per_gb_s), ("data/GB", book.data_per_gb),
+                                       ("provisioned/GB-s", book.provisioned_per_gb_s))
+                    if rate is not None and (name != "provisioned/GB-s" or "provisioned" in estimate.shape)]
+        else:
+            names = set(re.findall(r"ml\.[a-z0-9-]+\.[a-z0-9-]+", estimate.shape))
+            used = [f"{name} {_rate(rate.value)}/h ({rate.origin})" for name, rate in book.instances.items()
+                    if name in names]
+        return f"priced in {book.region}: {'; '.join(used)}" if used else ""
 
     @property
     def ratio(self) -> float | None:
@@ -834,7 +853,7 @@ def estimate_costs(spec: Spec, facts: Facts, prices: PriceBook, assumptions: Ass
     declared_pattern = spec.serving.pattern if spec.serving else None
     options = tuple(est.estimate(p, declared=p == declared_pattern) for p in PATTERNS)
     declared = next((e for e in options if e.pattern == declared_pattern), None)
-    return CostView(declared, options, _assumptions(est) + tuple(_price_lines(est, options)), missing)
+    return CostView(declared, options, _assumptions(est) + tuple(_price_lines(est, options)), missing, prices)
 
 
 def _price_lines(est: _Estimator, options: tuple[Estimate, ...]) -> list[str]:
