@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -83,8 +84,41 @@ def test_every_source_named_exists_and_every_source_listed_is_used() -> None:
     facts = load_facts()
     used = {key for item in facts.sourced() for key in item.source}
     assert used == set(facts.sources)
-    assert all(item.read == dt.date(2026, 11, 26) for item in facts.sourced())
+    # the days the table was read: the first review, and the Region prices added for issue 15
+    assert {item.read for item in facts.sourced()} == {dt.date(2026, 11, 26), dt.date(2026, 12, 5)}
     assert all(s.where and s.title and s.detail for s in facts.sources.values())
+
+
+# The usage-type prefix of each priced Region, as the Price List API and the bills write it (USE1-Host:ml.m5.xlarge
+# in us-east-1, USE2-Host:ml.g6.xlarge in us-east-2): a ref that quotes another Region's usage type would price one
+# Region as another.
+USAGE_PREFIX = {"us-east-1": "USE1", "us-east-2": "USE2", "eu-west-1": "EU"}
+
+
+def test_every_price_has_a_source_that_exists_and_quotes_its_own_region() -> None:
+    facts = load_facts()
+    assert facts.prices, "the facts table prices no Region"
+    for region, table in facts.prices.items():
+        assert region in facts.regions.names
+        entries = [*table.instances.values(), *(table.serverless.rates() if table.serverless else [])]
+        assert entries, f"{region} is listed under prices with nothing priced"
+        for entry in entries:
+            for key in entry.source:
+                source = facts.sources[key]
+                assert source.title and source.detail and source.where
+            assert entry.ref.strip()
+            assert entry.confidence == "assumption" or "mlgate" not in entry.source
+            for quoted in re.findall(r"\b([A-Z]{2,4}\d?)-Host:", entry.ref):
+                assert quoted == USAGE_PREFIX[region], f"{region} quotes {quoted}-Host: {entry.ref}"
+
+
+@pytest.mark.parametrize("region", sorted(set(load_facts().regions.names) - set(load_facts().prices)))
+def test_every_region_without_sourced_prices_says_so_with_the_override(region: str) -> None:
+    book = price_book(load_facts(), region)
+    assert not book.instances and book.compute_per_gb_s is None and book.data_per_gb is None
+    assert book.no_price("ml.m5.xlarge") == (
+        f"no price for ml.m5.xlarge in {region} (the facts table has no sourced SageMaker price for this Region); "
+        f"add it under [tool.mlgate.prices.{region}] (or the SRV001 parameter prices.{region})")
 
 
 def test_an_unknown_source_key_is_refused() -> None:

@@ -79,6 +79,46 @@ def test_a_region_without_sourced_prices_says_so_and_never_prices_us_east_1(repo
     assert "**not priced**: no price for ml.m5.xlarge in ap-south-1" in out
 
 
+def test_us_east_2_is_priced_from_its_own_sourced_table(repo: Repo, cli: Any) -> None:
+    # us-east-2's ml.g4dn.xlarge, from the Price List API: 2 x $0.736 x 730 h = $1,074.56 (us-east-1's $0.7364
+    # would give $1,075.14); SRV001 names the Region and the price's source beside the figure
+    traffic = dict(TRAFFIC, gpu=True)
+    write(repo, spec(region="us-east-2", instance_type="ml.g4dn.xlarge", instance_count=2, traffic=traffic))
+    text = messages(repo.rule("SRV001"))
+    assert "ml.g4dn.xlarge \u00d7 2 always on: $1,074.56/month for 500,000 requests/day" in text
+    assert "(priced in us-east-2: ml.g4dn.xlarge $0.736/h (facts table: source: SageMaker ml.g4dn.xlarge (1x T4) " \
+           "$0.7360/h, US East (Ohio), AWS Price List API for US East (Ohio)" in text
+    assert "$1,075.14" not in text
+    cost = cost_block(repo, cli)
+    assert cost["declared"]["monthly"] == "$1,074.56/month"
+    assert cost["assumptions"][0].startswith("us-east-2 (serving.region) on-demand prices (the facts table, read "
+                                             "2026-12-05, unless overridden)")
+    assert "ml.g4dn.xlarge $0.736/h (facts table: source: SageMaker ml.g4dn.xlarge (1x T4) $0.7360/h, US East " \
+           "(Ohio), AWS Price List API for US East (Ohio), as committed by a public repository, read 2026-12-05; " \
+           "confidence medium)" in cost["assumptions"]
+
+
+def test_a_type_a_priced_region_lacks_is_not_borrowed_from_another(repo: Repo, cli: Any) -> None:
+    # us-east-2 has sourced prices, but none for ml.m5.xlarge: us-east-1's $0.23 is not used
+    write(repo, spec(region="us-east-2", instance_type="ml.m5.xlarge", instance_count=2))
+    result = repo.rule("SRV001")
+    assert result.status == "warn"
+    assert "no price for ml.m5.xlarge in us-east-2 (not in the facts table's sourced prices for this Region); add " \
+           "it under [tool.mlgate.prices.us-east-2] (or the SRV001 parameter prices.us-east-2)" in messages(result)
+    assert "$335.80" not in messages(result)
+    cost = cost_block(repo, cli)
+    assert cost["declared"]["monthly"] is None and "in us-east-2" in cost["declared"]["unpriced"]
+    serverless = monthly_costs(Spec.model_validate(spec(region="us-east-2", instance_type="ml.m5.xlarge")))
+    assert all(e.unpriced and "in us-east-2" in e.unpriced for e in serverless.options if e.pattern == "serverless")
+
+
+def test_the_team_price_says_it_is_the_teams(repo: Repo) -> None:
+    write(repo, spec(region="us-east-2", instance_type="ml.m5.xlarge", instance_count=2),
+          {"pyproject.toml": '[tool.mlgate.prices.us-east-2]\n"ml.m5.xlarge" = 0.23\n'})
+    assert "(priced in us-east-2: ml.m5.xlarge $0.23/h (team override in params.SRV001.prices))" in \
+        messages(repo.rule("SRV001"))
+
+
 def test_the_team_prices_a_region_the_table_lacks(repo: Repo) -> None:
     write(repo, spec(region="ap-south-1", instance_type="ml.m5.xlarge", instance_count=2),
           {"pyproject.toml": '[tool.mlgate.prices.ap-south-1]\n"ml.m5.xlarge" = 0.25\n'})

@@ -33,11 +33,12 @@ What is priced, and where:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from mlgate.facts import PATTERNS, Facts, Instance, PatternName, gpu_family, load_facts
+from mlgate.facts import PATTERNS, Facts, Instance, PatternName, Sourced, gpu_family, load_facts
 from mlgate.spec.models import Spec
 
 if TYPE_CHECKING:
@@ -291,6 +292,7 @@ class CostView:
     options: tuple[Estimate, ...]
     assumptions: tuple[str, ...]
     missing: tuple[str, ...] = ()  # spec fields the estimate needs and the spec lacks
+    prices: PriceBook | None = None  # the Region's prices the figures use
 
     @property
     def cheapest(self) -> Estimate | None:
@@ -300,6 +302,23 @@ class CostView:
             return None
         declared = self.declared.pattern if self.declared else None
         return min(fitting, key=lambda e: (e.monthly_usd, e.pattern != declared))
+
+    def priced_in(self, estimate: Estimate | None) -> str:
+        """The Region and the prices behind an estimate's figure, each with where it comes from: "priced in
+        us-east-2: ml.g4dn.xlarge $0.736/h (facts table: source: ...)"; "" when nothing was priced."""
+        book = self.prices
+        if book is None or estimate is None or estimate.monthly_usd is None:
+            return ""
+        if estimate.pattern == "serverless":
+            used = [f"serverless {name} {_rate(rate.value)} ({rate.origin})"
+                    for name, rate in (("compute/GB-s", book.compute_per_gb_s), ("data/GB", book.data_per_gb),
+                                       ("provisioned/GB-s", book.provisioned_per_gb_s))
+                    if rate is not None and (name != "provisioned/GB-s" or "provisioned" in estimate.shape)]
+        else:
+            names = set(re.findall(r"ml\.[a-z0-9-]+\.[a-z0-9-]+", estimate.shape))
+            used = [f"{name} {_rate(rate.value)}/h ({rate.origin})" for name, rate in book.instances.items()
+                    if name in names]
+        return f"priced in {book.region}: {'; '.join(used)}" if used else ""
 
     @property
     def ratio(self) -> float | None:
@@ -834,7 +853,7 @@ def estimate_costs(spec: Spec, facts: Facts, prices: PriceBook, assumptions: Ass
     declared_pattern = spec.serving.pattern if spec.serving else None
     options = tuple(est.estimate(p, declared=p == declared_pattern) for p in PATTERNS)
     declared = next((e for e in options if e.pattern == declared_pattern), None)
-    return CostView(declared, options, _assumptions(est) + tuple(_price_lines(est, options)), missing)
+    return CostView(declared, options, _assumptions(est) + tuple(_price_lines(est, options)), missing, prices)
 
 
 def _price_lines(est: _Estimator, options: tuple[Estimate, ...]) -> list[str]:
@@ -858,7 +877,7 @@ def _assumptions(est: _Estimator) -> tuple[str, ...]:
     serverless = facts.pattern("serverless")
     how = f" ({est.region_how})" if est.region_how else ""
     out = [
-        f"{est.prices.region}{how} on-demand prices (the facts table, read {_read_date(facts)}, unless overridden); "
+        f"{est.prices.region}{how} on-demand prices ({_table_read(facts, est.prices.region)}, unless overridden); "
         "EBS storage and data transfer outside SageMaker are not included",
         f"{num(a.hours_per_month)} hours a month: {num(w.requests_per_day)} requests a day = "
         f"{est.month_requests:,.0f} a month",
@@ -890,9 +909,14 @@ def _assumptions(est: _Estimator) -> tuple[str, ...]:
     return tuple(out)
 
 
-def _read_date(facts: Facts) -> str:
-    dates = sorted({item.read for item in facts.sourced()})
-    return dates[-1].isoformat() if dates else "?"
+def _table_read(facts: Facts, region: str) -> str:
+    """When the facts table's prices for `region` were read (its own entries only, never another Region's)."""
+    table = facts.prices.get(region)
+    if table is None:
+        return "the facts table has none sourced for this Region"
+    rates: list[Sourced] = [*table.instances.values(), *(table.serverless.rates() if table.serverless else [])]
+    return f"the facts table, read {max(item.read for item in rates).isoformat()}" if rates else \
+        "the facts table has none sourced for this Region"
 
 
 def _bytes(n: float) -> str:

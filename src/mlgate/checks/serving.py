@@ -272,6 +272,8 @@ def _cost(ctx: CheckContext, view: CostView, traffic: Traffic, limit: float) -> 
     if declared is None:
         return
     volume = f"{num(traffic.requests_per_day or 0)} requests/day"
+    priced = view.priced_in(declared)  # the Region and each price's source, after every figure SRV001 states
+    src = f" ({priced})" if priced else ""
     if declared.monthly_usd is None:
         other = (f"; the cheapest priced pattern that meets the traffic's needs, {cheapest.shape}, costs "
                  f"{usd(cheapest.monthly_usd)}/month" if cheapest is not None else "")
@@ -283,28 +285,28 @@ def _cost(ctx: CheckContext, view: CostView, traffic: Traffic, limit: float) -> 
         other = (f"the cheapest pattern that does, {cheapest.shape}, costs {usd(cheapest.monthly_usd)}/month"
                  if cheapest else "no pattern meets all of them")
         yield ctx.ok(f"{declared.shape}: {usd(declared.monthly_usd)}/month for {volume}, but it does not meet the "
-                     f"traffic's needs ({declared.misfit}, see the other findings); {other}", at=at)
+                     f"traffic's needs ({declared.misfit}, see the other findings); {other}{src}", at=at)
         return
     if cheapest is None:
         yield ctx.ok(f"{declared.shape}: {usd(declared.monthly_usd)}/month for {volume}; no other pattern that meets "
-                     "the traffic's needs could be priced", at=at)
+                     f"the traffic's needs could be priced{src}", at=at)
         return
     ratio = view.ratio or 1.0
     if cheapest.pattern != declared.pattern and ratio >= limit:
         yield ctx.fail(f"{declared.shape}: {usd(declared.monthly_usd)}/month for {volume}; {cheapest.shape}: "
                        f"{usd(cheapest.monthly_usd)}/month meets the same needs, {ratio:.1f}{TIMES} cheaper (the limit "
-                       f"is {num(limit)}{TIMES}). Estimates: {declared.basis}; {cheapest.basis}",
+                       f"is {num(limit)}{TIMES}). Estimates: {declared.basis}; {cheapest.basis}{src}",
                        at=at,
                        fix=f"Serve it as pattern: {cheapest.pattern} ({cheapest.shape}), or correct the traffic "
                            "figures if they understate the load; prices are on-demand estimates (this rule's "
                            "`prices` parameter corrects them).")
     elif cheapest.pattern == declared.pattern:
         yield ctx.ok(f"{declared.shape}: {usd(declared.monthly_usd)}/month for {volume}, the cheapest pattern that "
-                     f"meets the traffic's needs ({declared.basis})", at=at)
+                     f"meets the traffic's needs ({declared.basis}){src}", at=at)
     else:
         yield ctx.ok(f"{declared.shape}: {usd(declared.monthly_usd)}/month for {volume}; the cheapest pattern that "
                      f"meets the traffic's needs, {cheapest.shape}, costs {usd(cheapest.monthly_usd)}/month "
-                     f"({ratio:.1f}{TIMES}, within the {num(limit)}{TIMES} limit)", at=at)
+                     f"({ratio:.1f}{TIMES}, within the {num(limit)}{TIMES} limit){src}", at=at)
 
 
 # SRV002 ------------------------------------------------------------------------------------------------------------
