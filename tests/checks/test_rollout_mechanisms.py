@@ -288,6 +288,38 @@ def test_blue_green_termination_wait_is_the_warm_fleet(repo: Repo) -> None:
            f"deploy/stack.yaml:{line(repo, 'TerminationWaitInSeconds')})" in only(result, "pass")
 
 
+def test_the_blue_fleet_terminated_before_the_bake_ends_cannot_be_rolled_back_to(repo: Repo) -> None:
+    # the spec bakes 30m at each step; the old fleet is gone 5m after the shift to 100 %
+    bake = "canary: {variant: scorer, steps: [50, 100], bake_time: 30m}"
+    result = run(repo, "RLO003", stack(variant("scorer"), deployment=canary_policy(termination=300)), spec(bake))
+    assert result.status == "fail"
+    (finding,) = [f for f in result.findings if f.status == "fail"]
+    assert finding.message.startswith(
+        "the old (blue) fleet is terminated 5m after the traffic shift (TerminationWaitInSeconds, "
+        f"deploy/stack.yaml:{line(repo, 'TerminationWaitInSeconds')}), shorter than the 30m bake the spec asks of "
+        "every step (rollout.canary.bake_time): a problem found in the rest of the bake at 100 % cannot be rolled "
+        "back by moving the traffic, only by a new deployment of the previous endpoint config (source: SageMaker "
+        "terminates the blue fleet once the green fleet has run for the baking period")
+    assert finding.remediation == "set TerminationWaitInSeconds to at least 1800"
+
+
+def test_a_bake_longer_than_any_termination_wait_needs_weights(repo: Repo) -> None:
+    bake = "canary: {variant: scorer, steps: [50, 100], bake_time: 2h}"
+    result = run(repo, "RLO003", stack(variant("scorer"), deployment=canary_policy(termination=3600)), spec(bake))
+    assert result.status == "fail"
+    (finding,) = [f for f in result.findings if f.status == "fail"]
+    assert "shorter than the 2h bake the spec asks of every step" in finding.message
+    assert finding.remediation is not None and finding.remediation.startswith(
+        "TerminationWaitInSeconds is at most 3600 (1h), so a 2h bake at full traffic needs variant weights")
+
+
+def test_the_blue_fleets_capacity_is_unknown_from_the_code(repo: Repo) -> None:
+    result = run(repo, "RLO003", stack(variant("scorer"), deployment=canary_policy(termination=600)), spec(GUARDED))
+    assert result.status == "pass", messages(result)
+    assert "The blue fleet keeps the instance count of the endpoint config it runs now, which this code does not " \
+           "show: its capacity for the whole peak is unknown here" in only(result, "pass")
+
+
 def test_a_rolling_update_keeps_no_warm_fleet(repo: Repo) -> None:
     rolling = ("RollingUpdatePolicy:\n  MaximumBatchSize: {Type: INSTANCE_COUNT, Value: 1}\n"
                "  WaitIntervalInSeconds: 600\n")
