@@ -11,7 +11,7 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from mlgate.checks import CheckContext
-from mlgate.checks.guardrails import excluded, expressible, mechanism, plan
+from mlgate.checks.guardrails import excluded, expressible, marketplace_unknown, mechanism, plan
 from mlgate.errors import EvidenceError
 from mlgate.evidence.iac.model import show
 from mlgate.facts import load_facts
@@ -372,6 +372,10 @@ def _guardrail_ramp(ctx: CheckContext, can: Canary | None, how: str, max_first: 
                            f"{load_facts().cite(excl)}; the declared canary is no canary", at=base,
                            fix="serve on an instance family guardrails support (not Inf1), or ramp variant weights "
                                "with UpdateEndpointWeightsAndCapacities (rollout.mechanism: weights)")
+    package = marketplace_unknown(ctx, how) if declared else None
+    if package is not None:
+        problems += 1
+        yield package
     if resolved is not None and resolved.policy_unknown:
         yield ctx.warn(f"the endpoint's DeploymentConfig cannot be known before deployment: "
                        f"{resolved.policy_unknown}; mlgate cannot check the traffic shift", at=base,
