@@ -891,7 +891,10 @@ def _assumptions(est: _Estimator) -> tuple[str, ...]:
 
 
 def _read_date(facts: Facts) -> str:
-    dates = sorted({item.read for item in facts.sourced()})
+    """When the prices were read (the latest price entry), for the message about prices."""
+    dates = sorted({item.read for region in facts.prices.values()
+                    for item in (*region.instances.values(),
+                                 *(region.serverless.rates() if region.serverless else ()))})
     return dates[-1].isoformat() if dates else "?"
 
 
