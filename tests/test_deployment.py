@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.resources
 import json
+import textwrap
 from pathlib import Path
 
 import jsonschema
@@ -324,3 +325,29 @@ def test_unreadable_infrastructure_is_said_in_every_report(ready: Repo, cli) -> 
     assert "is not valid JSON" in json.loads(out)["deployments"][0]["unresolved"]
     _, md, _ = cli("check", str(ready.root), "--format", "markdown")
     assert "The infrastructure code could not be read" in md
+
+
+def test_an_sdk_model_package_is_kept_as_a_possible_marketplace_container(repo: Repo) -> None:
+    """A ModelPackage may be the account's own or an AWS Marketplace subscription: the resolved deployment keeps the
+    package (written, or unknown when the script does not write it) for RLO002 to report, never a guess."""
+    script = textwrap.dedent("""\
+        import sagemaker
+        from sagemaker import ModelPackage
+
+        model = ModelPackage(role="arn:aws:iam::111122223333:role/scorer",
+                             model_package_arn="arn:aws:sagemaker:eu-west-1:111122223333:model-package/scorer/3")
+        model.deploy(initial_instance_count=2, instance_type="ml.c5.xlarge", endpoint_name="scorer")
+        """)
+    repo.write("deploy/deploy.py", script)
+    repo.write("mlgate.yaml", TRAFFIC.format(endpoint="scorer", infrastructure="  scripts: [deploy/deploy.py]\n"))
+    repo.commit()
+    resolved = resolve(load_spec(repo.root / "mlgate.yaml", root=repo.root), Workspace(repo.root))
+    package = resolved.model_package
+    assert package is not None and package.known
+    assert package.value == "arn:aws:sagemaker:eu-west-1:111122223333:model-package/scorer/3"
+    assert (package.at.path, package.at.line) == ("deploy/deploy.py", 5)
+    repo.write("deploy/deploy.py", script.replace('model_package_arn="arn:aws:sagemaker:eu-west-1:111122223333:'
+                                                  'model-package/scorer/3"', "sagemaker_session=None"))
+    repo.commit()
+    resolved = resolve(load_spec(repo.root / "mlgate.yaml", root=repo.root), Workspace(repo.root))
+    assert resolved.model_package is not None and not resolved.model_package.known

@@ -129,3 +129,13 @@ def test_json_schema_describes_the_spec() -> None:
     assert schema["required"] == ["version"]
     assert {"provenance", "serving", "rollout", "monitoring", "waivers"} <= set(schema["properties"])
     assert schema["additionalProperties"] is False
+
+
+def test_serving_environment_defaults_to_production_and_lists_its_choices(repo: Repo) -> None:
+    repo.write("mlgate.yaml", "version: 1\nserving:\n  pattern: realtime\n")
+    loaded = load_spec(repo.root / "mlgate.yaml")
+    assert loaded.spec.serving is not None and loaded.spec.serving.environment == "production"
+    err = load_error(repo, "version: 1\nserving:\n  environment: prod\n")
+    assert "serving.environment" in err.message
+    assert "'production', 'staging' or 'development'" in err.message
+    assert err.line == 3

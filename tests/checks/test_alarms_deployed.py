@@ -154,6 +154,16 @@ def test_a_latency_alarm_that_pages_nobody_fails(repo: Repo) -> None:
            in messages(result)
 
 
+def test_a_latency_alarm_that_pages_nobody_on_a_development_endpoint_warns(repo: Repo) -> None:
+    spec = copy.deepcopy(SPEC)
+    spec["serving"]["environment"] = "development"
+    result = run(repo, stack(all_alarms(LatencyAlarm=alarm("scorer-p99-latency", actions=False))), spec)
+    assert result.status == "warn", messages(result)
+    assert "alarm 'scorer-p99-latency' has no AlarmActions: it changes state and pages nobody (a warning, not a " \
+           "failure: serving.environment is development, and a latency alarm that pages nobody fails on production " \
+           "endpoints only)" in messages(result)
+
+
 def test_a_throttle_alarm_without_actions_warns(repo: Repo) -> None:
     result = run(repo, stack(all_alarms(ThrottleAlarm=alarm("scorer-throttles", actions=False))))
     assert result.status == "warn", messages(result)

@@ -55,6 +55,19 @@ def test_one_instance_has_no_redundancy_across_availability_zones(repo: Repo) ->
     assert "1 x ml.c5.xlarge serve 80 requests/s" in messages(result).replace("\u00d7", "x").replace("\u00f7", "/")
 
 
+def test_a_staging_endpoint_on_one_instance_is_not_held_to_the_production_minimum(repo: Repo) -> None:
+    data = patched({"serving.instance_count": 1, "serving.traffic.peak_rps": 50, "serving.environment": "staging"},
+                   SPEC)
+    result = run(repo, data)
+    assert result.status == "pass", messages(result)
+    assert "the endpoint runs on 1 instance (instance_count), below the 2 a production endpoint needs (" + \
+        AZ_SOURCE + ", read 2026-11-26); serving.environment is staging, and the availability minimum applies to " \
+        "production endpoints only" in messages(result)
+    # the same spec said production (the default, written out) fails as before
+    data["serving"]["environment"] = "production"
+    assert run(repo, data).status == "fail"
+
+
 def test_the_minimum_is_a_rule_parameter(repo: Repo) -> None:
     result = run(repo, patched({"serving.instance_count": 1, "serving.traffic.peak_rps": 50}, SPEC),
                  params="[params.SRV003]\nmin_instances = 1\n")

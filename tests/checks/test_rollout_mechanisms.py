@@ -262,6 +262,102 @@ def test_guardrails_do_not_apply_to_inf1(repo: Repo) -> None:
     assert "their auto-rollback does not run, so these alarms roll nothing back" in only(rlo004, "fail")
 
 
+V2_IMAGE = """      ModelName: scorer-v2
+      ExecutionRoleArn: arn:aws:iam::111122223333:role/scorer
+      PrimaryContainer: {Image: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/scorer@sha256:ab12}"""
+GUARDED_ONE = canary_policy(size_type="INSTANCE_COUNT", size=1, termination=600)
+
+
+def from_package(package: str, *, head: str = "", extra: str = "") -> str:
+    """The guarded stack of 10 instances whose new model is made from model package `package` (a YAML value)."""
+    template = stack(variant("scorer", count=10), deployment=GUARDED_ONE, extra=extra)
+    template = template.replace(V2_IMAGE, V2_IMAGE.replace(
+        "{Image: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/scorer@sha256:ab12}", f"{{ModelPackageName: {package}}}"))
+    return head + template
+
+
+def test_a_model_package_may_be_a_marketplace_container_and_that_is_unknown(repo: Repo) -> None:
+    arn = "arn:aws:sagemaker:eu-west-1:111122223333:model-package/scorer/3"
+    result = run(repo, "RLO002", from_package(arn), spec(GUARDED))
+    assert result.status == "warn", messages(result)
+    (finding,) = [f for f in result.findings if f.status == "warn"]
+    assert finding.message.startswith(
+        "the rollout uses deployment guardrails (deploy/stack.yaml:"
+        f"{line(repo, 'BlueGreenUpdatePolicy')}) and the new model's container is made from model package '{arn}' "
+        f"(deploy/stack.yaml:{line(repo, 'ModelPackageName')}): if that is a model package subscribed to on AWS "
+        "Marketplace, guardrails do not apply (source: Marketplace containers cannot use deployment guardrails: they "
+        "fall back to blue/green all at once with no final baking period")
+    assert finding.message.endswith("Whether it is cannot be told from the code: unknown")
+    assert finding.location is not None and finding.location.line == line(repo, "ModelPackageName")
+
+
+def test_a_model_package_known_only_at_deploy_time_is_unknown_never_guessed(repo: Repo) -> None:
+    head = "Parameters:\n  PackageArn: {Type: String}\n"
+    result = run(repo, "RLO002", from_package("!Ref PackageArn", head=head), spec(GUARDED))
+    assert result.status == "warn", messages(result)
+    text = only(result, "warn")
+    assert "the new model's container is made from model package ${Ref:PackageArn} (" in text
+    assert "Whether it is cannot be told from the code: unknown" in text
+    assert not only(result, "fail")
+
+
+def test_a_model_package_the_stack_defines_is_the_accounts_own(repo: Repo) -> None:
+    package = """
+    Package:
+      Type: AWS::SageMaker::ModelPackage
+      Properties:
+        ModelPackageGroupName: scorer
+        InferenceSpecification:
+          Containers: [{Image: 111122223333.dkr.ecr.eu-west-1.amazonaws.com/scorer@sha256:ab12}]
+          SupportedContentTypes: [text/csv]
+          SupportedResponseMIMETypes: [text/csv]
+    """
+    result = run(repo, "RLO002", from_package("!Ref Package", extra=package), spec(GUARDED))
+    assert "Marketplace" not in messages(result)
+    assert result.status == "pass", messages(result)
+
+
+def test_a_model_package_in_terraform_is_unknown_too(repo: Repo) -> None:
+    repo.write("deploy/main.tf", textwrap.dedent("""
+        resource "aws_sagemaker_model" "v2" {
+          name               = "scorer-v2"
+          execution_role_arn = "arn:aws:iam::111122223333:role/scorer"
+          primary_container {
+            model_package_name = "arn:aws:sagemaker:eu-west-1:111122223333:model-package/scorer/3"
+          }
+        }
+        resource "aws_sagemaker_endpoint_configuration" "config" {
+          name = "scorer-config"
+          production_variants {
+            variant_name           = "scorer"
+            model_name             = aws_sagemaker_model.v2.name
+            instance_type          = "ml.c5.xlarge"
+            initial_instance_count = 10
+          }
+        }
+        resource "aws_sagemaker_endpoint" "scorer" {
+          name                 = "scorer"
+          endpoint_config_name = aws_sagemaker_endpoint_configuration.config.name
+          deployment_config {
+            blue_green_update_policy {
+              termination_wait_in_seconds = 600
+              traffic_routing_configuration {
+                type                     = "CANARY"
+                wait_interval_in_seconds = 600
+                canary_size {
+                  type  = "INSTANCE_COUNT"
+                  value = 1
+                }
+              }
+            }
+          }
+        }
+        """))
+    result = run(repo, "RLO002", None, spec(GUARDED) + "infrastructure:\n  terraform: deploy\n")
+    assert "the new model's container is made from model package " \
+           "'arn:aws:sagemaker:eu-west-1:111122223333:model-package/scorer/3' (deploy/main.tf:" in only(result, "warn")
+
+
 def test_a_rolling_update_excludes_multi_variant_endpoints(repo: Repo) -> None:
     rolling = ("RollingUpdatePolicy:\n  MaximumBatchSize: {Type: INSTANCE_COUNT, Value: 1}\n"
                "  WaitIntervalInSeconds: 600\n")
@@ -286,6 +382,38 @@ def test_blue_green_termination_wait_is_the_warm_fleet(repo: Repo) -> None:
     assert result.status == "pass", messages(result)
     assert "the old (blue) fleet stays warm 30m after the traffic shift (TerminationWaitInSeconds, " \
            f"deploy/stack.yaml:{line(repo, 'TerminationWaitInSeconds')})" in only(result, "pass")
+
+
+def test_the_blue_fleet_terminated_before_the_bake_ends_cannot_be_rolled_back_to(repo: Repo) -> None:
+    # the spec bakes 30m at each step; the old fleet is gone 5m after the shift to 100 %
+    bake = "canary: {variant: scorer, steps: [50, 100], bake_time: 30m}"
+    result = run(repo, "RLO003", stack(variant("scorer"), deployment=canary_policy(termination=300)), spec(bake))
+    assert result.status == "fail"
+    (finding,) = [f for f in result.findings if f.status == "fail"]
+    assert finding.message.startswith(
+        "the old (blue) fleet is terminated 5m after the traffic shift (TerminationWaitInSeconds, "
+        f"deploy/stack.yaml:{line(repo, 'TerminationWaitInSeconds')}), shorter than the 30m bake the spec asks of "
+        "every step (rollout.canary.bake_time): a problem found in the rest of the bake at 100 % cannot be rolled "
+        "back by moving the traffic, only by a new deployment of the previous endpoint config (source: SageMaker "
+        "terminates the blue fleet once the green fleet has run for the baking period")
+    assert finding.remediation == "set TerminationWaitInSeconds to at least 1800"
+
+
+def test_a_bake_longer_than_any_termination_wait_needs_weights(repo: Repo) -> None:
+    bake = "canary: {variant: scorer, steps: [50, 100], bake_time: 2h}"
+    result = run(repo, "RLO003", stack(variant("scorer"), deployment=canary_policy(termination=3600)), spec(bake))
+    assert result.status == "fail"
+    (finding,) = [f for f in result.findings if f.status == "fail"]
+    assert "shorter than the 2h bake the spec asks of every step" in finding.message
+    assert finding.remediation is not None and finding.remediation.startswith(
+        "TerminationWaitInSeconds is at most 3600 (1h), so a 2h bake at full traffic needs variant weights")
+
+
+def test_the_blue_fleets_capacity_is_unknown_from_the_code(repo: Repo) -> None:
+    result = run(repo, "RLO003", stack(variant("scorer"), deployment=canary_policy(termination=600)), spec(GUARDED))
+    assert result.status == "pass", messages(result)
+    assert "The blue fleet keeps the instance count of the endpoint config it runs now, which this code does not " \
+           "show: its capacity for the whole peak is unknown here" in only(result, "pass")
 
 
 def test_a_rolling_update_keeps_no_warm_fleet(repo: Repo) -> None:

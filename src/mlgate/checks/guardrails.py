@@ -106,6 +106,25 @@ def excluded(ctx: CheckContext, kind: str | None) -> list[Exclusion]:
     return found
 
 
+def marketplace_unknown(ctx: CheckContext, how: str) -> Finding | None:
+    """A warning when the new model's container is made from a model package the code does not define: an AWS
+    Marketplace subscription would take the endpoint out of deployment guardrails, and nothing documented in the
+    code tells one from the account's own package (facts: the marketplace exclusion's note), so it is unknown."""
+    package = ctx.resolved.model_package if ctx.resolved is not None else None
+    if package is None:
+        return None
+    facts = load_facts()
+    excl = facts.rollout.excluded("marketplace")
+    written = f"'{package.text}'" if package.known else f"{package.text} ({package.unknown})"
+    return ctx.warn(f"the rollout uses deployment guardrails ({how}) and the new model's container is made from "
+                    f"model package {written} ({package.where()}): if that is a model package subscribed to on AWS "
+                    f"Marketplace, guardrails do not apply ({facts.cite(excl)}) and the declared canary is no canary. "
+                    "Whether it is cannot be told from the code: unknown", at=package.at,
+                    fix="confirm the model package is the account's own (e.g. a model registry version); if it is a "
+                        "Marketplace subscription, ramp variant weights with UpdateEndpointWeightsAndCapacities "
+                        "(rollout.mechanism: weights)")
+
+
 def plan(ctx: CheckContext, policy: TrafficPolicy, instances: dict[str, int | None], variant: str | None, *,
          say_share: bool) -> Generator[Finding, None, tuple[Shift | None, int]]:
     """Findings for every API limit the DeploymentConfig breaks, for each production variant it updates; returns

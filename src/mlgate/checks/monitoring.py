@@ -719,6 +719,7 @@ def _canary_coverage(ctx: CheckContext, alarms: list[DeployedAlarm]) -> Iterator
 def _action_findings(ctx: CheckContext, alarms: list[DeployedAlarm]) -> Iterator[Finding]:
     """An alarm with no AlarmActions changes state and pages nobody."""
     facts = load_facts()
+    environment = ctx.spec.serving.environment if ctx.spec.serving else "production"
     for deployed in alarms:
         if deployed.actions is None or deployed.actions:
             continue
@@ -732,13 +733,16 @@ def _action_findings(ctx: CheckContext, alarms: list[DeployedAlarm]) -> Iterator
         if via:
             yield ctx.ok(f"alarm {deployed.label} has no AlarmActions of its own; composite alarm "
                          f"{', '.join(via)} notifies on it", at=base)
-        elif kind in _PAGING_KINDS and not others:
+        elif kind in _PAGING_KINDS and not others and environment == "production":
             yield ctx.fail(f"{kind} alarm {deployed.label} has no AlarmActions and no other {kind} alarm notifies "
                            f"anyone: when this production endpoint {'slows down' if kind == 'latency' else 'fails'}, "
                            f"the alarm changes state and nobody is paged ({cited})", at=base,
                            related=_related(ctx, deployed), fix=fix)
         else:
             also = f" ({kind} alarm {', '.join(others)} does notify)" if others else ""
+            if kind in _PAGING_KINDS and not others:
+                also = f" (a warning, not a failure: serving.environment is {environment}, and a {kind} alarm " \
+                       "that pages nobody fails on production endpoints only)"
             yield ctx.warn(f"alarm {deployed.label} has no AlarmActions: it changes state and pages nobody{also}",
                            at=base, related=_related(ctx, deployed), fix=fix)
 

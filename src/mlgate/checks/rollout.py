@@ -11,7 +11,7 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from mlgate.checks import CheckContext
-from mlgate.checks.guardrails import excluded, expressible, mechanism, plan
+from mlgate.checks.guardrails import excluded, expressible, marketplace_unknown, mechanism, plan
 from mlgate.errors import EvidenceError
 from mlgate.evidence.iac.model import show
 from mlgate.facts import load_facts
@@ -372,6 +372,10 @@ def _guardrail_ramp(ctx: CheckContext, can: Canary | None, how: str, max_first: 
                            f"{load_facts().cite(excl)}; the declared canary is no canary", at=base,
                            fix="serve on an instance family guardrails support (not Inf1), or ramp variant weights "
                                "with UpdateEndpointWeightsAndCapacities (rollout.mechanism: weights)")
+    package = marketplace_unknown(ctx, how) if declared else None
+    if package is not None:
+        problems += 1
+        yield package
     if resolved is not None and resolved.policy_unknown:
         yield ctx.warn(f"the endpoint's DeploymentConfig cannot be known before deployment: "
                        f"{resolved.policy_unknown}; mlgate cannot check the traffic shift", at=base,
@@ -642,10 +646,13 @@ def _guardrail_previous(ctx: CheckContext, how: str) -> Iterator[Finding]:
                            fix="set TerminationWaitInSeconds (at most 3600) to keep the old fleet warm after the "
                                "shift, or ramp variant weights with the previous variant kept deployed")
             return
-        yield ctx.ok(f"the old (blue) fleet stays warm {format_duration(seconds)} after the traffic shift "
-                     f"(TerminationWaitInSeconds, {at.path}:{at.line}); during the update and that wait, a rollback "
-                     "alarm sends the traffic back to it. After it, rolling back is a redeploy of the previous "
-                     "endpoint config", at=at)
+        if (yield from _blue_outlives_bake(ctx, seconds, at)):
+            yield ctx.ok(f"the old (blue) fleet stays warm {format_duration(seconds)} after the traffic shift "
+                         f"(TerminationWaitInSeconds, {at.path}:{at.line}); during the update and that wait, a "
+                         "rollback alarm sends the traffic back to it. After it, rolling back is a redeploy of the "
+                         "previous endpoint config. The blue fleet keeps the instance count of the endpoint config "
+                         "it runs now, which this code does not show: its capacity for the whole peak is unknown "
+                         f"here ({load_facts().cite(limits.blue_fleet_until_termination)})", at=at)
         return
     prev = ctx.spec.rollout.previous if ctx.spec.rollout else None
     if prev is None or prev.keep_warm is not True:
@@ -659,6 +666,30 @@ def _guardrail_previous(ctx: CheckContext, how: str) -> Iterator[Finding]:
                    "the shift (at most 3600 s), and no infrastructure code shows that value", at=(*base, "keep_warm"),
                    fix="name the infrastructure code that sets the DeploymentConfig in infrastructure:, so mlgate "
                        "can read TerminationWaitInSeconds")
+
+
+def _blue_outlives_bake(ctx: CheckContext, seconds: float, at: Location) -> Generator[Finding, None, bool]:
+    """The blue fleet must survive the spec's bake at full traffic: the last step of the shift sends every caller
+    to the new fleet, and a problem found after TerminationWaitInSeconds can no longer be rolled back by moving
+    traffic. False (with a failure) when it does not."""
+    facts = load_facts()
+    limits = facts.rollout
+    canary = ctx.spec.rollout.canary if ctx.spec.rollout else None
+    written = canary.bake_time if canary is not None else None
+    bake = parse_duration(written) if written else None
+    if bake is None or seconds >= bake:
+        return True
+    most = limits.termination_wait_s_max.value
+    can = f"set TerminationWaitInSeconds to at least {bake:g}" if bake <= most else \
+        f"TerminationWaitInSeconds is at most {most:g} ({format_duration(most)}), so a {written} bake at full " \
+        "traffic needs variant weights with the previous variant kept deployed (rollout.mechanism: weights)"
+    yield ctx.fail(f"the old (blue) fleet is terminated {format_duration(seconds)} after the traffic shift "
+                   f"(TerminationWaitInSeconds, {at.path}:{at.line}), shorter than the {written} bake the spec "
+                   "asks of every step (rollout.canary.bake_time): a problem found in the "
+                   "rest of the bake at 100 % cannot be rolled back by moving the traffic, only by a new deployment "
+                   f"of the previous endpoint config ({facts.cite(limits.blue_fleet_until_termination)})", at=at,
+                   fix=can)
+    return False
 
 
 # RLO004 -----------------------------------------------------------------------------------------------------------

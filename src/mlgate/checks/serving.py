@@ -641,7 +641,11 @@ def _availability(ctx: CheckContext, facts: Facts, serving: Serving, pattern: Pa
     else:
         have, at, what = serving.instance_count or 0, ("serving", "instance_count"), "runs on"
     field = ".".join(at[1:])
-    if have < floor:
+    if have < floor and serving.environment != "production":
+        yield ctx.ok(f"the endpoint {what} {have} instance{'s' if have != 1 else ''} ({field}), below the {floor} "
+                     f"a production endpoint needs ({cited}); serving.environment is {serving.environment}, and the "
+                     "availability minimum applies to production endpoints only", at=at)
+    elif have < floor:
         yield ctx.fail(f"the endpoint {what} {have} instance{'s' if have != 1 else ''} ({field}): one "
                        "instance failure or Availability Zone outage takes it down, and SageMaker spreads instances "
                        f"across Availability Zones only when there are several ({cited}); the minimum is {floor}",
@@ -733,7 +737,7 @@ def _rollback_capacity(ctx: CheckContext, facts: Facts, serving: Serving, traffi
     itype, count, at = _capacity_of(ctx, previous.variant)
     if not itype or not count:
         return
-    if count < floor:
+    if count < floor and serving.environment == "production":
         cited = facts.cite(facts.pattern("realtime").fact("availability_min_instances"))
         yield ctx.fail(f"after a rollback the previous variant {previous.variant} serves every caller alone on "
                        f"{count} instance{'s' if count != 1 else ''}: one instance failure or Availability Zone "

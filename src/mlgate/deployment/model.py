@@ -126,6 +126,9 @@ class ResolvedDeployment:
     experiment_shadows: list[str] = field(default_factory=list)
     alarms: list[DeployedAlarm] = field(default_factory=list)  # the operational alarms (spec and code joined)
     capacities: dict[str, VariantCapacity] = field(default_factory=dict)  # per production variant, from the code
+    # the new model's container is made from a model package (ModelPackageName) that the code does not define:
+    # it may be an AWS Marketplace subscription, which deployment guardrails exclude; the code cannot tell
+    model_package: Value | None = None
 
     def fact(self, path: PathT) -> Fact | None:
         return self.facts.get(tuple(path))

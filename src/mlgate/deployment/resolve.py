@@ -293,6 +293,8 @@ def _from_code(spec: Spec, infra: Infrastructure, out: _Collector, resolved: Res
                                           source=None if model.vpc else "the model has no VpcConfig"))
         if model.model_data is not None:
             out.facts[("deployed", "model_data")] = _artifact_fact(model.model_data)
+        if model.model_package is not None and not model.own_package:
+            resolved.model_package = model.model_package
     _capture(infra, config, out)
 
 

@@ -115,6 +115,7 @@ class Rollout(_Frozen):
     max_execution_timeout_s_max: Fact
     timeout_exceeds_waits: Fact
     termination_wait_s_max: Fact
+    blue_fleet_until_termination: Fact
     default_all_at_once: Fact
     same_variant_name: Fact
     shadow_production_variants: Fact

@@ -144,6 +144,10 @@ class AsyncInference(_Node):
 
 class Serving(_Node):
     pattern: Literal["realtime", "serverless", "async", "batch"] | None = None
+    environment: Literal["production", "staging", "development"] = Field(
+        "production", description="What the endpoint serves (default production): the production-only judgements "
+                                  "(two instances for availability, a latency or error alarm that pages nobody "
+                                  "failing rather than warning) apply to production only.")
     endpoint: str | None = None
     instance_type: str | None = None
     instance_count: int | None = None

@@ -629,9 +629,13 @@ def _model(t: Template, rid: str) -> SageMakerModel:
     multi = any(c.get("Mode") == "MultiModel" for c in containers)
     vpc = t.loc((*p, "VpcConfig")) if t.raw((*p, "VpcConfig")) is not None else None
     first: PathT = (*p, "PrimaryContainer") if isinstance(primary, dict) else (*p, "Containers", 0)
+    package = t.raw((*first, "ModelPackageName"))
+    target = package.get("Ref") or (package.get("Fn::GetAtt") or [None])[0] if isinstance(package, dict) else None
     return SageMakerModel(rid, t.value((*p, "ModelName")), t.value((*p, "ExecutionRoleArn")),
                           t.value((*p, "EnableNetworkIsolation")), vpc, multi, t.loc(("Resources", rid)),
-                          image=t.value((*first, "Image")), model_data=t.value((*first, "ModelDataUrl")))
+                          image=t.value((*first, "Image")), model_data=t.value((*first, "ModelDataUrl")),
+                          model_package=t.value((*first, "ModelPackageName")),
+                          own_package=isinstance(target, str) and t.rtype(target) == "AWS::SageMaker::ModelPackage")
 
 
 def _alarm(t: Template, rid: str) -> CloudWatchAlarm:

@@ -217,6 +217,10 @@ class SageMakerModel:
     at: Location
     image: Value | None = None  # the (first) container's Image
     model_data: Value | None = None  # the (first) container's ModelDataUrl
+    # the (first) container's ModelPackageName: a model package of the account's own, or one subscribed to on AWS
+    # Marketplace (which deployment guardrails exclude); own_package: the package is a resource of the same code
+    model_package: Value | None = None
+    own_package: bool = False
 
 
 @dataclass

@@ -190,7 +190,8 @@ class _Reader:
         self.infra.models.append(SageMakerModel(
             self.ident(call.node), s.arg(call, "ModelName"), s.arg(call, "ExecutionRoleArn"),
             s.arg(call, "EnableNetworkIsolation"), None if is_none(vpc) else s.loc(vpc.node) if vpc else None,
-            multi, s.loc(call.node), image=s.get(first, "Image"), model_data=model_data))
+            multi, s.loc(call.node), image=s.get(first, "Image"), model_data=model_data,
+            model_package=s.get(first, "ModelPackageName")))
 
     def _variant(self, item: Ref) -> Variant:
         s = self.s
@@ -391,9 +392,12 @@ class _Reader:
             signature = _POSITIONAL.get(kind, _POSITIONAL["*Model"])
             image = s.arg(made, "image_uri", signature)
             model_data = s.arg(made, "model_data", signature)
+            package = None
             if kind == "ModelPackage":
-                package = s.arg(made, "model_package_arn", signature)
-                shown = package.text if package is not None else "its model package"
+                written = s.arg(made, "model_package_arn", signature)
+                shown = written.text if written is not None else "its model package"
+                package = written or unknown(s.loc(made.node), "the model package's ARN is not written",
+                                             "${model-package}")
                 image = image or unknown(s.loc(made.node), f"the image of model package {shown}, known from the "
                                                             "model registry", "${model-package:image}")
                 model_data = model_data or unknown(s.loc(made.node), f"the artifact of model package {shown}, known "
@@ -410,7 +414,8 @@ class _Reader:
             model = SageMakerModel(self.ident(made.node), s.arg(made, "name", signature),
                                    s.arg(made, "role", signature), s.arg(made, "enable_network_isolation", signature),
                                    None if is_none(vpc) else s.loc(vpc.node) if vpc else None,
-                                   kind == "MultiDataModel", s.loc(made.node), image=image, model_data=model_data)
+                                   kind == "MultiDataModel", s.loc(made.node), image=image, model_data=model_data,
+                                   model_package=package)
             self.models[key] = model
             self.infra.models.append(model)
             return model

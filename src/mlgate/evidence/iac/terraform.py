@@ -771,7 +771,8 @@ def _model(m: Module, r: _Resource) -> SageMakerModel:
     return SageMakerModel(r.address, _name(m, n), m.attr(n, "execution_role_arn"),
                           m.attr(n, "enable_network_isolation"), vpc.loc() if vpc else None, multi, n.loc(),
                           image=m.attr(first, "image") if first else None,
-                          model_data=m.attr(first, "model_data_url") if first else None)
+                          model_data=m.attr(first, "model_data_url") if first else None,
+                          model_package=m.attr(first, "model_package_name") if first else None)
 
 
 def _alarm(m: Module, r: _Resource) -> CloudWatchAlarm:
