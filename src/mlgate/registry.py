@@ -145,10 +145,6 @@ def implementation(rule: RuleInfo) -> Implementation:
     check = resolve_check(rule.check)
     online = getattr(check, "online", None)
     params = getattr(check, "Params", None)
-    if check.__module__.startswith("mlgate.checks."):  # not moved into its rule folder yet
-        from mlgate.aws.online import legacy_extension
-
-        online = legacy_extension(rule.id)
     return Implementation(check, online if callable(online) else None,
                           params if isinstance(params, type) else None)
 
