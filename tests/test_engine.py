@@ -114,8 +114,8 @@ def test_two_config_files_are_an_error(repo: Repo) -> None:
         ("[tool.mlgate.severity]\nTST001 = 'fatal'\n", "tool.mlgate.severity.TST001"),
         ("[tool.mlgate.params.TST001]\nthreshold = 'high'\n", "expected a number like the default 3"),
         # a plugin's typed Params: its bounds hold for the team's value
-        ("[tool.mlgate.params.TST005]\nmax_replicas = 0\n", "params.TST005.max_replicas: Input should be greater "
-                                                             "than or equal to 1, found 0"),
+        ("[tool.mlgate.params.TST005]\nmax_replicas = 0\n", "params.TST005.max_replicas: expected greater than "
+                                                             "or equal to 1, found 0"),
         ("[tool.mlgate.params.TST005]\nmax_replicas = 2.5\n", "params.TST005.max_replicas: expected a number like "
                                                                "the default 4, found 2.5"),
         ("[tool.mlgate\n", "TOML syntax error"),
