@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import yaml
 
-from mlgate.checks.data import DEFAULT_FLOATING
 from mlgate.result import RuleResult
+from mlgate.rules.reproducibility.rep001_data import DEFAULT_FLOATING
 from tests.conftest import Repo, messages
 
 SHA40 = "9fceb02d0ae598e95dc970b74767f19372d61af8"

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from mlgate.checks.seed import _split
+from mlgate.rules.reproducibility.rep003_seed import _split
 from tests.hostile.support import COMMON, PYTHON, Cli, Model, check, no_pwned
 
 PAYLOADS = {**COMMON, **PYTHON}

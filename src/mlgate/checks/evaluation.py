@@ -21,11 +21,11 @@ from pathlib import PurePosixPath
 from typing import Any, TypeVar
 
 from mlgate.checks import CheckContext
-from mlgate.checks.data import dataset_pinned
 from mlgate.errors import EvidenceError
 from mlgate.evidence.evaluation import ReportError, Scores, read_at_commit, read_in_tree
 from mlgate.manifest import ArtifactManifest, ManifestError, parse
 from mlgate.result import Finding
+from mlgate.rules.reproducibility.rep001_data import dataset_pinned
 from mlgate.spec.models import Dataset, Evaluation, EvaluationMetric
 from mlgate.yamlload import PathT
 

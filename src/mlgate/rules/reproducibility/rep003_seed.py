@@ -1,4 +1,4 @@
-"""Seed rules. REP003: the seed is recorded where training reads it, and the training code seeds its RNGs.
+"""REP003: the seed is recorded where training reads it, and the training code seeds its RNGs.
 
 `provenance.seed.value` must equal the value at `provenance.seed.source` (`file#dotted.key`, read with the
 parser of the file's format). The Python files under `provenance.code.paths` are scanned with ast (never
@@ -17,6 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field
 
 from mlgate.checks import CheckContext
 from mlgate.errors import EvidenceError
@@ -34,7 +37,15 @@ from mlgate.evidence.seeds import (
     source_format,
 )
 from mlgate.result import Finding
+from mlgate.rules.params import Number, RuleParams
 from mlgate.yamlload import PathT
+
+
+class Params(RuleParams):
+    # the bound after Number's own check (Field(ge=1) would run first and call nan "not >= 1")
+    max_files: Annotated[Number, Field(ge=1)] = Field(2000, description="at most this many Python files under "
+                                                                  "code.paths are scanned for seeding calls")
+
 
 _AT_SEED: PathT = ("provenance", "seed")
 _AT_PATHS: PathT = ("provenance", "code", "paths")
@@ -43,7 +54,7 @@ _LIST = 6  # calls shown in a pass message before "and N more"
 _EXAMPLE = "`seed: {value: 1234, source: train/config.yaml#training.seed}`"
 
 
-def recorded(ctx: CheckContext) -> Iterator[Finding]:
+def check(ctx: CheckContext) -> Iterator[Finding]:
     """REP003: the recorded seed equals the value at its source, and the training code seeds its RNGs."""
     prov = ctx.spec.provenance
     seed = prov.seed if prov else None
@@ -145,9 +156,10 @@ def _scan(ctx: CheckContext, value: int | None) -> Iterator[Finding]:
                        "number generators", at=_AT_PATHS if code else ("provenance", "code"),
                        fix="list the training code under provenance.code.paths, e.g. [train/]")
         return
+    params: Params = ctx.params
     scan = Scan()
     files: list[FileScan] = []
-    for item in _python_files(ctx, list(enumerate(code.paths)), int(ctx.params.get("max_files", 2000))):
+    for item in _python_files(ctx, list(enumerate(code.paths)), int(params.max_files)):
         if isinstance(item, Finding):
             yield item
             continue

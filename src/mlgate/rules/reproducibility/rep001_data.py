@@ -1,4 +1,4 @@
-"""Training data rules. REP001: every dataset in `provenance.data` is pinned to a version that cannot change under
+"""REP001: every dataset in `provenance.data` is pinned to a version that cannot change under
 the same name.
 
 Each kind of uri has its own pins (see `_PINNED_BY`); a pin field that does not apply to the uri's kind fails, so
@@ -23,15 +23,23 @@ import re
 from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
+from pydantic import Field
+
+from mlgate.aws.data import S3Object, dataset_object, describe_head, head, stored_sha256
+from mlgate.aws.session import AwsProblem
 from mlgate.checks import CheckContext, Where
 from mlgate.errors import EvidenceError
 from mlgate.paths import PathEscape, sha256_file
 from mlgate.result import Finding
+from mlgate.rules.params import RuleParams
 from mlgate.spec.models import Dataset
 from mlgate.yamlload import Document, PathT, as_text
+
+if TYPE_CHECKING:
+    from mlgate.aws.live import Online
 
 # Names that point at whatever is newest. Teams add their own with the rule parameter `extra_floating_refs`.
 DEFAULT_FLOATING = ("latest", "current", "main", "master", "head", "newest", "stable")
@@ -75,7 +83,15 @@ _PINNED_BY = {
 }
 
 
-def pinned(ctx: CheckContext) -> Iterator[Finding]:
+class Params(RuleParams):
+    extra_floating_refs: list[str] = Field(
+        default_factory=list,
+        description="version, branch and tag names of your own that always point at the newest data (e.g. prod, "
+                    "live); they fail like the built-in ones: latest, current, main, master, head, newest, stable "
+                    "(any case)")
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
     """REP001: every dataset the model was trained on is pinned to an immutable version."""
     prov = ctx.spec.provenance
     if prov is None or not prov.data:
@@ -91,9 +107,8 @@ def pinned(ctx: CheckContext) -> Iterator[Finding]:
 def dataset_pinned(ctx: CheckContext, ds: Dataset, at: PathT, label: str | None = None) -> Iterator[Finding]:
     """The findings of one dataset's pin, against the spec path `at` where the dataset is written (REP001 runs it
     on every training dataset, EVL001 on the evaluation dataset). Floating names: the built-in ones and the rule's
-    `extra_floating_refs` parameter."""
-    extra = ctx.params.get("extra_floating_refs") or []
-    names = [*DEFAULT_FLOATING, *(extra if isinstance(extra, list) else [])]
+    `extra_floating_refs` parameter (REP001's, or EVL001's own)."""
+    names = [*DEFAULT_FLOATING, *(ctx.params.get("extra_floating_refs") or [])]
     floating = frozenset(str(n).strip().lower() for n in names)
     yield from _DatasetCheck(ctx, at, ds, floating, label).run()
 
@@ -730,3 +745,85 @@ def _yaml_entries(doc: Document) -> tuple[list[_Entry], str | None]:
         else:
             entries.append(_Entry(line, str(as_text(item)) if item is not None else None, None))
     return entries, None
+
+
+# With --aws: each pinned S3 object version exists (HeadObject with its VersionId), agrees with a pinned sha256
+# where S3 stores one, and its bucket keeps versions (versioning Enabled, or Object Lock).
+def _bucket(online: Online, bucket: str) -> tuple[bool, str]:
+    """(protected, how) for a data bucket: versioning Enabled (and its Object Lock, if any)."""
+    versioning = online.session.call("s3", "GetBucketVersioning", target=f"bucket {bucket}", Bucket=bucket)
+    status = versioning.get("Status")
+    if status != "Enabled":
+        state = f"versioning {status}" if status else "versioning never enabled"
+        return False, f"bucket {bucket} has {state} (and so no Object Lock, which needs versioning)"
+    try:
+        lock = online.session.call("s3", "GetObjectLockConfiguration", target=f"bucket {bucket}",
+                                   Bucket=bucket).get("ObjectLockConfiguration") or {}
+    except AwsProblem as problem:
+        if problem.kind != "not-found" and problem.code != "ObjectLockConfigurationNotFoundError":
+            raise
+        lock = {}
+    if lock.get("ObjectLockEnabled") == "Enabled":
+        retention = ((lock.get("Rule") or {}).get("DefaultRetention")) or {}
+        period = next((f"{retention[k]} {k.lower()}" for k in ("Days", "Years") if retention.get(k)), None)
+        default = f", default retention {retention.get('Mode')} {period}" if retention.get("Mode") and period \
+            else ""
+        return True, f"bucket {bucket} keeps versions under Object Lock{default}"
+    return True, f"bucket {bucket} keeps versions (versioning Enabled; no Object Lock)"
+
+
+def online(ctx: CheckContext, live: Online) -> Iterator[Finding]:
+    """REP001 online: each pinned S3 dataset version exists, and its bucket keeps versions."""
+    prov = ctx.spec.provenance
+    datasets = list(enumerate(prov.data)) if prov else []
+    objects = [(i, ds, obj) for i, ds in datasets if (obj := dataset_object(ds)) is not None]
+    if not objects:
+        yield ctx.na("no dataset is an S3 object pinned by a VersionId or a sha256, so there is no data version to "
+                     "look up in the account", at=("provenance", "data"))
+        return
+    for i, ds, obj in objects:
+        label = f"dataset '{ds.name}'" if ds.name else f"provenance.data[{i}]"
+        at = ("provenance", "data", i, "version" if ds.version else "uri")
+        try:
+            yield from _dataset(ctx, live, label, ds, obj, at)
+        except AwsProblem as problem:
+            yield ctx.error(f"{label}: {problem}", at=at)
+
+
+def _dataset(ctx: CheckContext, online: Online, label: str, ds: Dataset, obj: S3Object,
+             at: tuple[Any, ...]) -> Iterator[Finding]:
+    try:
+        answer = head(online, obj)
+    except AwsProblem as problem:
+        if problem.kind != "not-found":
+            raise
+        gone = "is a delete marker" if problem.code == "DeleteMarker" else "does not exist in the account"
+        what = "deleted, or never a version of this object" if obj.version else "deleted or moved"
+        yield ctx.fail(f"{label}: {obj.describe()} {gone} ({what}): the data this model was trained on cannot be "
+                       "read any more, so the training run cannot be repeated or audited", at=at,
+                       fix="restore that version (from a replica or backup) or retrain on data that exists and pin "
+                           "its VersionId; protect training data with S3 Object Lock so versions cannot be "
+                           "deleted")
+        return
+    facts = describe_head(answer)
+    evidence = f"{obj.describe()} exists ({facts})" if facts else f"{obj.describe()} exists"
+    pinned_sha = str(ds.sha256).strip().lower() if ds.sha256 else None
+    if pinned_sha and _HEX64.fullmatch(pinned_sha):
+        stored = stored_sha256(answer)
+        if stored is None:
+            evidence += "; S3 stores no full-object sha256 for it, so the pinned sha256 was not compared"
+        elif stored != pinned_sha:
+            yield ctx.fail(f"{label}: S3's sha256 of {obj.describe()} is {stored}, but the spec pins {pinned_sha}: "
+                           "the object holds other data than the model was trained on", at=at,
+                           fix="pin the version the model was trained on (its VersionId), or fix the sha256")
+            return
+        else:
+            evidence += f"; S3's sha256 of it is the pinned {pinned_sha[:12]}…"
+    protected, how = _bucket(online, obj.bucket)
+    if not protected:
+        yield ctx.fail(f"{label}: {evidence}, but {how}: the object can be overwritten or deleted and the "
+                       "training data lost without trace", at=at,
+                       fix=f"enable versioning on bucket {obj.bucket} (better: Object Lock with a retention), so a "
+                           "pinned version stays readable")
+        return
+    yield ctx.ok(f"{label}: {evidence}; {how}", at=at)

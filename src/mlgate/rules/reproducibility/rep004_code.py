@@ -1,4 +1,4 @@
-"""Code rules. REP004: the artifact was trained from a commit of this repository, and is not stale.
+"""REP004: the artifact was trained from a commit of this repository, and is not stale.
 
 `provenance.code.commit` (a full or short sha, or a tag) must name a commit that is HEAD or an ancestor of it,
 and no file under `provenance.code.paths` may differ between that commit and HEAD: otherwise the code that
@@ -25,8 +25,11 @@ from mlgate.checks import CheckContext
 from mlgate.evidence.commits import CommitInfo
 from mlgate.evidence.git import GitRepo
 from mlgate.result import Finding
+from mlgate.rules.params import NoParams
 from mlgate.spec.models import Code
 from mlgate.yamlload import PathT
+
+Params = NoParams  # no parameters
 
 _AT_CODE: PathT = ("provenance", "code")
 _AT_COMMIT: PathT = (*_AT_CODE, "commit")
@@ -60,7 +63,7 @@ class Resolved:
         return head
 
 
-def pinned(ctx: CheckContext) -> Iterator[Finding]:
+def check(ctx: CheckContext) -> Iterator[Finding]:
     """REP004: provenance.code.commit resolves to HEAD or an ancestor, and the training code is unchanged since."""
     prov = ctx.spec.provenance
     code = prov.code if prov else None

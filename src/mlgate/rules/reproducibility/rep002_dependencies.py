@@ -1,4 +1,4 @@
-"""Dependency rules. REP002: the dependencies the model was trained with are locked, and the lock is current.
+"""REP002: the dependencies the model was trained with are locked, and the lock is current.
 
 The lockfile (poetry.lock, uv.lock, pdm.lock, Pipfile.lock, conda-lock.yml, pixi.lock or a pip-compile style
 requirements*.txt) is read with a real parser and compared with the manifest it locks (found next to it, or
@@ -22,6 +22,8 @@ import os
 from collections.abc import Generator, Iterator
 from pathlib import Path, PurePosixPath
 
+from pydantic import Field
+
 from mlgate.checks import CheckContext
 from mlgate.errors import EvidenceError
 from mlgate.evidence.commits import CommitInfo
@@ -43,7 +45,19 @@ from mlgate.evidence.lockfiles import (
 )
 from mlgate.evidence.workspace import LARGE_FILE_BYTES
 from mlgate.result import Finding
+from mlgate.rules.params import RuleParams
 from mlgate.yamlload import PathT
+
+
+class Params(RuleParams):
+    require_hashes: bool = Field(False, description="fail a requirements*.txt lockfile that has no --hash lines "
+                                                    "(pip-compile --generate-hashes)")
+    allowed_indexes: list[str] = Field(
+        default_factory=list,
+        description="the index URLs and hosts a requirements*.txt lockfile may name in --index-url, "
+                    "--extra-index-url, --find-links and --trusted-host (the team's own index); any other source "
+                    "fails (dependency confusion)")
+
 
 _AT_DEPS: PathT = ("provenance", "dependencies")
 _AT_LOCK: PathT = (*_AT_DEPS, "lockfile")
@@ -51,7 +65,7 @@ _UNIVERSAL = ("uv", "poetry", "pdm")  # lock every platform at once: a marker ne
 _LIST = 8  # names shown in a pass message before "and N more"
 
 
-def locked(ctx: CheckContext) -> Iterator[Finding]:
+def check(ctx: CheckContext) -> Iterator[Finding]:
     """REP002: a tracked lockfile pins every direct dependency of its manifest, and is not older than it."""
     prov = ctx.spec.provenance
     spec_deps = prov.dependencies if prov else None
@@ -139,13 +153,14 @@ def _lock_problems(ctx: CheckContext, lock: LockFile, rel: str) -> Iterator[Find
     if lock.kind.key != "requirements":
         return
     yield from _package_sources(ctx, lock, rel)
+    params: Params = ctx.params
     hashed, total = lock.hash_coverage()
     if 0 < hashed < total:
         missing = sorted(name for name, pkgs in lock.packages.items() if any(p.hashed is False for p in pkgs))
         yield ctx.fail(f"{rel}: {hashed} of {total} requirements carry --hash but {_names(missing)} do not; pip "
                        "switches to hash-checking mode and refuses to install them", at=ctx.file(rel, 1),
                        fix="regenerate the whole file with `pip-compile --generate-hashes`")
-    elif hashed == 0 and ctx.params.get("require_hashes"):
+    elif hashed == 0 and params.require_hashes:
         yield ctx.fail(f"{rel} has no --hash on any requirement; this team requires hashes (require_hashes)",
                        at=_AT_LOCK, fix="regenerate it with `pip-compile --generate-hashes`")
 
@@ -162,7 +177,8 @@ _SOURCE_OPTIONS = {
 
 
 def _package_sources(ctx: CheckContext, lock: LockFile, rel: str) -> Iterator[Finding]:
-    allowed = [str(a) for a in ctx.params.get("allowed_indexes") or []]
+    params: Params = ctx.params
+    allowed = params.allowed_indexes
     for option in lock.options:
         why = _SOURCE_OPTIONS.get(option.name)
         if why is None or option.value in allowed:
