@@ -1,4 +1,5 @@
-"""Time the commands a pre-commit hook and a CI job run: median, min and max wall time and peak RSS.
+"""Time the commands a pre-commit hook and a CI job run: median, min and max wall time, the median CPU time (user +
+system, of mlgate and the git processes it starts: the figure a loaded machine moves least) and peak RSS.
 
 Usage: python benchmarks/cli_timing.py [--runs N] [--baseline DIR]   (from the repository root, mlgate installed)
 
@@ -25,7 +26,8 @@ import json, resource, subprocess, sys, time
 start = time.perf_counter()
 proc = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 wall = time.perf_counter() - start
-print(json.dumps({"wall": wall, "rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "cpu": usage.ru_utime + usage.ru_stime, "rss_kb": usage.ru_maxrss,
                   "code": proc.returncode}))
 """
 
@@ -40,11 +42,12 @@ def sample(command: list[str], env: dict[str, str] | None = None) -> dict[str, f
 def summary(samples: list[dict[str, float]]) -> dict[str, float]:
     walls = [s["wall"] for s in samples]
     return {"median_s": statistics.median(walls), "min_s": min(walls), "max_s": max(walls),
+            "cpu_s": statistics.median(s["cpu"] for s in samples),
             "peak_rss_mb": max(s["rss_kb"] for s in samples) / 1024, "exit": samples[-1]["code"]}
 
 
 def row(name: str, m: dict[str, float]) -> str:
-    return (f"{name:<58} {m['median_s']:>7.3f}s {m['min_s']:>7.3f}s {m['max_s']:>7.3f}s "
+    return (f"{name:<58} {m['median_s']:>7.3f}s {m['min_s']:>7.3f}s {m['max_s']:>7.3f}s {m['cpu_s']:>7.3f}s "
             f"{m['peak_rss_mb']:>7.1f}MB  {m['exit']:.0f}")
 
 
@@ -69,7 +72,7 @@ def main() -> None:
     if args.baseline:
         env = {**os.environ, "PYTHONPATH": str(args.baseline.resolve() / "src")}
         variants = {" (this tree)": (run_mlgate, None), " (baseline)": (run_mlgate, env)}
-    print(f"{'command':<58} {'median':>8} {'min':>8} {'max':>8} {'peak RSS':>9}  exit")
+    print(f"{'command':<58} {'median':>8} {'min':>8} {'max':>8} {'CPU':>8} {'peak RSS':>9}  exit")
     floor = [sample([sys.executable, "-c", "pass"]) for _ in range(args.runs)]
     print(row("python -c pass", summary(floor)))
     for name, tail in commands.items():
