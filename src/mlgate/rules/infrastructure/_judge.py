@@ -216,5 +216,13 @@ def find_target(ctx: CheckContext, *, strict: bool) -> tuple[Target | None, list
     return Target(infra, selection, selection.endpoint, selection.config, origin, kind), []
 
 
+def compared_target(ctx: CheckContext, batch: str) -> tuple[Target | None, list[Finding]]:
+    """The spec's endpoint in the code for a rule that compares what it deploys (IAC002, IAC003): with
+    serving.pattern batch there is none, and `batch` says why that leaves nothing to compare."""
+    if spec_pattern(ctx) == "batch":
+        return None, [ctx.na(batch, at=("serving", "pattern"))]
+    return find_target(ctx, strict=False)
+
+
 def variants_text(variants: list[Variant]) -> str:
     return ", ".join(f"'{v.name.text}'" if v.name else "(unnamed)" for v in variants) or "none"

@@ -18,11 +18,10 @@ from mlgate.result import Finding
 from mlgate.rules.infrastructure._judge import (
     Judge,
     Target,
-    find_target,
+    compared_target,
     iac_fact,
     num,
     source_note,
-    spec_pattern,
     unknown_fix,
     variants_text,
 )
@@ -37,10 +36,7 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     """The rollout the infrastructure code performs is the one the spec describes: the variants (new, previous,
     shadow) in the endpoint config, the canary's share of traffic, the deployment policy's steps and bake times,
     and the rollback alarms attached to this endpoint and defined on its metrics."""
-    if spec_pattern(ctx) == "batch":
-        yield ctx.na("serving.pattern is batch: a batch transform has no rollout to compare", at=("serving", "pattern"))
-        return
-    target, early = find_target(ctx, strict=False)
+    target, early = compared_target(ctx, "serving.pattern is batch: a batch transform has no rollout to compare")
     if target is None:
         yield from early
         return

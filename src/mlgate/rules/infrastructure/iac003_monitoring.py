@@ -11,7 +11,7 @@ from mlgate.deployment.alarms import watches
 from mlgate.evidence.iac.model import Endpoint, EndpointConfig, MonitoringSchedule, Value, names, show
 from mlgate.facts import load_facts
 from mlgate.result import Finding
-from mlgate.rules.infrastructure._judge import Judge, Target, find_target, iac_fact, spec_pattern, unknown_fix
+from mlgate.rules.infrastructure._judge import Judge, Target, compared_target, iac_fact, unknown_fix
 from mlgate.rules.params import NoParams
 from mlgate.schedules import frequency
 from mlgate.yamlload import PathT
@@ -22,11 +22,8 @@ Params = NoParams  # no parameters
 def check(ctx: CheckContext) -> Iterator[Finding]:
     """What the infrastructure code monitors is what the spec describes: data capture, the data drift schedule and
     baseline, and the operational alarms on this endpoint."""
-    if spec_pattern(ctx) == "batch":
-        yield ctx.na("serving.pattern is batch: there is no endpoint to capture from or alarm on",
-                     at=("serving", "pattern"))
-        return
-    target, early = find_target(ctx, strict=False)
+    target, early = compared_target(ctx, "serving.pattern is batch: there is no endpoint to capture from or alarm "
+                                         "on")
     if target is None:
         yield from early
         return
