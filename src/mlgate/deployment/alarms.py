@@ -47,11 +47,18 @@ def _text(value: Value, endpoint: Endpoint | None) -> str | None:
     return show(value.value) if value.known else None
 
 
-def _on_endpoint(alarm: CloudWatchAlarm, endpoint: Endpoint) -> bool:
+def watches(alarm: CloudWatchAlarm, endpoint: Endpoint) -> bool | None:
+    """Whether the alarm's EndpointName dimension is this endpoint (None: it cannot be known before deployment)."""
     dim = alarm.dimensions.get("EndpointName")
-    return dim is not None and (names(dim, endpoint.id, endpoint.name)
-                                or (endpoint.name is not None and not dim.known and not endpoint.name.known
-                                    and (dim.template or dim.text) == (endpoint.name.template or endpoint.name.text)))
+    if dim is None:
+        return False
+    if names(dim, endpoint.id, endpoint.name):
+        return True
+    if endpoint.name is not None and not dim.known and not endpoint.name.known:
+        return (dim.template or dim.text) == (endpoint.name.template or endpoint.name.text) or None
+    if not dim.known or endpoint.name is None or not endpoint.name.known:
+        return None
+    return False
 
 
 def _composites(alarm_name: str, composites: list[CompositeAlarm]) -> list[str]:
@@ -119,7 +126,7 @@ def deployed_alarms(spec: Spec, infra: Infrastructure | None, endpoint: Endpoint
     named = {a.name for a in listed if a.name}
     for code_alarm in infra.alarms if infra and endpoint else []:
         name = show(code_alarm.name.value) if code_alarm.name is not None and code_alarm.name.known else None
-        if name in named or endpoint is None or not _on_endpoint(code_alarm, endpoint):
+        if name in named or endpoint is None or not watches(code_alarm, endpoint):
             continue
         out.append(_from_code(code_alarm, endpoint, composites, None, None))
     return out
