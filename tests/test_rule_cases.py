@@ -15,7 +15,6 @@ import yaml
 
 from mlgate.rules.cases import Case, RuleCases, load_cases
 from tests.conftest import Repo
-from tests.example_repos import ready_repo
 
 RULES = Path(__file__).resolve().parents[1] / "src" / "mlgate" / "rules"
 CASE_FILES = sorted(RULES.glob("*/*.cases.yaml"))
@@ -29,12 +28,6 @@ def _all_cases() -> list[Any]:
         assert cases is not None
         params += [pytest.param(cases, case, id=f"{rule}: {case.name}") for case in cases.cases]
     return params
-
-
-@pytest.fixture(scope="session")
-def ready_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """examples/ready as its training job leaves it, made once and copied for each case."""
-    return ready_repo(tmp_path_factory.mktemp("cases") / "ready").root
 
 
 def _set(data: dict[str, Any], dotted: str, value: Any) -> None:

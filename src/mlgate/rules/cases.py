@@ -17,7 +17,6 @@ prove.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from mlgate.yamlload import parse_yaml
@@ -83,7 +82,10 @@ def parse_cases(rule: str, text: str) -> RuleCases:
 
 def load_cases(rule: str, section: str) -> RuleCases | None:
     """The shipped cases of a built-in rule (None: it has no case file)."""
-    file = resources.files("mlgate.rules").joinpath(section, f"{rule}.cases.yaml")
-    if not file.is_file():
-        return None
-    return parse_cases(rule, file.read_text(encoding="utf-8"))
+    from mlgate.rules import folders
+
+    for found in folders():
+        file = found.joinpath(f"{rule}.cases.yaml")
+        if found.name == section and file.is_file():
+            return parse_cases(rule, file.read_text(encoding="utf-8"))
+    return None
