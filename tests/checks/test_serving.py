@@ -494,11 +494,11 @@ def test_hours_per_month_is_a_parameter(repo: Repo) -> None:
 
 
 @pytest.mark.parametrize(("params", "fragment"), [
-    ({"cost_ratio": 0.5}, "params.SRV001.cost_ratio: Input should be greater than or equal to 1, found 0.5"),
+    ({"cost_ratio": 0.5}, "params.SRV001.cost_ratio: expected greater than or equal to 1, found 0.5"),
     ({"prices": {"us-east-1": {"ml.c5.xlarge": "cheap"}}}, "prices.us-east-1.ml.c5.xlarge is 'cheap', not a positive"),
     ({"prices": {"us-east-1": {"c5.xlarge": 0.2}}}, "expected an instance type (ml.…) or 'serverless'"),
     ({"prices": {"us-east-1": {"serverless": {"per_request": 1}}}}, "per_request is not a serverless rate"),
-    ({"hours_per_month": -1}, "params.SRV001.hours_per_month: Input should be greater than 0, found -1"),
+    ({"hours_per_month": -1}, "params.SRV001.hours_per_month: expected greater than 0, found -1"),
     ({"serverless_memory_mb": 1.5}, "params.SRV001.serverless_memory_mb: expected a number like the default 2048, "
                                     "found 1.5"),
 ])
@@ -625,7 +625,7 @@ def test_srv003_headroom_parameter(repo: Repo) -> None:
     assert result.status == "fail"
     assert "needs 200 with 150 % headroom" in messages(result)
     write(repo, BASE, {"SRV003": {"headroom": -0.5}})
-    with pytest.raises(UsageError, match=r"params\.SRV003\.headroom: Input should be greater than or equal to 0, "
+    with pytest.raises(UsageError, match=r"params\.SRV003\.headroom: expected greater than or equal to 0, "
                                          r"found -0\.5"):
         repo.rule("SRV003")
 
