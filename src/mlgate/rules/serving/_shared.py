@@ -4,9 +4,7 @@ how instances and sizes are described in findings."""
 from __future__ import annotations
 
 from mlgate.checks import CheckContext
-from mlgate.cost import (
-    num,
-)
+from mlgate.cost import num
 from mlgate.facts import Instance, PatternName, load_facts
 from mlgate.result import Finding
 from mlgate.spec.models import Serving, Traffic
@@ -14,10 +12,6 @@ from mlgate.spec.models import Serving, Traffic
 TRAFFIC = ("serving", "traffic")
 _PATTERN_FIX = ("Declare serving.pattern (realtime, serverless, async or batch) and serving.traffic: requests_per_day, "
                 "peak_rps, latency_p99_ms, payload_kb, processing_s, synchronous, gpu.")
-
-
-def _pct(share: float) -> str:
-    return f"{share * 100:g} %"
 
 
 def with_article(label: str) -> str:
@@ -31,12 +25,6 @@ def show_bytes(n: float) -> str:
     if n % (1024 * 1024) == 0:
         return f"{num(n / (1024 * 1024))} MiB ({int(n):,} bytes)"
     return f"{num(n / 1e6)} MB"
-
-
-def _kb(kb: float) -> str:
-    if kb >= 1024:
-        return f"{num(kb)} KB ({num(kb / 1024)} MiB)"
-    return f"{num(kb)} KB"
 
 
 def serving_pattern(ctx: CheckContext) -> tuple[Serving, PatternName] | Finding:

@@ -8,9 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from mlgate.checks import CheckContext
-from mlgate.cost import (
-    num,
-)
+from mlgate.cost import num
 from mlgate.facts import Fact, Facts, Pattern, gpu_family, load_facts
 from mlgate.result import Finding
 from mlgate.rules.params import NoParams

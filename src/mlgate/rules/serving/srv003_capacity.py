@@ -20,12 +20,7 @@ from mlgate.cost import (
 from mlgate.facts import Facts, PatternName, load_facts
 from mlgate.result import Finding
 from mlgate.rules.params import Number, RuleParams
-from mlgate.rules.serving._shared import (
-    TRAFFIC,
-    instance_type_missing,
-    missing_traffic,
-    serving_pattern,
-)
+from mlgate.rules.serving._shared import TRAFFIC, instance_type_missing, missing_traffic, serving_pattern
 from mlgate.spec.models import Serving, Traffic
 from mlgate.units import DURATION_HELP, parse_duration
 from mlgate.yamlload import PathT
