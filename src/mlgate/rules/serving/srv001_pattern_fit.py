@@ -36,29 +36,35 @@ from mlgate.rules.serving._shared import (
 )
 from mlgate.spec.models import Serving, Traffic
 
+# The bounds sit inside Annotated so that Number's own check (finite, sized) runs first: nan is "not a number", not
+# "not greater than 0".
+_Positive = Annotated[Number, Field(gt=0)]
+_AtLeastZero = Annotated[Number, Field(ge=0)]
+
 
 class Params(RuleParams):
-    cost_ratio: Number = Field(5, ge=1, description="fail when the declared pattern costs at least this many times "
-                                                    "the cheapest pattern that meets the traffic's needs")
+    cost_ratio: Annotated[Number, Field(ge=1)] = Field(
+        5, description="fail when the declared pattern costs at least this many times the cheapest pattern that "
+                       "meets the traffic's needs")
     region: str = Field("us-east-1", min_length=1, description="the Region priced when neither serving.region nor "
                                                                 "the infrastructure code states one")
-    hours_per_month: Number = Field(730, gt=0, description="hours an always-on instance is billed a month")
+    hours_per_month: _Positive = Field(730, description="hours an always-on instance is billed a month")
     prices: Annotated[dict[str, dict[str, Any]], AfterValidator(check_prices)] = Field(
         default_factory=dict, description="price overrides, merged with [tool.mlgate.prices]: region -> {ml.<type>: "
                                           "hourly USD, serverless: {compute_per_gb_s, data_per_gb, "
                                           "provisioned_per_gb_s}}")
     serverless_memory_mb: int = Field(2048, gt=0, description="the memory of a serverless estimate when "
                                                                "serving.serverless.memory_mb is not declared")
-    batch_jobs_per_day: Number = Field(1, gt=0, description="transform jobs a day in a batch estimate")
-    instance_start_minutes: Number = Field(5, gt=0, description="billed start-up of a batch job's instance, or of "
-                                                                "an async endpoint scaled to zero")
-    scale_in_minutes: Number = Field(15, gt=0, description="idle time before an async endpoint scaled to zero "
-                                                           "stops its instance")
+    batch_jobs_per_day: _Positive = Field(1, description="transform jobs a day in a batch estimate")
+    instance_start_minutes: _Positive = Field(5, description="billed start-up of a batch job's instance, or of an "
+                                                             "async endpoint scaled to zero")
+    scale_in_minutes: _Positive = Field(15, description="idle time before an async endpoint scaled to zero stops "
+                                                        "its instance")
     min_instances: int = Field(2, ge=1, description="an alternative on instances keeps at least this many running "
                                                     "(across Availability Zones)")
-    headroom: Number = Field(0.3, ge=0, description="an alternative's capacity exceeds the peak by this share")
-    updates_per_month: Number = Field(1, ge=0, description="blue/green updates a month, each running the green "
-                                                          "fleet beside the blue one")
+    headroom: _AtLeastZero = Field(0.3, description="an alternative's capacity exceeds the peak by this share")
+    updates_per_month: _AtLeastZero = Field(1, description="blue/green updates a month, each running the green fleet "
+                                                           "beside the blue one")
 
 
 # Within this share of a real-time limit, a payload or processing time that nobody waits for is better sent to an

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Annotated
 
 from pydantic import Field
 
@@ -27,7 +28,8 @@ from mlgate.yamlload import PathT
 
 
 class Params(RuleParams):
-    headroom: Number = Field(0.3, ge=0, description="capacity must exceed the peak by this share")
+    # the bound inside Annotated: Number's own check (finite, sized) runs first
+    headroom: Annotated[Number, Field(ge=0)] = Field(0.3, description="capacity must exceed the peak by this share")
     min_instances: int = Field(2, ge=1, description="a real-time or async production endpoint runs on at least this "
                                                     "many instances (Availability Zone redundancy)")
 
