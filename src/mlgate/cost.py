@@ -144,6 +144,23 @@ def price_book(facts: Facts, region: str, overrides: Any = None) -> PriceBook:
                 fact = getattr(table.serverless, key)
                 if fact is not None:
                     rates[key] = Rate(float(fact.value), f"facts table: {facts.cite(fact)}")
+    _team_rates(overrides, region, instances, rates)
+    return PriceBook(region, instances, rates.get("compute_per_gb_s"), rates.get("data_per_gb"),
+                     rates.get("provisioned_per_gb_s"), gap)
+
+
+def check_prices(overrides: Any) -> Any:
+    """`overrides` (SRV001's `prices` parameter) if every region's table is well formed; else a PriceError."""
+    if isinstance(overrides, Mapping):
+        for region in overrides:
+            _team_rates(overrides, str(region), {}, {})
+    else:
+        _override_region(overrides, "")
+    return overrides
+
+
+def _team_rates(overrides: Any, region: str, instances: dict[str, Rate], rates: dict[str, Rate]) -> None:
+    """Put the team's prices for `region` over `instances` and `rates`."""
     for key, value in _override_region(overrides, region).items():
         where = f"prices.{region}.{key}"
         if key == "serverless":
@@ -158,8 +175,6 @@ def price_book(facts: Facts, region: str, overrides: Any = None) -> PriceBook:
             instances[key] = Rate(_positive(value, where), "team override in params.SRV001.prices")
         else:
             raise PriceError(f"{where}: expected an instance type (ml.…) or 'serverless'")
-    return PriceBook(region, instances, rates.get("compute_per_gb_s"), rates.get("data_per_gb"),
-                     rates.get("provisioned_per_gb_s"), gap)
 
 
 def _override_region(overrides: Any, region: str) -> Mapping[str, Any]:

@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 from mlgate.cost import monthly_costs
+from mlgate.errors import UsageError
 from mlgate.result import RuleResult
 from mlgate.spec.load import load_spec
 from tests.conftest import Repo
@@ -493,18 +494,21 @@ def test_hours_per_month_is_a_parameter(repo: Repo) -> None:
 
 
 @pytest.mark.parametrize(("params", "fragment"), [
-    ({"cost_ratio": 0.5}, "rule parameter cost_ratio is 0.5, not a number of at least 1"),
+    ({"cost_ratio": 0.5}, "params.SRV001.cost_ratio: expected greater than or equal to 1, found 0.5"),
     ({"prices": {"us-east-1": {"ml.c5.xlarge": "cheap"}}}, "prices.us-east-1.ml.c5.xlarge is 'cheap', not a positive"),
     ({"prices": {"us-east-1": {"c5.xlarge": 0.2}}}, "expected an instance type (ml.…) or 'serverless'"),
     ({"prices": {"us-east-1": {"serverless": {"per_request": 1}}}}, "per_request is not a serverless rate"),
-    ({"hours_per_month": -1}, "parameter hours_per_month is -1, not a positive number"),
-    ({"serverless_memory_mb": 1.5}, "parameter serverless_memory_mb is 1.5, not a positive whole number"),
+    ({"hours_per_month": -1}, "params.SRV001.hours_per_month: expected greater than 0, found -1"),
+    ({"serverless_memory_mb": 1.5}, "params.SRV001.serverless_memory_mb: expected a number like the default 2048, "
+                                    "found 1.5"),
 ])
-def test_bad_parameters_are_errors(repo: Repo, params: dict[str, Any], fragment: str) -> None:
+def test_bad_parameters_are_refused(repo: Repo, params: dict[str, Any], fragment: str) -> None:
+    """A bad parameter is a usage error naming the config file, before any rule runs (the Params bounds)."""
     write(repo, BASE, {"SRV001": params})
-    result = repo.rule("SRV001")
-    assert result.status == "error"
-    assert fragment in messages(result)
+    with pytest.raises(UsageError) as refused:
+        repo.rule("SRV001")
+    assert refused.value.path == ".mlgate.toml"
+    assert fragment in str(refused.value)
 
 
 # SRV002: the other ways it fails ------------------------------------------------------------------------------------
@@ -621,9 +625,9 @@ def test_srv003_headroom_parameter(repo: Repo) -> None:
     assert result.status == "fail"
     assert "needs 200 with 150 % headroom" in messages(result)
     write(repo, BASE, {"SRV003": {"headroom": -0.5}})
-    result = repo.rule("SRV003")
-    assert result.status == "error"
-    assert "rule parameter headroom is -0.5, not a number of at least 0" in messages(result)
+    with pytest.raises(UsageError, match=r"params\.SRV003\.headroom: expected greater than or equal to 0, "
+                                         r"found -0\.5"):
+        repo.rule("SRV003")
 
 
 @pytest.mark.parametrize(("changes", "status", "fragment"), [
