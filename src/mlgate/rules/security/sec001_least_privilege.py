@@ -18,11 +18,13 @@ is broader than the repository says.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+from urllib.parse import unquote
 
-from pydantic import Field, StringConstraints
+from pydantic import AfterValidator, Field
 
 from mlgate.checks import CheckContext
 from mlgate.errors import EvidenceError
@@ -34,12 +36,15 @@ if TYPE_CHECKING:
     from mlgate.aws.live import Online
     from mlgate.evidence.iam import PolicyDocument
     from mlgate.iam.analysis import Analysis
-import json
-from dataclasses import field
-from typing import Any
-from urllib.parse import unquote
 
-Namespace = Annotated[str, StringConstraints(strip_whitespace=False, min_length=1, pattern=r"\S")]
+
+def _namespace(value: str) -> str:
+    if not value.strip():
+        raise ValueError("expected a CloudWatch namespace, not a blank text")
+    return value
+
+
+Namespace = Annotated[str, AfterValidator(_namespace)]
 
 
 class Params(OnlineParams):
