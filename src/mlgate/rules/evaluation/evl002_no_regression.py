@@ -1,7 +1,10 @@
-"""EVL002 online: the candidate against the metrics the Model Registry holds for the model now serving.
+"""EVL002: on the *same* evaluation data, the candidate is not worse than the production model by more than each
+metric's tolerance: production's report from the previous release's files or as committed at
+`evaluation.production.commit`, and with --aws the ModelMetrics of the model package the endpoint serves. Different
+data is an error, never a comparison.
 
-The endpoint's production variant (rollout.previous.variant, else the variant with the most weight that is not the
-canary) runs a SageMaker model; when that model was created from a model package (a container's
+Online, the endpoint's production variant (rollout.previous.variant, else the variant with the most weight that is
+not the canary) runs a SageMaker model; when that model was created from a model package (a container's
 `ModelPackageName`, https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ContainerDefinition.html), the
 package's `ModelMetrics.ModelQuality.Statistics` names the S3 object of its model quality report
 (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ModelQuality.html,
@@ -16,19 +19,53 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from pydantic import Field
+
 from mlgate.aws.data import parse_s3
-from mlgate.checks.evaluation import candidate, compare_datasets, regression, same_data, spec_dataset
+from mlgate.checks import CheckContext
 from mlgate.evidence.evaluation import ReportError, parse_report
 from mlgate.result import Finding
+from mlgate.rules.evaluation._reports import (
+    EVAL,
+    candidate,
+    comparable,
+    compare_datasets,
+    regression,
+    same_data,
+    spec_dataset,
+)
+from mlgate.rules.params import Number, OnlineParams
 from mlgate.yamlload import PathT
 
 if TYPE_CHECKING:
     from mlgate.aws.live import LiveEndpoint, LiveVariant, Online
-    from mlgate.checks import CheckContext
+
+
+class Params(OnlineParams):
+    default_tolerance: Number = Field(0.0, ge=0, description="the tolerance of a metric that states none, in the "
+                                                           "metric's units (0: any loss fails)")
+
 
 _AT: PathT = ("evaluation",)
 MAX_REPORT_BYTES = 1024 * 1024
 _DATASET_PREFIX = "evaluation_dataset_"
+
+
+def check(ctx: CheckContext) -> Iterator[Finding]:
+    """EVL002: on the same evaluation data, no metric is worse than production's by more than its tolerance."""
+    both = yield from comparable(ctx)
+    if both is None:
+        return
+    ev = ctx.spec.evaluation
+    assert ev is not None
+    if not ev.metrics:
+        yield ctx.fail("evaluation.metrics declares no metric to compare with production", at=EVAL,
+                       fix="list the metrics that decide the release, each with its `tolerance`")
+        return
+    for i, metric in enumerate(ev.metrics):
+        yield regression(ctx, metric, (*EVAL, "metrics", i), both.cand.metric(metric.name or ""),
+                         both.cand.source, both.prod.scores.metric(metric.name or ""), both.prod.scores.source,
+                         metric.name or "")
 
 
 def _production_variant(ctx: CheckContext, endpoint: LiveEndpoint) -> LiveVariant | None:
@@ -41,13 +78,13 @@ def _production_variant(ctx: CheckContext, endpoint: LiveEndpoint) -> LiveVarian
     return max(others, key=lambda v: v.weight) if others else None
 
 
-def no_regression(ctx: CheckContext, online: Online) -> Iterator[Finding]:
+def online(ctx: CheckContext, live: Online) -> Iterator[Finding]:
     """EVL002 online: the candidate's metrics against the production model package's ModelMetrics."""
     ev = ctx.spec.evaluation
     if ev is None or not ev.metrics:
         yield ctx.na("no evaluation metrics declared to compare with the account's", at=_AT)
         return
-    found = online.endpoint(ctx, "production model's metrics")
+    found = live.endpoint(ctx, "production model's metrics")
     if isinstance(found, Finding):
         yield found
         return
@@ -55,8 +92,8 @@ def no_regression(ctx: CheckContext, online: Online) -> Iterator[Finding]:
     if variant is None or not variant.model:
         yield ctx.na(f"{found.where} has no production variant to compare with ({found.listing()})", at=_AT)
         return
-    region = online.region(ctx)
-    model = online.session.call("sagemaker", "DescribeModel", region=region, target=f"model {variant.model}",
+    region = live.region(ctx)
+    model = live.session.call("sagemaker", "DescribeModel", region=region, target=f"model {variant.model}",
                                 ModelName=variant.model)
     containers = [model.get("PrimaryContainer") or {}, *(model.get("Containers") or [])]
     package = next((str(c["ModelPackageName"]) for c in containers if c.get("ModelPackageName")), None)
@@ -65,7 +102,7 @@ def no_regression(ctx: CheckContext, online: Online) -> Iterator[Finding]:
                      "from a model package: the account holds no ModelMetrics for it (the offline comparison "
                      "stands)", at=_AT)
         return
-    described = online.session.call("sagemaker", "DescribeModelPackage", region=region,
+    described = live.session.call("sagemaker", "DescribeModelPackage", region=region,
                                     target=f"model package {package}", ModelPackageName=package)
     statistics = ((described.get("ModelMetrics") or {}).get("ModelQuality") or {}).get("Statistics") or {}
     uri = statistics.get("S3Uri")
@@ -75,7 +112,7 @@ def no_regression(ctx: CheckContext, online: Online) -> Iterator[Finding]:
                        "(an S3 object): the Model Registry cannot show what the production model scored", at=_AT,
                        fix="register model packages with ModelMetrics (the evaluation step's report)")
         return
-    answer = online.session.call("s3", "GetObject", region=region, target=obj.uri, Bucket=obj.bucket, Key=obj.key,
+    answer = live.session.call("s3", "GetObject", region=region, target=obj.uri, Bucket=obj.bucket, Key=obj.key,
                                  Range=f"bytes=0-{MAX_REPORT_BYTES - 1}")
     source = f"model package {package} ModelMetrics {obj.uri}"
     try:
