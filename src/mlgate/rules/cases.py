@@ -71,8 +71,19 @@ def _case(raw: Any, where: str) -> Case:
                 tuple(dict(step.get("files") or {}) for step in later))
 
 
+def _plain(value: Any) -> Any:
+    """The loader's values as plain Python ones (a YAML float keeps its text for the spec loader, not here)."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, float):
+        return float(value)
+    return value
+
+
 def parse_cases(rule: str, text: str) -> RuleCases:
-    data = parse_yaml(text).data
+    data = _plain(parse_yaml(text).data)
     if not isinstance(data, dict) or data.get("base", "ready") not in BASES or \
             not isinstance(data.get("cases"), list) or not data["cases"]:
         raise CaseFileError(f"{rule}.cases.yaml: needs base ({' or '.join(BASES)}) and a list of cases")
