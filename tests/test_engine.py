@@ -116,8 +116,8 @@ def test_two_config_files_are_an_error(repo: Repo) -> None:
         # a plugin's typed Params: its bounds hold for the team's value
         ("[tool.mlgate.params.TST005]\nmax_replicas = 0\n", "params.TST005.max_replicas: expected greater than "
                                                              "or equal to 1, found 0"),
-        ("[tool.mlgate.params.TST005]\nmax_replicas = 2.5\n", "params.TST005.max_replicas: expected a number like "
-                                                               "the default 4, found 2.5"),
+        ("[tool.mlgate.params.TST005]\nmax_replicas = 2.5\n", "params.TST005.max_replicas: expected a whole number "
+                                                               "like the default 4, found 2.5"),
         ("[tool.mlgate\n", "TOML syntax error"),
     ],
 )

@@ -13,16 +13,18 @@ import math
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, create_model
 
 from mlgate.errors import UsageError
 from mlgate.result import ParamDoc
 from mlgate.spec.models import LARGEST_NUMBER, SMALLEST_NUMBER
 
 
-def _sized(value: int | float) -> int | float:
-    # like a spec number, a parameter is finite and between 1e-9 and 1e15 in size (TOML has inf and nan)
-    if math.isnan(value) or (value != 0 and not SMALLEST_NUMBER <= abs(value) <= LARGEST_NUMBER):
+def _sized(value: Any) -> Any:
+    # like a spec number, a parameter is finite and between 1e-9 and 1e15 in size (TOML has inf and nan); checked
+    # before the type and the field's bounds, so `nan` is refused as what it is, not as "expected >= 0"
+    if isinstance(value, int | float) and not isinstance(value, bool) and (
+            math.isnan(value) or (value != 0 and not SMALLEST_NUMBER <= abs(value) <= LARGEST_NUMBER)):
         raise ValueError("a number between 1e-9 and 1e15 in size")
     return value
 
@@ -35,11 +37,14 @@ def _duration(value: str) -> str:
     return value
 
 
-Number = Annotated[int | float, AfterValidator(_sized)]
+Number = Annotated[int | float, BeforeValidator(_sized)]
 """A finite number (an integer is a number too)."""
 
 Duration = Annotated[str, AfterValidator(_duration)]
 """A duration as the spec writes one: `30s`, `10m`, `1h`, `2d`."""
+
+
+_TYPE_TAGS = frozenset({"int", "float", "str", "bool", "list", "dict"})
 
 
 class RuleParams(BaseModel):
@@ -121,7 +126,8 @@ def validate(rule_id: str, params: type[RuleParams], values: Mapping[str, Any], 
         return params.model_validate(dict(values))
     except ValidationError as exc:
         err = exc.errors(include_url=False)[0]
-        where = ".".join(str(p) for p in err["loc"])
+        # the value's place, without the names pydantic gives a union's members ("int", "function-after[...]")
+        where = ".".join(str(p) for p in err["loc"] if str(p) not in _TYPE_TAGS and "[" not in str(p))
         if err["type"] == "extra_forbidden":
             known = ", ".join(sorted(params.model_fields)) or "none"
             message = f"params.{rule_id}: unknown parameter {where} (known: {known})"
@@ -129,7 +135,10 @@ def validate(rule_id: str, params: type[RuleParams], values: Mapping[str, Any], 
             given = err.get("input")
             field = params.model_fields.get(str(err["loc"][0])) if err["loc"] else None
             default = field.get_default(call_default_factory=True) if field is not None else None
-            if str(err["type"]).endswith("_type") and field is not None:
+            if field is not None and field.annotation is int and str(err["type"]).startswith("int_"):
+                message = f"params.{rule_id}.{where}: expected a whole number like the default {default!r}, " \
+                          f"found {given!r}"
+            elif str(err["type"]).endswith("_type") and field is not None:
                 message = f"params.{rule_id}.{where}: expected {_kind(default)} like the default {default!r}, " \
                           f"found {given!r}"
             else:
