@@ -452,13 +452,13 @@ def test_mon004_operational(repo: Repo, patch: dict[str, Any], params: dict[str,
 
 @pytest.mark.parametrize(("rule", "params", "message"), [
     ("MON001", {"min_sampling_percent": 0},
-     "params.MON001.min_sampling_percent: Input should be greater than 0, found 0"),
+     "params.MON001.min_sampling_percent: expected greater than 0, found 0"),
     ("MON001", {"min_sampling_percent": 101},
-     "params.MON001.min_sampling_percent: Input should be less than or equal to 100, found 101"),
+     "params.MON001.min_sampling_percent: expected less than or equal to 100, found 101"),
     ("MON001", {"min_captured_per_day": -1},
-     "params.MON001.min_captured_per_day: Input should be greater than or equal to 0, found -1"),
+     "params.MON001.min_captured_per_day: expected greater than or equal to 0, found -1"),
     ("MON004", {"latency_threshold_factor": 0.5},
-     "params.MON004.latency_threshold_factor: Input should be greater than or equal to 1, found 0.5"),
+     "params.MON004.latency_threshold_factor: expected greater than or equal to 1, found 0.5"),
 ])
 def test_out_of_range_parameter_is_refused(repo: Repo, rule: str, params: dict[str, Any], message: str) -> None:
     """A parameter outside its bounds is a usage error naming the config file, before the rule runs."""
