@@ -186,13 +186,10 @@ def _run_rule(rule: RuleInfo, params: RuleParams, loaded: LoadedSpec, workspace:
         findings = [Finding("error", f"the check failed to run: {type(exc).__name__}: {exc}", spec_loc)]
     if not findings:
         findings = [Finding("pass", "no problem found", spec_loc)]
-    if online is not None:  # the rule's online check, after its offline check (never raises)
+    if online is not None and online_check is not None:  # the rule's online check, after its offline check
         from mlgate.aws.online import findings as online_findings
-        from mlgate.aws.online import legacy_extension
 
-        online_check = online_check or legacy_extension(rule.id)  # a rule not moved into its folder yet
-        if online_check is not None:
-            findings += online_findings(ctx, online, online_check)
+        findings += online_findings(ctx, online, online_check)
     severity = configured_severity(rule, config)
     return RuleResult(rule, worst_status(f.status for f in findings), severity, findings)
 

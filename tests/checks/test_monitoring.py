@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
+from mlgate.errors import UsageError
 from mlgate.result import RuleResult
 from tests.conftest import Expected, Repo, assert_findings
 
@@ -163,8 +164,6 @@ CAPTURE_CASES = [
     case("destination-space", {f"{CAP}.destination": "s3://acme capture/x/"}, [("fail", "contains whitespace")]),
     case("destination-too-long", {f"{CAP}.destination": "s3://acme-capture/" + "k" * 500},
          [("fail", "the destination is 518 characters; DestinationS3Uri takes at most 512")]),
-    case("bad-param", {}, [("error", "rule parameter min_sampling_percent is 0, not a percentage in (0, 100]")],
-         {"min_sampling_percent": 0}),
 ]
 
 
@@ -442,8 +441,6 @@ OPERATIONAL_CASES = [
                                                  "metric": "CPUUtilization"}}, ALL_OK),
     case("other-alarm-on-a-custom-metric", {f"{ALARMS}.3": {"name": "scorer-null-features", "watches": "other",
                                                            "metric": "feature_null_rate"}}, ALL_OK),
-    case("bad-param", {}, [("error", "rule parameter latency_threshold_factor is 0.5")],
-         {"latency_threshold_factor": 0.5}),
 ]
 
 
@@ -451,6 +448,23 @@ OPERATIONAL_CASES = [
 def test_mon004_operational(repo: Repo, patch: dict[str, Any], params: dict[str, Any] | None,
                             files: dict[str, str] | None, expected: Expected) -> None:
     assert_findings(run_rule(repo, "MON004", patch, params, files), expected)
+
+
+@pytest.mark.parametrize(("rule", "params", "message"), [
+    ("MON001", {"min_sampling_percent": 0},
+     "params.MON001.min_sampling_percent: expected greater than 0, found 0"),
+    ("MON001", {"min_sampling_percent": 101},
+     "params.MON001.min_sampling_percent: expected less than or equal to 100, found 101"),
+    ("MON001", {"min_captured_per_day": -1},
+     "params.MON001.min_captured_per_day: expected greater than or equal to 0, found -1"),
+    ("MON004", {"latency_threshold_factor": 0.5},
+     "params.MON004.latency_threshold_factor: expected greater than or equal to 1, found 0.5"),
+])
+def test_out_of_range_parameter_is_refused(repo: Repo, rule: str, params: dict[str, Any], message: str) -> None:
+    """A parameter outside its bounds is a usage error naming the config file, before the rule runs."""
+    with pytest.raises(UsageError) as refused:
+        run_rule(repo, rule, {}, params)
+    assert str(refused.value).startswith(f".mlgate.toml: {message}")
 
 
 # MON005 ------------------------------------------------------------------------------------------------------------

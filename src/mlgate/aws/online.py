@@ -3,8 +3,8 @@ spec. A rule module's `online(ctx, live)` yields findings like its check does; a
 `error` finding with its reason (or `n/a`, for an endpoint that does not exist yet, when the rule's
 `aws_missing_endpoint` parameter says so), and the offline findings of the rule stand.
 
-What the extensions read is shared through `mlgate.aws.live.Online`, read once per run; this module only dispatches
-(the extensions import `live`, never this module, so the two do not import each other).
+What the online checks read is shared through `mlgate.aws.live.Online`, read once per run; this module only runs
+one and turns what stops it into a finding (the online checks import `live`, never this module).
 """
 
 from __future__ import annotations
@@ -21,24 +21,11 @@ if TYPE_CHECKING:
     from mlgate.aws.live import Online
     from mlgate.checks import CheckContext
 
-Extension = Callable[["CheckContext", "Online"], Iterable[Finding]]
+Extension = Callable[["CheckContext", "Online"], Iterable[Finding]]  # a rule module's `online`
 
 # Where a problem that stops a rule's online check is reported: the spec section the rule reads.
 _SECTION: dict[str, PathT] = {"reproducibility": ("provenance",), "security": ("security",),
                               "rollout": ("rollout",), "monitoring": ("monitoring",), "evaluation": ("evaluation",)}
-
-
-def _extensions() -> dict[str, Extension]:
-    from mlgate.aws.monitoring import capture, data_drift, operational, prediction_drift
-    from mlgate.aws.rollout import canary, previous, rollback_alarms, shadow
-
-    return {"RLO001": shadow, "RLO002": canary, "RLO003": previous, "RLO004": rollback_alarms,
-            "MON001": capture, "MON002": data_drift, "MON003": prediction_drift, "MON004": operational}
-
-
-def legacy_extension(rule_id: str) -> Extension | None:
-    """The online check of a rule not yet moved into its folder (by rule ID)."""
-    return _extensions().get(rule_id)
 
 
 def findings(ctx: CheckContext, online: Online, extension: Extension) -> list[Finding]:
