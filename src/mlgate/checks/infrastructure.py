@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.checks import CheckContext
-from mlgate.checks.guardrails import step_share
 from mlgate.deployment.resolve import iac_pattern, named, new_model_variant, serving_variant
 from mlgate.evidence.iac import (
     Infrastructure,
@@ -39,6 +38,7 @@ from mlgate.evidence.iac.model import (
 )
 from mlgate.facts import load_facts
 from mlgate.result import Finding, Location
+from mlgate.rules.rollout._mechanism import step_share
 from mlgate.schedules import frequency
 from mlgate.units import format_duration, parse_duration
 from mlgate.yamlload import PathT

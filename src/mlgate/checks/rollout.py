@@ -11,11 +11,11 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from mlgate.checks import CheckContext
-from mlgate.checks.guardrails import excluded, expressible, marketplace_unknown, mechanism, plan
 from mlgate.errors import EvidenceError
 from mlgate.evidence.iac.model import show
 from mlgate.facts import load_facts
 from mlgate.result import Finding, Location
+from mlgate.rules.rollout._mechanism import excluded, expressible, marketplace_unknown, mechanism, plan
 from mlgate.spec.models import Alarm, Canary, Previous, Shadow
 from mlgate.spelling import did_you_mean
 from mlgate.units import DURATION_HELP, format_duration, parse_duration
