@@ -33,11 +33,9 @@ def _extensions() -> dict[str, Extension]:
     from mlgate.aws.data import pinned
     from mlgate.aws.evaluation import no_regression
     from mlgate.aws.monitoring import capture, data_drift, operational, prediction_drift
-    from mlgate.aws.rollout import canary, previous, rollback_alarms, shadow
     from mlgate.aws.security import least_privilege
 
     return {"REP001": pinned, "REP005": registered, "SEC001": least_privilege, "EVL002": no_regression,
-            "RLO001": shadow, "RLO002": canary, "RLO003": previous, "RLO004": rollback_alarms,
             "MON001": capture, "MON002": data_drift, "MON003": prediction_drift, "MON004": operational}
 
 
