@@ -69,6 +69,14 @@ def repo(tmp_path: Path) -> Repo:
     return Repo(tmp_path / "repo")
 
 
+@pytest.fixture(scope="session")
+def ready_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """examples/ready as its training job leaves it (tests/example_repos.py), made once per run: copy it."""
+    from tests.example_repos import ready_repo
+
+    return ready_repo(tmp_path_factory.mktemp("template") / "ready").root
+
+
 @pytest.fixture
 def test_plugin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Install the test plugin (tests/plugin_fixture.py) on sys.path for one test, as pip would."""

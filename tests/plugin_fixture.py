@@ -7,7 +7,10 @@ import textwrap
 from pathlib import Path
 
 PLUGIN_MODULE = '''
+from pydantic import Field
+
 from mlgate.checks import CheckContext
+from mlgate.rules.params import RuleParams
 
 
 def always_fail(ctx: CheckContext):
@@ -48,6 +51,19 @@ passes.mlgate_rule = {"id": "TST004", "title": "Passes", "section": "rollout", "
 
 def no_rule(ctx: CheckContext):
     yield ctx.fail("from a check reused by a team rule")
+
+
+class TypedParams(RuleParams):
+    max_replicas: int = Field(4, ge=1, le=64, description="the most replicas a model may ask for")
+
+
+def typed(ctx: CheckContext):
+    params: TypedParams = ctx.params
+    yield ctx.ok(f"at most {params.max_replicas} replicas")
+
+
+typed.Params = TypedParams
+typed.mlgate_rule = {"id": "TST005", "title": "Typed", "section": "serving", "rationale": "r", "remediation": "m"}
 '''
 
 
@@ -64,4 +80,5 @@ def install_plugin(site: Path) -> None:
         "testplugin.only_warn = mlgate_testplugin:only_warn\n"
         "testplugin.passes = mlgate_testplugin:passes\n"
         "testplugin.no_rule = mlgate_testplugin:no_rule\n"
+        "testplugin.typed = mlgate_testplugin:typed\n"
     )

@@ -65,7 +65,7 @@ def test_warn_blocks_only_with_fail_on_warning(repo: Repo, fail_on: str, ready: 
 
 
 def test_select_and_ignore_accept_prefixes(repo: Repo) -> None:
-    assert set(results(repo, ["TST"])) == {"TST001", "TST002", "TST003", "TST004"}
+    assert set(results(repo, ["TST"])) == {"TST001", "TST002", "TST003", "TST004", "TST005"}
     rep = report(repo, ["TST"], ignore=["TST00"])
     assert rep.deployments[0].results == []
 
@@ -113,6 +113,11 @@ def test_two_config_files_are_an_error(repo: Repo) -> None:
         ("[tool.mlgate.params.TST001]\nthreshhold = 1\n", "unknown parameter threshhold (known: threshold)"),
         ("[tool.mlgate.severity]\nTST001 = 'fatal'\n", "tool.mlgate.severity.TST001"),
         ("[tool.mlgate.params.TST001]\nthreshold = 'high'\n", "expected a number like the default 3"),
+        # a plugin's typed Params: its bounds hold for the team's value
+        ("[tool.mlgate.params.TST005]\nmax_replicas = 0\n", "params.TST005.max_replicas: expected greater than "
+                                                             "or equal to 1, found 0"),
+        ("[tool.mlgate.params.TST005]\nmax_replicas = 2.5\n", "params.TST005.max_replicas: expected a number like "
+                                                               "the default 4, found 2.5"),
         ("[tool.mlgate\n", "TOML syntax error"),
     ],
 )
@@ -225,3 +230,28 @@ def test_a_rule_whose_check_does_not_exist_is_an_error_status(repo: Repo) -> Non
     result = results(repo, ["ACME003"])["ACME003"]
     assert result.status == "error"  # type: ignore[attr-defined]
     assert "no check named 'nosuch.check'" in result.findings[0].message  # type: ignore[attr-defined]
+
+
+def test_a_plugin_with_typed_params_reads_them_and_explains_them(repo: Repo) -> None:
+    from mlgate.report.catalogue import explain
+
+    repo.write("pyproject.toml", "[tool.mlgate.params.TST005]\nmax_replicas = 8\n")
+    result = results(repo, ["TST005"])["TST005"]
+    assert result.findings[0].message == "at most 8 replicas"  # type: ignore[attr-defined]
+    text = explain(load_registry(repo.root).rules["TST005"])
+    assert "max_replicas = 4 -- the most replicas a model may ask for (>= 1, <= 64)" in text
+
+
+def test_a_team_rule_gets_the_builtin_checks_parameters_and_their_meaning(repo: Repo) -> None:
+    from mlgate.report.catalogue import explain
+
+    repo.write(".mlgate/rules/ACME002.yaml", "id: ACME002\ntitle: t\nsection: rollout\nrationale: r\n"
+                                             "remediation: m\ncheck: rollout.canary\nparams:\n  max_first_step: 1\n")
+    registry = load_registry(repo.root)
+    team, builtin = registry.rules["ACME002"], registry.rules["RLO002"]
+    assert team.module == builtin.module is not None  # the same rule module: its online check too
+    assert team.params == {**builtin.params, "max_first_step": 1}
+    assert "max_first_step = 1 -- " in explain(team)
+    repo.write("pyproject.toml", "[tool.mlgate.params.ACME002]\nmin_bake_time = 'soon'\n")
+    with pytest.raises(UsageError, match=r"params\.ACME002\.min_bake_time: a duration like 10m"):
+        results(repo, ["ACME002"])

@@ -56,7 +56,10 @@ class Registry:
         return self.rules.get(rule_id.upper())
 
 
-def _to_info(data: Any, origin: str, line_of: Any = None, module: str | None = None) -> RuleInfo:
+def _to_info(data: Any, origin: str, line_of: Any = None, module: str | None = None,
+             model: Any = None) -> RuleInfo:
+    """A rule from its file (or a plugin's `mlgate_rule`); `module` is the built-in rule module beside the file,
+    `model` a plugin check's `Params`: either holds the parameters' defaults, bounds and meaning."""
     try:
         parsed = RuleFile.model_validate(data)
     except ValidationError as exc:
@@ -67,13 +70,19 @@ def _to_info(data: Any, origin: str, line_of: Any = None, module: str | None = N
     docs = parsed.docs or f"{DOCS_BASE}#{parsed.id.lower()}"
     params: dict[str, Any] = dict(parsed.params)
     param_docs: tuple[ParamDoc, ...] = ()
-    if module is not None:  # a built-in rule module: its Params holds the defaults and their meaning
+    if module is not None:
         from mlgate.rules import load
-        from mlgate.rules.params import docs as params_docs
 
         model = load(module).params
-        if parsed.params or model is None:  # pragma: no cover - the shipped files are tested
-            raise UsageError(f"rule {parsed.id}: parameters belong in {module}.Params, not in its YAML", path=origin)
+    if model is not None:  # typed parameters: the model holds the defaults and their meaning
+        from mlgate.rules.params import RuleParams
+        from mlgate.rules.params import docs as params_docs
+
+        if not (isinstance(model, type) and issubclass(model, RuleParams)):
+            raise UsageError(f"rule {parsed.id}: Params must be a mlgate.rules.params.RuleParams model", path=origin)
+        if parsed.params:
+            raise UsageError(f"rule {parsed.id}: its parameters are declared in its Params model; remove "
+                             "`params` from its rule file", path=origin)
         param_docs = params_docs(model)
         params = {d.name: d.default for d in param_docs}
     return RuleInfo(id=parsed.id, title=parsed.title.strip(), section=parsed.section, severity=parsed.severity,
@@ -129,7 +138,7 @@ def _load_plugins(registry: Registry) -> None:
             raise UsageError(f"plugin check '{ep.name}' ({ep.value}) failed to load: {exc}") from None
         meta = getattr(obj, "mlgate_rule", None)
         if meta is not None:
-            info = _to_info({"check": ep.name, **meta}, f"plugin {ep.value}")
+            info = _to_info({"check": ep.name, **meta}, f"plugin {ep.value}", model=getattr(obj, "Params", None))
             if info.id in registry.rules:
                 raise UsageError(f"plugin {ep.value} defines rule {info.id}, which already exists")
             registry.rules[info.id] = info

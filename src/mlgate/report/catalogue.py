@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from mlgate.result import RuleInfo
+
+if TYPE_CHECKING:
+    from mlgate.rules.cases import Case
 
 
 def render_catalogue(rules: Sequence[RuleInfo], fmt: str) -> str:
@@ -26,7 +31,13 @@ def render_catalogue(rules: Sequence[RuleInfo], fmt: str) -> str:
                 out += ["", f"Evidence that satisfies it: {r.evidence}"]
             if r.params:
                 out += ["", "Parameters (override in `[tool.mlgate.params." + r.id + "]`):", ""]
-                out += [f"- `{k}` = `{json.dumps(v, default=str)}`" for k, v in r.params.items()]
+                out += [f"- `{name}` = `{_value(default)}`{meaning}" for name, default, meaning in _params(r)]
+            for title, case in _examples(r):
+                out += ["", f"{title} ({case.name}):", ""]
+                changes = _changes(case)
+                if changes:
+                    out += ["```yaml", *changes, "```", ""]
+                out += [f"> {case.expect}: {_said(case.message)}"]
         return "\n".join(out) + "\n"
     width = max((len(r.id) for r in rules), default=6)
     lines = [f"{r.id:<{width}}  {r.section:<15} {r.severity:<8} {r.title}" for r in rules]
@@ -41,6 +52,56 @@ def explain(rule: RuleInfo) -> str:
         lines += ["", "Evidence that satisfies it:", f"  {rule.evidence}"]
     if rule.params:
         lines += ["", f"Parameters (override in [tool.mlgate.params.{rule.id}]):"]
-        lines += [f"  {k} = {json.dumps(v, default=str)}" for k, v in rule.params.items()]
+        lines += [f"  {name} = {_value(default)}{meaning}" for name, default, meaning in _params(rule)]
+    for title, case in _examples(rule):
+        lines += ["", f"{title} ({case.name}):"]
+        lines += [f"  {line}" for line in _changes(case)]
+        lines += [f"  -> {case.expect}: {_said(case.message)}"]
     lines += ["", f"Docs: {rule.docs}"]
     return "\n".join(lines) + "\n"
+
+
+def _value(value: object) -> str:
+    return json.dumps(value, default=str)
+
+
+def _params(rule: RuleInfo) -> list[tuple[str, object, str]]:
+    """(name, default, " -- meaning (bounds)") of each parameter; the meaning comes from the rule's typed Params."""
+    docs = {d.name: d for d in rule.param_docs}
+    out = []
+    for name, default in rule.params.items():
+        doc = docs.get(name)
+        meaning = ""
+        if doc is not None and doc.meaning:
+            meaning = f" -- {doc.meaning}" + (f" ({doc.bounds})" if doc.bounds else "")
+        out.append((name, default, meaning))
+    return out
+
+
+def _examples(rule: RuleInfo) -> list[tuple[str, Case]]:
+    """The first passing and the first failing case of a built-in rule: examples the tests prove."""
+    if rule.source != "built-in":
+        return []
+    from mlgate.rules.cases import load_cases
+
+    cases = load_cases(rule.id, rule.section)
+    if cases is None:
+        return []
+    shown = [("Fails", cases.example(passing=False)), ("Passes", cases.example(passing=True))]
+    base = "examples/ready" if cases.base == "ready" else "an empty repository"
+    return [(f"{title}: {base}" + (" with" if case.spec or case.files else ""), case)
+            for title, case in shown if case is not None]
+
+
+def _changes(case: Case) -> list[str]:
+    """The case's spec changes as YAML lines (dotted paths kept: they say where), and the files it writes."""
+    lines = [f"{path}: {_value(value)}  # mlgate.yaml" if value is not None else f"{path}:  # removed"
+             for path, value in case.spec.items()]
+    lines += [f"# {path}: {'deleted' if text is None else 'written'}" for path, text in case.files.items()]
+    return lines
+
+
+def _said(pattern: str) -> str:
+    """A case's message pattern as text: `\\d+` and `.*` read as an ellipsis, escapes dropped."""
+    text = re.sub(r"\\d\+|\.\*|\\S\+|\.\+", "…", pattern)
+    return re.sub(r"\\(.)", r"\1", text)

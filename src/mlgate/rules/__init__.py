@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from importlib import import_module, resources
 from importlib.resources.abc import Traversable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mlgate.rules.params import RuleParams
@@ -48,17 +49,20 @@ class BuiltinRule:
     module: str | None  # mlgate.rules.rollout.rlo002_canary (None: not moved into its folder yet)
 
 
-def _folders() -> Iterator[Traversable]:
-    root = resources.files(__name__)
-    for entry in sorted(root.iterdir(), key=lambda e: e.name):
-        if entry.is_dir() and not entry.name.startswith(("_", ".")):
-            yield entry
+def folders() -> Iterator[Traversable]:
+    """The section folders, in every directory of this package's path (an installed package has one)."""
+    roots = [resources.files(__name__), *(Path(p) for p in __path__[1:])]
+    for root in roots:
+        for entry in sorted(root.iterdir(), key=lambda e: e.name):
+            if entry.is_dir() and not entry.name.startswith(("_", ".")):
+                yield entry
+
 
 
 def builtin_rules() -> list[BuiltinRule]:
     """Every shipped rule: `<section>/<ID>.yaml`, with its module `<section>/<id>_<name>.py`."""
     out = []
-    for folder in _folders():
+    for folder in folders():
         names = [e.name for e in folder.iterdir()]
         for name in sorted(n for n in names if n.endswith(".yaml") and n[:1].isupper() and ".cases." not in n):
             stem = name.removesuffix(".yaml").lower() + "_"

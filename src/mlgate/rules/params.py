@@ -131,7 +131,9 @@ def validate(rule_id: str, params: type[RuleParams], values: Mapping[str, Any], 
                 message = f"params.{rule_id}.{where}: expected {_kind(default)} like the default {default!r}, " \
                           f"found {given!r}"
             else:
-                reason = str(err["msg"]).removeprefix("Value error, ")
+                from mlgate.spec.load import expected
+
+                reason = expected(str(err["msg"]).removeprefix("Value error, "))
                 message = f"params.{rule_id}.{where}: {reason}, found {given!r}"
         raise UsageError(message, path=source, hint=f"`mlgate explain {rule_id}` lists its parameters") from None
 

@@ -146,11 +146,12 @@ def _explain(err: Any, doc: Document, rel: str) -> UsageError:
         return UsageError(f"missing required key '{dotted}'", path=rel, line=pos.line, column=pos.column,
                           hint="add it; `version: 1` starts every spec")
     found = err.get("input")
-    return UsageError(f"{dotted}: {_expected(err['msg'])}, found {_describe(found)}",
+    return UsageError(f"{dotted}: {expected(err['msg'])}, found {_describe(found)}",
                       path=rel, line=pos.line, column=pos.column)
 
 
-def _expected(msg: str) -> str:
+def expected(msg: str) -> str:
+    """pydantic's 'Input should be ...' as mlgate words it: 'expected ...'."""
     msg = msg.replace("Input should be", "expected").replace("Input", "the value")
     return msg[0].lower() + msg[1:]
 
