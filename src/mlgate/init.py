@@ -495,7 +495,7 @@ def _rollout(repo: _Repo, endpoint: Any, config: Any) -> Entry | None:
     step = _num(size.value) if size and _v(size.type) == "CAPACITY_PERCENT" else None
     variants = config.variants if config else []
     if step and len(variants) == 1:  # a step activates whole instances: 10 % of 2 instances is 50 %
-        from mlgate.checks.guardrails import step_share
+        from mlgate.rules.rollout._mechanism import step_share
 
         count = _num(variants[0].instance_count)
         step = step_share(step, int(count) if count else None)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
+from mlgate.errors import UsageError
 from mlgate.result import RuleResult
 from tests.conftest import Expected, Repo, assert_findings, messages
 
@@ -125,13 +126,29 @@ SHADOW_CASES = [
     case("inf1-instances", {"serving.instance_type": "ml.inf1.xlarge"},
          [("warn", "serving.instance_type is ml.inf1.xlarge: SageMaker shadow tests exclude Inf1"),
           ("pass", "shadow variant 'model-v2-shadow'")]),
-    case("bad-param", {}, [("error", "rule parameter min_duration is 'soon'")], {"min_duration": "soon"}),
 ]
 
 
 @pytest.mark.parametrize(("patch", "params", "expected"), SHADOW_CASES)
 def test_rlo001_shadow(repo: Repo, patch: dict[str, Any], params: dict[str, Any] | None, expected: Expected) -> None:
     assert_findings(run_rule(repo, "RLO001", patch, params), expected)
+
+
+@pytest.mark.parametrize(("rule", "params", "fragment"), [
+    ("RLO001", {"min_duration": "soon"}, "params.RLO001.min_duration: a duration like 10m, 1h or 2d, found 'soon'"),
+    ("RLO001", {"min_sampling_percent": 0}, "params.RLO001.min_sampling_percent: expected greater than 0"),
+    ("RLO002", {"max_first_step": 150}, "params.RLO002.max_first_step: expected less than or equal to 100"),
+    ("RLO002", {"min_steps": 0}, "params.RLO002.min_steps: expected greater than or equal to 1"),
+    ("RLO003", {"min_instances": "one"}, "params.RLO003.min_instances: expected a number like the default 1"),
+    ("RLO004", {"require_latency": "yes"}, "params.RLO004.require_latency: expected a boolean like the default True"),
+])
+def test_a_bad_rollout_parameter_is_refused_before_the_run(repo: Repo, rule: str, params: dict[str, Any],
+                                                           fragment: str) -> None:
+    """A wrong parameter is a usage error naming the config file (it used to be the rule's `error` finding)."""
+    with pytest.raises(UsageError) as info:
+        run_rule(repo, rule, {}, params)
+    assert fragment in str(info.value)
+    assert info.value.path == ".mlgate.toml"
 
 
 # RLO002 ------------------------------------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from mlgate.checks import CheckContext
-from mlgate.checks.guardrails import step_share
 from mlgate.deployment.alarms import watches
 from mlgate.deployment.resolve import named
 from mlgate.evidence.iac import Infrastructure
@@ -26,6 +25,7 @@ from mlgate.rules.infrastructure._judge import (
     variants_text,
 )
 from mlgate.rules.params import NoParams
+from mlgate.rules.rollout._mechanism import step_share
 from mlgate.units import format_duration, parse_duration
 from mlgate.yamlload import PathT
 

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.checks import CheckContext
-from mlgate.checks.guardrails import mechanism
 from mlgate.errors import EvidenceError
 from mlgate.evidence import shell
 from mlgate.facts import load_facts
 from mlgate.parsers import load_json
 from mlgate.result import Finding
 from mlgate.rules.params import NoParams
+from mlgate.rules.rollout._mechanism import mechanism
 
 Params = NoParams  # no parameters
 
