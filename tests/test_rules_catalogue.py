@@ -34,3 +34,31 @@ def test_docs_rules_md_is_generated_from_the_rule_files() -> None:
     expected = render_catalogue(load_registry(None).ordered(), "markdown")
     assert (ROOT / "docs" / "rules.md").read_text(encoding="utf-8") == expected, \
         "regenerate with: mlgate rules --format markdown > docs/rules.md"
+
+
+def test_every_builtin_rule_is_one_folder_entry_with_typed_params_and_cases() -> None:
+    from mlgate.rules import builtin_rules, load
+    from mlgate.rules.cases import load_cases
+    from mlgate.rules.params import RuleParams
+
+    shipped = builtin_rules()
+    assert len(shipped) == len(RULE_FILES)
+    for rule in shipped:
+        rule_id = rule.name.removesuffix(".yaml")
+        assert rule.module is not None and rule.module.startswith(f"mlgate.rules.{rule.section}.{rule_id.lower()}_")
+        found = load(rule.module)
+        assert found.params is not None and issubclass(found.params, RuleParams)
+        for field in found.params.model_fields.values():
+            assert field.description, f"{rule_id}: every parameter says what it means"
+        cases = load_cases(rule_id, rule.section)
+        assert cases is not None, f"{rule_id} has no {rule.section}/{rule_id}.cases.yaml"
+        assert cases.example(passing=True) is not None and cases.example(passing=False) is not None
+
+
+def test_the_online_checks_are_the_rule_modules_own() -> None:
+    """--aws runs a rule module's `online`: the rules with one are the ones docs/aws.md lists."""
+    from mlgate.rules import builtin_rules, load
+
+    online = {r.name.removesuffix(".yaml") for r in builtin_rules() if r.module and load(r.module).online}
+    assert online == {"REP001", "REP005", "EVL002", "SEC001", "RLO001", "RLO002", "RLO003", "RLO004", "MON001",
+                      "MON002", "MON003", "MON004"}

@@ -3,7 +3,6 @@ registered through the entry-point group `mlgate.checks`."""
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -102,6 +101,8 @@ def load_registry(root: Path | None = None) -> Registry:
             doc = parse_yaml(shipped.text)
         except YamlError as exc:  # pragma: no cover - the shipped files are tested
             raise UsageError(exc.message, path=where, line=exc.line) from None
+        if shipped.module is None:  # pragma: no cover - the shipped files are tested
+            raise UsageError("a shipped rule has no module beside it", path=where)
         info = _to_info(doc.data, "built-in", module=shipped.module)
         registry.rules[info.id] = info
     builtin_checks = {r.check: r for r in registry.rules.values()}
@@ -145,8 +146,8 @@ def _load_plugins(registry: Registry) -> None:
 
 
 def implementation(rule: RuleInfo) -> Implementation:
-    """What runs for `rule`: its built-in module, a legacy `module.function` under mlgate.checks, or a plugin's
-    entry point of its `check:` name. Imported only when a rule that uses it runs."""
+    """What runs for `rule`: its built-in rule module (a team rule reusing a built-in check has it too), or a
+    plugin's entry point of its `check:` name. Imported only when a rule that uses it runs."""
     from mlgate.rules import Implementation, load
 
     if rule.module is not None:
@@ -159,18 +160,8 @@ def implementation(rule: RuleInfo) -> Implementation:
 
 
 def resolve_check(name: str) -> Any:
-    """The callable behind a rule's `check:`: a built-in `module.function` under mlgate.checks, or a plugin's
-    entry point of that name. Imported only when a rule that uses it runs."""
-    module_name, _, func = name.rpartition(".")
-    if module_name and re.fullmatch(r"[a-z][a-z_]*", module_name):
-        try:
-            module = importlib.import_module(f"mlgate.checks.{module_name}")
-        except ModuleNotFoundError:
-            module = None
-        found = getattr(module, func, None) if module is not None and not func.startswith("_") else None
-        # only a function the checks module defines: a team rule file cannot name what it imports (os, Path ...)
-        if module is not None and callable(found) and getattr(found, "__module__", None) == module.__name__:
-            return found
+    """The callable behind a plugin rule's `check:`: the entry point of that name in `mlgate.checks` (a built-in
+    check is found through its rule module). Imported only when a rule that uses it runs."""
     from importlib.metadata import entry_points
 
     for ep in entry_points(group=ENTRY_POINT_GROUP, name=name):

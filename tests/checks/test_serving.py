@@ -499,8 +499,8 @@ def test_hours_per_month_is_a_parameter(repo: Repo) -> None:
     ({"prices": {"us-east-1": {"c5.xlarge": 0.2}}}, "expected an instance type (ml.…) or 'serverless'"),
     ({"prices": {"us-east-1": {"serverless": {"per_request": 1}}}}, "per_request is not a serverless rate"),
     ({"hours_per_month": -1}, "params.SRV001.hours_per_month: expected greater than 0, found -1"),
-    ({"serverless_memory_mb": 1.5}, "params.SRV001.serverless_memory_mb: expected a number like the default 2048, "
-                                    "found 1.5"),
+    ({"serverless_memory_mb": 1.5}, "params.SRV001.serverless_memory_mb: expected a whole number like the default "
+                                    "2048, found 1.5"),
 ])
 def test_bad_parameters_are_refused(repo: Repo, params: dict[str, Any], fragment: str) -> None:
     """A bad parameter is a usage error naming the config file, before any rule runs (the Params bounds)."""
