@@ -139,7 +139,7 @@ def test_rlo001_shadow(repo: Repo, patch: dict[str, Any], params: dict[str, Any]
     ("RLO001", {"min_sampling_percent": 0}, "params.RLO001.min_sampling_percent: expected greater than 0"),
     ("RLO002", {"max_first_step": 150}, "params.RLO002.max_first_step: expected less than or equal to 100"),
     ("RLO002", {"min_steps": 0}, "params.RLO002.min_steps: expected greater than or equal to 1"),
-    ("RLO003", {"min_instances": "one"}, "params.RLO003.min_instances: expected a number like the default 1"),
+    ("RLO003", {"min_instances": "one"}, "params.RLO003.min_instances: expected a whole number like the default 1"),
     ("RLO004", {"require_latency": "yes"}, "params.RLO004.require_latency: expected a boolean like the default True"),
 ])
 def test_a_bad_rollout_parameter_is_refused_before_the_run(repo: Repo, rule: str, params: dict[str, Any],
