@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from mlgate.evidence.git import HISTORY_AFTER, GitRepo
-from mlgate.evidence.history import LOG_OPTIONS, History, Unanswered
+from mlgate.evidence.history import LOG_OPTIONS, History, Unanswered, parse_pair_diffs
 from tests.conftest import Repo
 
 RELS = ["", "train", "train/", "train2", "train.py", "moved", "a b", "odd\nname.txt", "ünï.txt", "README.md",
@@ -247,6 +247,28 @@ def test_with_merges_the_index_walks_no_history_again(repo: Repo, monkeypatch: p
     assert not [line for line in started if line.split()[1] in {"log", "rev-list", "merge-base"}], started
     diffs = [line for line in started if line.startswith("git diff ")]
     assert 0 < len(diffs) < len(shas) * len(MERGE_RELS) / 2  # a diff only where a commit since changed a file
+
+
+def test_without_the_merges_other_diffs_no_path_question_is_answered(repo: Repo,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    shas = _merges(repo, monkeypatch)
+    out = subprocess.run(["git", "log", *LOG_OPTIONS, "HEAD"], cwd=repo.root, capture_output=True,
+                         check=True).stdout.decode()
+    history = History.parse(out)  # the first-parent diffs alone would miss train/side.py
+    with pytest.raises(Unanswered):
+        history.touching(shas["base"], ["train"])
+    with pytest.raises(Unanswered):
+        history.last_change("HEAD", "train/side.py")
+    assert history.count_since(shas["base"]) == int(_git_lines(repo, "rev-list", "--count", f"{shas['base']}..HEAD")[0])
+    with pytest.raises(ValueError):  # a merge's other diffs, but not all of them
+        history.with_merged({shas["merge"]: (("train/side.py",),)})
+
+
+def test_pair_diffs_are_read_whatever_the_file_names() -> None:
+    out = "a\0\nb\0/\n/\nc/\nd\0/\n"
+    assert parse_pair_diffs(out, 3) == [("a", "\nb"), (), ("c/\nd",)]
+    with pytest.raises(ValueError):
+        parse_pair_diffs(out, 4)
 
 
 def test_a_commit_the_index_does_not_hold_goes_to_git(repo: Repo) -> None:

@@ -68,12 +68,20 @@ class GitRepo:
             raise EvidenceError(f"{self.root} is not a git repository; run mlgate inside the repository "
                                 "that holds the spec") from None
 
-    def _git(self, *args: str) -> str:
+    def _git(self, *args: str, stdin: str | None = None) -> str:
         import git
 
         try:
-            out: str = self.repo.git.execute(["git", *_HARDENED, *args], strip_newline_in_stdout=False)
-            return out
+            if stdin is None:
+                out: str = self.repo.git.execute(["git", *_HARDENED, *args], strip_newline_in_stdout=False)
+                return out
+            import tempfile
+
+            with tempfile.TemporaryFile() as source:  # GitPython reads a process's input from a file
+                source.write(stdin.encode())
+                source.seek(0)
+                out = self.repo.git.execute(["git", *_HARDENED, *args], istream=source, strip_newline_in_stdout=False)
+                return out
         except git.GitCommandError as exc:
             detail = (exc.stderr or "").strip().splitlines()
             raise EvidenceError(f"git {args[0]} failed: {redact(detail[-1] if detail else str(exc))}") from None
@@ -143,22 +151,11 @@ class GitRepo:
         from mlgate.evidence.history import MERGE_DIFF_OPTIONS, merge_pairs, parse_pair_diffs
 
         pairs, stdin = merge_pairs(merges, first=first)
-        out = self._git_input(stdin, *MERGE_DIFF_OPTIONS, *(["--", *specs] if specs else []))
+        out = self._git(*MERGE_DIFF_OPTIONS, *(["--", *specs] if specs else []), stdin=stdin)
         diffs: dict[str, list[tuple[str, ...]]] = {}
         for (sha, _), files in zip(pairs, parse_pair_diffs(out, len(pairs)), strict=True):
             diffs.setdefault(sha, []).append(files)
         return {sha: tuple(files) for sha, files in diffs.items()}
-
-    def _git_input(self, stdin: str, *args: str) -> str:
-        """`_git` with `stdin` written to git's standard input."""
-        import subprocess
-
-        proc = subprocess.run(["git", *_HARDENED, *args], cwd=self.repo.working_dir, input=stdin.encode(),
-                              capture_output=True, check=False)
-        if proc.returncode:
-            detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-            raise EvidenceError(f"git {args[0]} failed: {redact(detail[-1] if detail else str(proc.returncode))}")
-        return proc.stdout.decode("utf-8", "surrogateescape")
 
     def _log_touching(self, revs: str, specs: list[str]) -> list[CommitInfo]:
         """The commits in `revs` that touched `specs`, newest first, as the history index decides (a merge touches

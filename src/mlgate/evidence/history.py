@@ -26,6 +26,7 @@ import bisect
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 from mlgate.evidence.commits import CommitInfo
 
@@ -82,39 +83,49 @@ class History:
     commits: list[CommitInfo]  # newest first, as `git log HEAD` lists them
     parents: list[tuple[str, ...]]
     changed: list[tuple[str, ...]]  # the files each commit changed against its first parent (all of them for a root)
-    # A merge's diffs against its other parents, in their order: position -> (files against parent 2, ...).
-    merged: dict[int, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
-    skip_merged: bool = False  # parsed, its merges' other diffs still to come (with_merged): not to be asked
+    # A merge's diffs against its other parents, in their order: position -> (files against parent 2, ...); None
+    # until they are read (`with_merged`): a history with merges answers no path question without them.
+    merged: dict[int, tuple[tuple[str, ...], ...]] | None = None
     position: dict[str, int] = field(init=False)
     linear: bool = field(init=False)
     complete: bool = field(init=False)  # every commit's parents are here: the whole history of HEAD
-    # Where each path was changed: the positions of the commits, ascending (newest first), against their first
-    # parent, and (position, parent number) against a merge's other parents; every path changed anywhere, sorted,
-    # so the paths under a directory are one bisected range.
-    _by_path: dict[str, list[int]] = field(init=False, repr=False)
-    _by_path_merged: dict[str, list[tuple[int, int]]] = field(init=False, repr=False)
-    _paths: list[str] = field(init=False, repr=False)
     _reached: dict[int, frozenset[int]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.position = {c.sha: i for i, c in enumerate(self.commits)}
         self.linear = all(len(p) <= 1 for p in self.parents)
         self.complete = all(parent in self.position for parents in self.parents for parent in parents)
-        missing = [i for i, p in enumerate(self.parents) if len(p) > 1 and len(self.merged.get(i, ())) != len(p) - 1]
-        if missing and not self.skip_merged:
-            raise ValueError(f"the diffs of merge {self.commits[missing[0]].sha} against its other parents are "
-                             "missing")
-        self._by_path = {}
+        self._reached = {}
+        if self.merged is not None:
+            merged = self.merged
+            missing = [i for i, p in enumerate(self.parents) if len(p) > 1 and len(merged.get(i, ())) != len(p) - 1]
+            if missing:
+                raise ValueError(f"the diffs of merge {self.commits[missing[0]].sha} against its other parents are "
+                                 "missing")
+
+    # Where each path was changed: the positions of the commits, ascending (newest first), against their first
+    # parent, and (position, parent number) against a merge's other parents; every path changed anywhere, sorted,
+    # so the paths under a directory are one bisected range. Built on the first path question.
+    @cached_property
+    def _by_path(self) -> dict[str, list[int]]:
+        by_path: dict[str, list[int]] = {}
         for i, files in enumerate(self.changed):
             for path in files:
-                self._by_path.setdefault(path, []).append(i)
-        self._by_path_merged = {}
-        for i in sorted(self.merged):
-            for number, files in enumerate(self.merged[i], start=1):
+                by_path.setdefault(path, []).append(i)
+        return by_path
+
+    @cached_property
+    def _by_path_merged(self) -> dict[str, list[tuple[int, int]]]:
+        by_path: dict[str, list[tuple[int, int]]] = {}
+        for i in sorted(self.merged or {}):
+            for number, files in enumerate((self.merged or {})[i], start=1):
                 for path in files:
-                    self._by_path_merged.setdefault(path, []).append((i, number))
-        self._paths = sorted(self._by_path.keys() | self._by_path_merged.keys())
-        self._reached = {}
+                    by_path.setdefault(path, []).append((i, number))
+        return by_path
+
+    @cached_property
+    def _paths(self) -> list[str]:
+        return sorted(self._by_path.keys() | self._by_path_merged.keys())
 
     @classmethod
     def parse(cls, out: str, merged: dict[str, tuple[tuple[str, ...], ...]] | None = None) -> History:
@@ -141,8 +152,8 @@ class History:
                 changed[-1].append(sys.intern(token))
             first = False
             i += 1
-        history = cls(commits, parents, [tuple(files) for files in changed], skip_merged=True)
-        return history.with_merged(merged) if merged else history
+        history = cls(commits, parents, [tuple(files) for files in changed])
+        return history.with_merged(merged) if merged is not None else history
 
     def with_merged(self, merged: dict[str, tuple[tuple[str, ...], ...]]) -> History:
         """This history with each merge's (by sha) diffs against its other parents."""
@@ -225,6 +236,7 @@ class History:
         if self.linear:
             return not self.touching(base, rels)
         excluded = self._reachable(at)
+        self._needs_merged()
         if any(i not in excluded for positions in self._under(rels) for i in positions):
             return False
         return not any(i not in excluded for pairs in self._under_merged(rels) for i, _ in pairs)
@@ -248,6 +260,7 @@ class History:
 
     def _touched(self, rels: list[str]) -> set[int]:
         """The positions of the commits that touched `rels`: changed a file there against every parent."""
+        self._needs_merged()
         found = {i for positions in self._under(rels) for i in positions}
         merges = [i for i in found if len(self.parents[i]) > 1]
         if merges:
@@ -255,6 +268,10 @@ class History:
             found.difference_update(i for i in merges
                                     if any((i, n) not in against for n in range(1, len(self.parents[i]))))
         return found
+
+    def _needs_merged(self) -> None:
+        if self.merged is None and not self.linear:
+            raise Unanswered("the merges' diffs against their other parents were not read")
 
     def _under(self, rels: Iterable[str]) -> Iterator[list[int]]:
         """The first-parent change positions of every path a literal pathspec among `rels` matches."""
