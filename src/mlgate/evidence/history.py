@@ -201,7 +201,11 @@ class History:
             while todo:
                 for parent in self.parents[todo.pop()]:
                     index = self.position[parent]
-                    if index not in seen:
+                    if index in seen:
+                        continue
+                    if (known := self._reached.get(index)) is not None:  # another spec's commit: its walk is done
+                        seen |= known
+                    else:
                         seen.add(index)
                         todo.append(index)
             self._reached[at] = frozenset(seen)
