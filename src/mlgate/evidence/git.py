@@ -7,6 +7,7 @@ import contextlib
 import functools
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar, cast
@@ -67,12 +68,20 @@ class GitRepo:
             raise EvidenceError(f"{self.root} is not a git repository; run mlgate inside the repository "
                                 "that holds the spec") from None
 
-    def _git(self, *args: str) -> str:
+    def _git(self, *args: str, stdin: str | None = None) -> str:
         import git
 
         try:
-            out: str = self.repo.git.execute(["git", *_HARDENED, *args], strip_newline_in_stdout=False)
-            return out
+            if stdin is None:
+                out: str = self.repo.git.execute(["git", *_HARDENED, *args], strip_newline_in_stdout=False)
+                return out
+            import tempfile
+
+            with tempfile.TemporaryFile() as source:  # GitPython reads a process's input from a file
+                source.write(stdin.encode())
+                source.seek(0)
+                out = self.repo.git.execute(["git", *_HARDENED, *args], istream=source, strip_newline_in_stdout=False)
+                return out
         except git.GitCommandError as exc:
             detail = (exc.stderr or "").strip().splitlines()
             raise EvidenceError(f"git {args[0]} failed: {redact(detail[-1] if detail else str(exc))}") from None
@@ -127,10 +136,41 @@ class GitRepo:
             from mlgate.evidence.history import LOG_OPTIONS, History
 
             try:
-                self._history = History.parse(self._git("log", *LOG_OPTIONS, "HEAD"))
-            except EvidenceError:  # no commit yet: every question goes to git, which says so
+                history = History.parse(self._git("log", *LOG_OPTIONS, "HEAD"))
+                if merges := history.merges():  # their diffs against their other parents: one more process
+                    history = history.with_merged(self._merge_diffs(merges, []))
+                self._history = history
+            except (EvidenceError, ValueError):  # no commit yet, or a git too old for the options: ask git
                 self._history_failed = True
         return self._history
+
+    def _merge_diffs(self, merges: list[tuple[str, tuple[str, ...]]], specs: list[str], *,
+                     first: bool = False) -> dict[str, tuple[tuple[str, ...], ...]]:
+        """merge sha -> the files under `specs` (every file for none) it changed against each of its parents (after
+        the first, unless `first`), in their order: one `git diff-tree --stdin` for all of them."""
+        from mlgate.evidence.history import MERGE_DIFF_OPTIONS, merge_pairs, parse_pair_diffs
+
+        pairs, stdin = merge_pairs(merges, first=first)
+        out = self._git(*MERGE_DIFF_OPTIONS, *(["--", *specs] if specs else []), stdin=stdin)
+        diffs: dict[str, list[tuple[str, ...]]] = {}
+        for (sha, _), files in zip(pairs, parse_pair_diffs(out, len(pairs)), strict=True):
+            diffs.setdefault(sha, []).append(files)
+        return {sha: tuple(files) for sha, files in diffs.items()}
+
+    def _log_touching(self, revs: str, specs: list[str]) -> list[CommitInfo]:
+        """The commits in `revs` that touched `specs`, newest first, as the history index decides (a merge touches
+        them only where its result differs from every parent's; see mlgate.evidence.history): `git log
+        --full-history`, which lists every commit that changed them, less the merges that match a parent."""
+        out = self._git("log", "--full-history", "--format=%H%x00%ct%x00%P%x00%s", revs, "--", *specs)
+        found: list[tuple[CommitInfo, tuple[str, ...]]] = []
+        for line in out.split("\n"):
+            if line.strip():
+                sha, stamp, parents, subject = line.split("\0", 3)
+                found.append((CommitInfo(sha, int(stamp), subject), tuple(parents.split())))
+        if merges := [(c.sha, parents) for c, parents in found if len(parents) > 1]:
+            diffs = self._merge_diffs(merges, specs, first=True)
+            found = [(c, p) for c, p in found if len(p) == 1 or all(diffs.get(c.sha, ()))]
+        return [c for c, _ in found]
 
     def last_change(self, rel: str) -> CommitInfo | None:
         """The last commit reachable from HEAD that changed `rel` (a repo-relative path), or None."""
@@ -143,8 +183,8 @@ class GitRepo:
         if history := self._index():
             with contextlib.suppress(LookupError):
                 return history.last_change(rev, rel)
-        out = self._git("log", "-1", "--format=%H%x00%ct%x00%s", rev, "--", f":(literal){rel}").strip()
-        return CommitInfo.parse(out) if out else None
+        found = self._log_touching(rev, [f":(literal){rel}"])
+        return replace(found[0], subject=found[0].subject.rstrip()) if found else None
 
     @_memoized
     def changes_between(self, base: str, rel: str) -> list[CommitInfo]:
@@ -152,8 +192,7 @@ class GitRepo:
         if history := self._index():
             with contextlib.suppress(LookupError):
                 return history.touching(base, [rel])
-        out = self._git("log", "--reverse", "--format=%H%x00%ct%x00%s", f"{base}..HEAD", "--", f":(literal){rel}")
-        return [CommitInfo.parse(line) for line in out.splitlines() if line.strip()]
+        return self._log_touching(f"{base}..HEAD", [f":(literal){rel}"])[::-1]
 
     @_memoized
     def commit_is_ancestor(self, ancestor: str, descendant: str) -> bool:
@@ -270,7 +309,7 @@ class GitRepo:
         change."""
         if to == "HEAD" and (history := self._index()):
             with contextlib.suppress(LookupError):
-                if not history.touching(base, rels):  # linear: no commit since touched them, so nothing differs
+                if history.untouched_since(base, rels):  # so nothing there differs
                     return []
         args = ["diff", "--name-only", "--no-renames", "-z", base, *([to] if to else []), "--", *_pathspecs(rels)]
         return sorted(p for p in self._git(*args).split("\0") if p)
@@ -281,8 +320,7 @@ class GitRepo:
         if history := self._index():
             with contextlib.suppress(LookupError):
                 return history.touching(base, rels)
-        out = self._git("log", "--reverse", "--format=%H%x00%ct%x00%s", f"{base}..HEAD", "--", *_pathspecs(rels))
-        return [CommitInfo.parse(line) for line in out.splitlines() if line.strip()]
+        return self._log_touching(f"{base}..HEAD", _pathspecs(rels))[::-1]
 
     @_memoized
     def blob_sha256(self, rev: str, rel: str) -> str | None:
