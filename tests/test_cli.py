@@ -152,7 +152,11 @@ def test_rules_and_explain(repo: Repo, cli) -> None:  # type: ignore[no-untyped-
     assert code == 0
     assert "REP001" in out and "TST001" in out
     code, out, _ = cli("rules", "--root", str(repo.root), "--format", "json")
-    assert {r["id"] for r in json.loads(out)} >= {"REP001", "TST001"}
+    catalogue = {r["id"]: r for r in json.loads(out)}
+    assert set(catalogue) >= {"REP001", "TST001"}
+    steps = next(p for p in catalogue["RLO002"]["parameters"] if p["name"] == "min_steps")
+    assert steps == {"name": "min_steps", "default": 2, "bounds": ">= 1, <= 100",
+                     "meaning": "the fewest steps the ramp must take, the last (100 %) included"}
     code, out, _ = cli("explain", "rep001")
     assert code == 0
     assert out.startswith("REP001: Training data pinned to an immutable version")

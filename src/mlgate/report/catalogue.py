@@ -18,6 +18,8 @@ def render_catalogue(rules: Sequence[RuleInfo], fmt: str) -> str:
         return json.dumps([{"id": r.id, "title": r.title, "section": r.section, "severity": r.severity,
                             "rationale": r.rationale, "remediation": r.remediation, "params": r.params,
                             "check": r.check, "docs": r.docs, "source": r.source,
+                            "parameters": [{"name": d.name, "default": d.default, "meaning": d.meaning,
+                                            "bounds": d.bounds} for d in r.param_docs],
                             **({"evidence": r.evidence} if r.evidence else {})} for r in rules],
                           indent=2, default=str) + "\n"
     if fmt == "markdown":

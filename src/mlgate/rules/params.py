@@ -79,7 +79,11 @@ class NoParams(RuleParams):
 
 def docs(params: type[RuleParams]) -> tuple[ParamDoc, ...]:
     out = []
-    for name, field in params.model_fields.items():
+    # the rule's own parameters first, then the ones every rule of its kind has (aws_missing_endpoint)
+    inherited = {name for base in params.__mro__[1:] if isinstance(base, type) and issubclass(base, RuleParams)
+                 for name in base.model_fields}
+    fields = sorted(params.model_fields.items(), key=lambda item: item[0] in inherited)
+    for name, field in fields:
         bounds = []
         for item in field.metadata:
             for attr, word in (("ge", ">= "), ("gt", "> "), ("le", "<= "), ("lt", "< ")):
