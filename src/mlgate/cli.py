@@ -429,18 +429,21 @@ def _aws_policy(args: argparse.Namespace) -> int:
     from mlgate.aws.policy import policy_for_spec_file
 
     policy = policy_for_spec_file(Path(args.path))
-    sys.stdout.write(policy.to_json() + "\n")
-    for note in policy.notes:
-        print(f"mlgate: note: {note}", file=sys.stderr)
-    return EXIT_READY
+    return _print_policy(policy.to_json(), policy.notes)
 
 
 def _iam_policy(args: argparse.Namespace) -> int:
     from mlgate.iam.suggest import suggest_for_spec_file
 
     suggestion = suggest_for_spec_file(Path(args.path))
-    sys.stdout.write(suggestion.to_json() + "\n")
-    for note in suggestion.notes:
+    return _print_policy(suggestion.to_json(), suggestion.notes)
+
+
+def _print_policy(document: str, notes: list[str]) -> int:
+    """`aws-policy` and `iam-policy`: the policy document on standard output, the notes on what the spec leaves
+    open on standard error (so the output pipes straight into a file or `aws iam`)."""
+    sys.stdout.write(document + "\n")
+    for note in notes:
         print(f"mlgate: note: {note}", file=sys.stderr)
     return EXIT_READY
 

@@ -600,6 +600,18 @@ class _Estimator:
             return chosen, self.prices.no_price(chosen.instance_type)
         return chosen, None
 
+    def _priced(self, pattern: PatternName, declared: bool,
+                unnamed: str) -> tuple[_Chosen, float, str | None] | Estimate:
+        """What an instance-based estimate prices: the instance, its hourly rate and the pattern's misfit; or, when
+        it cannot be priced, the unpriced estimate (its shape `unnamed` when no instance type is chosen)."""
+        chosen, unpriced = self._instance(declared)
+        misfit = self.misfit(pattern)
+        if chosen is None or unpriced:
+            return Estimate(pattern, chosen.instance_type if chosen else unnamed, None, misfit=misfit,
+                            unpriced=unpriced)
+        assert chosen.price is not None
+        return chosen, chosen.price.value, misfit
+
     def _throughput(self, chosen: _Chosen) -> Throughput | None:
         return instance_throughput(chosen.instance, self.w, declared=chosen.declared)
 
@@ -621,15 +633,13 @@ class _Estimator:
         if declared:
             floor, why = self.declared_floor(minimum=1)
             return self.fleet_estimate("realtime", floor, why)
-        chosen, unpriced = self._instance(declared)
-        misfit = self.misfit("realtime")
-        if chosen is None or unpriced:
-            return Estimate("realtime", chosen.instance_type if chosen else "real-time endpoint", None,
-                            misfit=misfit, unpriced=unpriced)
-        assert chosen.price is not None
+        priced = self._priced("realtime", declared, "real-time endpoint")
+        if isinstance(priced, Estimate):
+            return priced
+        chosen, hourly, misfit = priced
         count, why = self.sized(chosen)
-        monthly = always_on_monthly(chosen.price.value, count, self.a.hours_per_month)
-        basis = (f"{count} {TIMES} {_rate(chosen.price.value)}/h {TIMES} {num(self.a.hours_per_month)} h "
+        monthly = always_on_monthly(hourly, count, self.a.hours_per_month)
+        basis = (f"{count} {TIMES} {_rate(hourly)}/h {TIMES} {num(self.a.hours_per_month)} h "
                  f"= {usd(monthly)}, {why}")
         return Estimate("realtime", f"{chosen.instance_type} {TIMES} {count} always on", monthly, basis, misfit,
                         instance_type=chosen.instance_type)
@@ -717,23 +727,20 @@ class _Estimator:
         return max(minimum, 1), "1 assumed: instance_count is not declared"
 
     def asynchronous(self, declared: bool) -> Estimate:
-        chosen, unpriced = self._instance(declared)
-        misfit = self.misfit("async")
+        priced = self._priced("async", declared, "asynchronous endpoint")
         if declared:
             floor, why = self.declared_floor(minimum=0)
             if floor >= 1:
                 return self.fleet_estimate("async", floor, why)
-        elif chosen is not None and not unpriced:
+        elif not isinstance(priced, Estimate):
             start_ms = self.a.instance_start_minutes * 60_000
             slow_ok = self.w.latency_p99_ms is None or self.w.latency_p99_ms >= start_ms
             floor, why = (0, "scaled to zero") if slow_ok else \
                 (self.a.min_instances, f"kept warm for the p99, {self.a.min_instances} for availability across "
                                        "Availability Zones")
-        if chosen is None or unpriced:
-            return Estimate("async", chosen.instance_type if chosen else "asynchronous endpoint", None,
-                            misfit=misfit, unpriced=unpriced)
-        assert chosen.price is not None
-        hourly = chosen.price.value
+        if isinstance(priced, Estimate):
+            return priced
+        chosen, hourly, misfit = priced
         if floor >= 1:
             monthly = always_on_monthly(hourly, floor, self.a.hours_per_month)
             basis = (f"{floor} {TIMES} {_rate(hourly)}/h {TIMES} {num(self.a.hours_per_month)} h = {usd(monthly)}, "
@@ -753,12 +760,10 @@ class _Estimator:
                         instance_type=chosen.instance_type)
 
     def batch(self, declared: bool) -> Estimate:
-        chosen, unpriced = self._instance(declared)
-        misfit = self.misfit("batch")
-        if chosen is None or unpriced:
-            return Estimate("batch", chosen.instance_type if chosen else "batch transform", None,
-                            misfit=misfit, unpriced=unpriced)
-        assert chosen.price is not None
+        priced = self._priced("batch", declared, "batch transform")
+        if isinstance(priced, Estimate):
+            return priced
+        chosen, hourly, misfit = priced
         count = 1
         if declared and self.serving and self.serving.instance_count:
             count = self.serving.instance_count
@@ -770,13 +775,13 @@ class _Estimator:
             return Estimate("batch", shape, None, misfit=misfit,
                             unpriced="needs traffic.processing_s (or throughput_rps_per_instance)")
         hours = batch_instance_hours(self.w.requests_per_day, tp.rps, count, self.a)
-        monthly = hours * chosen.price.value
+        monthly = hours * hourly
         work_s = self.w.requests_per_day / tp.rps
         basis = (f"{num(self.a.days_per_month)} days {TIMES} ({num(jobs)} job{'s' if jobs != 1 else ''} {TIMES} "
                  f"{count} instance{'s' if count != 1 else ''} {TIMES} "
                  f"{num(self.a.instance_start_minutes)} min start-up + {num(self.w.requests_per_day)} requests "
                  f"{DIVIDED} {num(tp.rps)} rps = {num(work_s)} s) = {hours:,.2f} instance-hours {TIMES} "
-                 f"{_rate(chosen.price.value)}/h = {usd(monthly)}")
+                 f"{_rate(hourly)}/h = {usd(monthly)}")
         return Estimate("batch", shape, monthly, basis, misfit, instance_type=chosen.instance_type)
 
     # serverless ----------------------------------------------------------------------------------------------------
