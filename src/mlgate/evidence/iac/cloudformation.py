@@ -32,6 +32,7 @@ from mlgate.evidence.iac.model import (
     EndpointConfig,
     InferenceExperiment,
     Infrastructure,
+    Interpolation,
     MonitoringSchedule,
     SageMakerModel,
     ScalingPolicy,
@@ -377,16 +378,14 @@ class Template:
             if not filled.known:
                 return _unknown(at, filled.unknown or "", f"${{Sub:{text}}}", template=text)
             text = show(filled.value)
-        parts: list[str] = []
-        unknown: str | None = None
-        ref: str | None = None
+        out = Interpolation()
         pos = 0
         for match in _SUB_VAR.finditer(text):
-            parts.append(text[pos:match.start()])
+            out.literal(text[pos:match.start()])
             pos = match.end()
             name = match.group(1)
             if name.startswith("!"):  # ${!Literal} is written out as ${Literal}
-                parts.append("${" + name[1:] + "}")
+                out.literal("${" + name[1:] + "}")
                 continue
             if name in variables:
                 v = self.eval(variables[name], (*path, 1, name), depth + 1)
@@ -395,17 +394,12 @@ class Template:
                 v = self._getatt(rid, attr, path, depth + 1)
             else:
                 v = self._ref(name, path, depth + 1)
-            if v.known:
-                parts.append(show(v.value))
-            else:
-                unknown = unknown or v.unknown
-                ref = ref or v.ref
-                parts.append(v.template or "${" + name + "}")
-        parts.append(text[pos:])
-        joined = "".join(parts)
-        if unknown is None:
+            out.value(v, name)
+        out.literal(text[pos:])
+        joined = out.text
+        if out.unknown is None:
             return Value(joined, at, template=joined)
-        return _unknown(at, unknown, f"${{Sub:{joined}}}", template=joined, ref=ref if joined.startswith("${")
+        return _unknown(at, out.unknown, f"${{Sub:{joined}}}", template=joined, ref=out.ref if joined.startswith("${")
                         and joined.endswith("}") and joined.count("${") == 1 else None)
 
     def _join(self, arg: Any, path: PathT, depth: int) -> Value:
