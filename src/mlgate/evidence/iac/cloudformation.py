@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mlgate.errors import EvidenceError
@@ -32,6 +32,7 @@ from mlgate.evidence.iac.model import (
     EndpointConfig,
     InferenceExperiment,
     Infrastructure,
+    Interpolation,
     MonitoringSchedule,
     SageMakerModel,
     ScalingPolicy,
@@ -377,16 +378,14 @@ class Template:
             if not filled.known:
                 return _unknown(at, filled.unknown or "", f"${{Sub:{text}}}", template=text)
             text = show(filled.value)
-        parts: list[str] = []
-        unknown: str | None = None
-        ref: str | None = None
+        out = Interpolation()
         pos = 0
         for match in _SUB_VAR.finditer(text):
-            parts.append(text[pos:match.start()])
+            out.literal(text[pos:match.start()])
             pos = match.end()
             name = match.group(1)
             if name.startswith("!"):  # ${!Literal} is written out as ${Literal}
-                parts.append("${" + name[1:] + "}")
+                out.literal("${" + name[1:] + "}")
                 continue
             if name in variables:
                 v = self.eval(variables[name], (*path, 1, name), depth + 1)
@@ -395,17 +394,12 @@ class Template:
                 v = self._getatt(rid, attr, path, depth + 1)
             else:
                 v = self._ref(name, path, depth + 1)
-            if v.known:
-                parts.append(show(v.value))
-            else:
-                unknown = unknown or v.unknown
-                ref = ref or v.ref
-                parts.append(v.template or "${" + name + "}")
-        parts.append(text[pos:])
-        joined = "".join(parts)
-        if unknown is None:
+            out.value(v, name)
+        out.literal(text[pos:])
+        joined = out.text
+        if out.unknown is None:
             return Value(joined, at, template=joined)
-        return _unknown(at, unknown, f"${{Sub:{joined}}}", template=joined, ref=ref if joined.startswith("${")
+        return _unknown(at, out.unknown, f"${{Sub:{joined}}}", template=joined, ref=out.ref if joined.startswith("${")
                         and joined.endswith("}") and joined.count("${") == 1 else None)
 
     def _join(self, arg: Any, path: PathT, depth: int) -> Value:
@@ -494,30 +488,19 @@ def read_template(t: Template) -> Infrastructure:
         kind = t.rtype(rid)
         if not t.created(rid):
             continue
-        if kind == "AWS::SageMaker::Endpoint":
-            infra.endpoints.append(_endpoint(t, rid))
-        elif kind == "AWS::SageMaker::EndpointConfig":
-            infra.configs.append(_config(t, rid))
-        elif kind == "AWS::SageMaker::Model":
-            infra.models.append(_model(t, rid))
-        elif kind == "AWS::CloudWatch::Alarm":
-            infra.alarms.append(_alarm(t, rid))
-        elif kind == "AWS::SageMaker::MonitoringSchedule":
-            infra.schedules.append(_schedule(t, rid))
-        elif kind == "AWS::ApplicationAutoScaling::ScalableTarget":
-            infra.targets.append(_target(t, rid))
-        elif kind == "AWS::SageMaker::InferenceExperiment":
-            infra.experiments.append(_experiment(t, rid))
-        elif kind == "AWS::ApplicationAutoScaling::ScalingPolicy":
-            infra.policies.append(_scaling_policy(t, rid))
-        elif kind == "AWS::CloudWatch::CompositeAlarm":
-            infra.composites.append(CompositeAlarm(rid, t.value((*_props(rid), "AlarmName")),
-                                                   t.value((*_props(rid), "AlarmRule")),
-                                                   _list_values(t, (*_props(rid), "AlarmActions")),
-                                                   t.loc(("Resources", rid))))
+        read = _READERS.get(kind)
+        if read is not None:
+            records, reader = read
+            records(infra).append(reader(t, rid))
         elif kind in ("AWS::CloudFormation::Stack", "AWS::Serverless::Application"):
             infra.gaps.append(UnreadCode(f"nested stack {rid} is not read", t.loc(("Resources", rid))))
     return infra
+
+
+def _composite(t: Template, rid: str) -> CompositeAlarm:
+    p = _props(rid)
+    return CompositeAlarm(rid, t.value((*p, "AlarmName")), t.value((*p, "AlarmRule")),
+                          _list_values(t, (*p, "AlarmActions")), t.loc(("Resources", rid)))
 
 
 def _props(rid: str) -> PathT:
@@ -825,3 +808,17 @@ def _list_values(t: Template, path: PathT) -> list[Value]:
         if value is not None:
             out.append(value)
     return out
+
+
+# The resource types read: where each joins the deployment, and its reader.
+_READERS: dict[str, tuple[Callable[[Infrastructure], list[Any]], Callable[[Template, str], Any]]] = {
+    "AWS::SageMaker::Endpoint": (lambda infra: infra.endpoints, _endpoint),
+    "AWS::SageMaker::EndpointConfig": (lambda infra: infra.configs, _config),
+    "AWS::SageMaker::Model": (lambda infra: infra.models, _model),
+    "AWS::CloudWatch::Alarm": (lambda infra: infra.alarms, _alarm),
+    "AWS::SageMaker::MonitoringSchedule": (lambda infra: infra.schedules, _schedule),
+    "AWS::ApplicationAutoScaling::ScalableTarget": (lambda infra: infra.targets, _target),
+    "AWS::SageMaker::InferenceExperiment": (lambda infra: infra.experiments, _experiment),
+    "AWS::ApplicationAutoScaling::ScalingPolicy": (lambda infra: infra.policies, _scaling_policy),
+    "AWS::CloudWatch::CompositeAlarm": (lambda infra: infra.composites, _composite),
+}

@@ -54,6 +54,33 @@ def show(value: Any) -> str:
     return str(value)
 
 
+@dataclass
+class Interpolation:
+    """Sub-style text being built from literal text and interpolated values (`!Sub`, a Terraform template): a known
+    value is written in, an unknown one keeps its own template or its `${...}`; the first unknown part's reason and
+    resource stand for the whole."""
+
+    parts: list[str] = field(default_factory=list)
+    unknown: str | None = None
+    ref: str | None = None
+
+    def literal(self, text: str) -> None:
+        self.parts.append(text)
+
+    def value(self, v: Value, written: str) -> None:
+        """Adds `v`, interpolated from `${written}`."""
+        if v.known:
+            self.parts.append(show(v.value))
+        else:
+            self.unknown = self.unknown or v.unknown
+            self.ref = self.ref or v.ref
+            self.parts.append(v.template or "${" + written + "}")
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
 @dataclass(frozen=True)
 class Serverless:
     memory_mb: Value | None

@@ -35,6 +35,7 @@ from mlgate.evidence.iac.model import (
     Endpoint,
     EndpointConfig,
     Infrastructure,
+    Interpolation,
     MonitoringSchedule,
     SageMakerModel,
     ScalingPolicy,
@@ -282,9 +283,7 @@ class Module:
 
     def _template(self, text: str, at: Location, depth: int) -> Value:
         """A quoted string: literal text with `${...}` interpolations (`$${` is a literal `${`)."""
-        parts: list[str] = []
-        unknown: str | None = None
-        ref: str | None = None
+        out = Interpolation()
         i = 0
         literal: list[str] = []
         while i < len(text):
@@ -294,7 +293,7 @@ class Module:
                 continue
             if text.startswith("${", i) or text.startswith("%{", i):
                 end = _closing(text, i + 2)
-                parts.append(_unescape("".join(literal)))
+                out.literal(_unescape("".join(literal)))
                 literal = []
                 inner = text[i + 2:end]
                 if text[i] == "%":
@@ -302,23 +301,18 @@ class Module:
                                  f"%{{{inner}}}")
                 else:
                     v = self.expr(inner, at, depth + 1)
-                if v.known:
-                    parts.append(show(v.value))
-                else:
-                    unknown = unknown or v.unknown
-                    ref = ref or v.ref
-                    parts.append(v.template or "${" + inner.strip() + "}")
+                out.value(v, inner.strip())
                 i = end + 1
                 continue
             literal.append(text[i])
             i += 1
-        parts.append(_unescape("".join(literal)))
-        joined = "".join(parts)
-        if unknown is None:
+        out.literal(_unescape("".join(literal)))
+        joined = out.text
+        if out.unknown is None:
             return Value(joined, at, template=joined)
         whole = text.startswith("${") and _closing(text, 2) == len(text) - 1
-        return _unknown(at, unknown, joined if whole else f"${{Sub:{joined}}}", template=joined,
-                        ref=ref if whole else None)
+        return _unknown(at, out.unknown, joined if whole else f"${{Sub:{joined}}}", template=joined,
+                        ref=out.ref if whole else None)
 
     def expr(self, expr: str, at: Location, depth: int) -> Value:
         expr = expr.strip()
