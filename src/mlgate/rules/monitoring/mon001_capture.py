@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import Field
 
 from mlgate.checks import CheckContext
+from mlgate.evidence.iac.model import show
 from mlgate.result import Finding
 from mlgate.rules.monitoring._shared import num, s3_problem
 from mlgate.rules.params import Number, OnlineParams
@@ -174,14 +175,6 @@ def _same_key(spec: str, live: str) -> bool:
     return spec.rsplit("/", 1)[-1] == live.rsplit("/", 1)[-1]
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, bool):
-        return str(value).lower()
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
-
-
 def online(ctx: CheckContext, account: Online) -> Iterator[Finding]:
     """MON001 online: the live endpoint config captures what the spec says, where it says."""
     spec = ctx.spec.monitoring.capture if ctx.spec.monitoring else None
@@ -214,10 +207,10 @@ def online(ctx: CheckContext, account: Online) -> Iterator[Finding]:
         if spec_value is None or live_value is None:
             return
         if same:
-            agreed.append(f"{label} {_show(live_value)}")
+            agreed.append(f"{label} {show(live_value)}")
         else:
-            problems.append(ctx.fail(f"monitoring.capture.{field} is {_show(spec_value)}, but the {live.where} has "
-                                     f"{label} {_show(live_value)}", at=(*_CAPTURE, field),
+            problems.append(ctx.fail(f"monitoring.capture.{field} is {show(spec_value)}, but the {live.where} has "
+                                     f"{label} {show(live_value)}", at=(*_CAPTURE, field),
                                      fix=f"make monitoring.capture.{field} and the live {label} the same (deploy "
                                          "an endpoint config that matches the spec, or fix the spec)"))
 
