@@ -4,7 +4,8 @@ spec duration (the shadow's run, the canary's bake) is judged against its minimu
 
 from __future__ import annotations
 
-from collections.abc import Generator
+import functools
+from collections.abc import Callable, Generator, Iterator
 
 from mlgate.checks import CheckContext
 from mlgate.result import Finding
@@ -12,13 +13,22 @@ from mlgate.spec.models import Canary, Previous, Shadow
 from mlgate.units import DURATION_HELP, parse_duration
 from mlgate.yamlload import PathT
 
+RuleCheck = Callable[[CheckContext], Iterator[Finding]]
 
-def batch_na(ctx: CheckContext, what: str) -> Finding | None:
-    """`n/a` on a batch transform, which serves no live traffic (so no shadow, ramp, previous variant or rollback)."""
-    if ctx.pattern != "batch":
-        return None
-    return ctx.na(f"serving.pattern is batch: a batch transform serves no live traffic, so there is {what}",
-                  at=("serving", "pattern"))
+
+def live_traffic_only(what: str) -> Callable[[RuleCheck], RuleCheck]:
+    """Makes a rollout rule's check `n/a` on a batch transform, which serves no live traffic (so there is no shadow,
+    ramp, previous variant or rollback: `what` says which)."""
+    def decorate(check: RuleCheck) -> RuleCheck:
+        @functools.wraps(check)
+        def checked(ctx: CheckContext) -> Iterator[Finding]:
+            if ctx.pattern == "batch":
+                yield ctx.na(f"serving.pattern is batch: a batch transform serves no live traffic, so there is "
+                             f"{what}", at=("serving", "pattern"))
+                return
+            yield from check(ctx)
+        return checked
+    return decorate
 
 
 def pct_text(value: float) -> str:

@@ -12,7 +12,7 @@ from mlgate.checks import CheckContext
 from mlgate.facts import load_facts
 from mlgate.result import Finding
 from mlgate.rules.params import Duration, Number, OnlineParams
-from mlgate.rules.rollout._shared import batch_na, duration_at_least, live_pct_text, pct_text, variants
+from mlgate.rules.rollout._shared import duration_at_least, live_pct_text, live_traffic_only, pct_text, variants
 from mlgate.units import parse_duration
 
 if TYPE_CHECKING:
@@ -39,12 +39,9 @@ _NO_SHADOW_VARIANT = {
 }
 
 
+@live_traffic_only("no live traffic to shadow")
 def check(ctx: CheckContext) -> Iterator[Finding]:
     """The new model scores live traffic in shadow, long and wide enough, before any of its output is served."""
-    na = batch_na(ctx, "no live traffic to shadow")
-    if na:
-        yield na
-        return
     params: Params = ctx.params
     min_pct = float(params.min_sampling_percent)
     min_dur = parse_duration(params.min_duration)

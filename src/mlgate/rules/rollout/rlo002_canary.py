@@ -15,7 +15,7 @@ from mlgate.facts import load_facts
 from mlgate.result import Finding
 from mlgate.rules.params import Duration, Number, OnlineParams
 from mlgate.rules.rollout._mechanism import excluded, expressible, marketplace_unknown, mechanism, plan
-from mlgate.rules.rollout._shared import batch_na, duration_at_least, live_pct_text, pct_text, variants
+from mlgate.rules.rollout._shared import duration_at_least, live_pct_text, live_traffic_only, pct_text, variants
 from mlgate.spec.models import Canary
 from mlgate.units import DURATION_HELP, format_duration, parse_duration
 
@@ -32,12 +32,9 @@ class Params(OnlineParams):
                                                        "the DeploymentConfig's WaitIntervalInSeconds)")
 
 
+@live_traffic_only("no traffic to ramp")
 def check(ctx: CheckContext) -> Iterator[Finding]:
     """The new variant takes live traffic in rising steps, with a bake time at each, never 0 -> 100 at once."""
-    na = batch_na(ctx, "no traffic to ramp")
-    if na:
-        yield na
-        return
     params: Params = ctx.params
     max_first = float(params.max_first_step)
     min_steps = params.min_steps
