@@ -1,14 +1,24 @@
-"""Helpers the monitoring rules share: numbers in messages, S3 URIs, monitoring schedules."""
+"""Helpers the monitoring rules share: a section the spec must have, numbers in messages, S3 URIs, monitoring
+schedules."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
+from typing import Any
 
 from mlgate.checks import CheckContext
 from mlgate.result import Finding
 from mlgate.schedules import SCHEDULE_HELP, schedule_problem
 from mlgate.yamlload import PathT
+
+
+def required_section(ctx: CheckContext, name: str, why: str, fix: str) -> Generator[Finding, None, Any]:
+    """The spec's monitoring.<name>, or None after a failure that says why leaving it out matters."""
+    section = getattr(ctx.spec.monitoring, name) if ctx.spec.monitoring else None
+    if section is None:
+        yield ctx.fail(f"no monitoring.{name}: {why}", at=("monitoring", name), fix=fix)
+    return section
 
 
 def num(value: float) -> str:

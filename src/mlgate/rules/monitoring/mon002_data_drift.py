@@ -13,11 +13,11 @@ from mlgate.aws.monitoring import describe_schedule, endpoint_schedules, schedul
 from mlgate.checks import CheckContext
 from mlgate.errors import EvidenceError
 from mlgate.result import Finding
-from mlgate.rules.monitoring._shared import s3_problem, schedule_findings
+from mlgate.rules.monitoring._shared import required_section, s3_problem, schedule_findings
 from mlgate.rules.params import OnlineParams
 from mlgate.schedules import frequency
 from mlgate.spec.load import is_local
-from mlgate.spec.models import Dataset
+from mlgate.spec.models import DataDrift, Dataset
 from mlgate.spelling import did_you_mean
 from mlgate.yamlload import PathT
 
@@ -189,12 +189,11 @@ def _describe_pins(ctx: CheckContext, datasets: list[Dataset]) -> str:
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     """Drift of the inputs is measured against a baseline made from the training data version, on a schedule."""
-    dd = ctx.spec.monitoring.data_drift if ctx.spec.monitoring else None
+    dd: DataDrift | None = yield from required_section(
+        ctx, "data_drift", "nobody will know when live inputs stop looking like the training data",
+        fix="add monitoring.data_drift with a baseline (statistics of the training data), made_from (the training "
+            "dataset and version) and a schedule")
     if dd is None:
-        yield ctx.fail("no monitoring.data_drift: nobody will know when live inputs stop looking like the "
-                       "training data", at=_DRIFT,
-                       fix="add monitoring.data_drift with a baseline (statistics of the training data), made_from "
-                           "(the training dataset and version) and a schedule")
         return
     findings = [*_baseline(ctx, dd.baseline), *_made_from(ctx),
                 *schedule_findings(ctx, dd.schedule, (*_DRIFT, "schedule"), "the data drift monitor")]

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING
 from mlgate.aws.monitoring import describe_schedule, endpoint_schedules, schedule_facts
 from mlgate.checks import CheckContext
 from mlgate.result import Finding
-from mlgate.rules.monitoring._shared import num, schedule_findings
+from mlgate.rules.monitoring._shared import num, required_section, schedule_findings
 from mlgate.rules.params import OnlineParams
 from mlgate.schedules import frequency
+from mlgate.spec.models import PredictionDrift
 from mlgate.yamlload import PathT
 
 if TYPE_CHECKING:
@@ -32,12 +33,12 @@ _FRACTION_NAME = re.compile(r"(?:^|_)(?:rate|share|fraction|proportion|probabili
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     """A statistic of the model's output distribution is watched against an expected band, on a schedule."""
-    pd = ctx.spec.monitoring.prediction_drift if ctx.spec.monitoring else None
+    pd: PredictionDrift | None = yield from required_section(
+        ctx, "prediction_drift", "a model whose answers shift (everything scored as fraud, or nothing) goes "
+        "unnoticed until the business does",
+        fix="add monitoring.prediction_drift with a metric of the outputs (e.g. positive_rate), expected: [low, high] "
+            "and a schedule")
     if pd is None:
-        yield ctx.fail("no monitoring.prediction_drift: a model whose answers shift (everything scored as fraud, or "
-                       "nothing) goes unnoticed until the business does", at=_PRED,
-                       fix="add monitoring.prediction_drift with a metric of the outputs (e.g. positive_rate), "
-                           "expected: [low, high] and a schedule")
         return
     problems = 0
     metric = (pd.metric or "").strip()

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 from mlgate.checks import CheckContext
 from mlgate.result import Finding
-from mlgate.rules.monitoring._shared import num
+from mlgate.rules.monitoring._shared import num, required_section
 from mlgate.rules.params import NoParams
+from mlgate.spec.models import GroundTruth
 from mlgate.units import DURATION_HELP, parse_duration
 
 Params = NoParams  # no parameters
@@ -43,12 +44,11 @@ def _metric_info(metric: str) -> tuple[str, float | None, float | None] | None:
 
 def check(ctx: CheckContext) -> Iterator[Finding]:
     """The real quality metric, once labels arrive: which metric, how late the labels are, and the bound."""
-    gt = ctx.spec.monitoring.ground_truth if ctx.spec.monitoring else None
+    gt: GroundTruth | None = yield from required_section(
+        ctx, "ground_truth", "drift says the inputs changed, only ground truth says the model got worse",
+        fix="add monitoring.ground_truth with the metric (e.g. auc), label_delay (how long labels take to arrive, "
+            "e.g. 30d) and minimum")
     if gt is None:
-        yield ctx.fail("no monitoring.ground_truth: drift says the inputs changed, only ground truth says the model "
-                       "got worse", at=_GT,
-                       fix="add monitoring.ground_truth with the metric (e.g. auc), label_delay (how long labels take "
-                           "to arrive, e.g. 30d) and minimum")
         return
     problems = 0
     metric = (gt.metric or "").strip()

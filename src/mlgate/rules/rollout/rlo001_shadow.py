@@ -12,8 +12,8 @@ from mlgate.checks import CheckContext
 from mlgate.facts import load_facts
 from mlgate.result import Finding
 from mlgate.rules.params import Duration, Number, OnlineParams
-from mlgate.rules.rollout._shared import batch_na, live_pct_text, pct_text, variants
-from mlgate.units import DURATION_HELP, parse_duration
+from mlgate.rules.rollout._shared import duration_at_least, live_pct_text, live_traffic_only, pct_text, variants
+from mlgate.units import parse_duration
 
 if TYPE_CHECKING:
     from mlgate.aws.live import Online
@@ -39,12 +39,9 @@ _NO_SHADOW_VARIANT = {
 }
 
 
+@live_traffic_only("no live traffic to shadow")
 def check(ctx: CheckContext) -> Iterator[Finding]:
     """The new model scores live traffic in shadow, long and wide enough, before any of its output is served."""
-    na = batch_na(ctx, "no live traffic to shadow")
-    if na:
-        yield na
-        return
     params: Params = ctx.params
     min_pct = float(params.min_sampling_percent)
     min_dur = parse_duration(params.min_duration)
@@ -119,28 +116,19 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
                        "too few requests to show how the model behaves on real inputs", at=(*base, "sampling_percent"),
                        fix=f"raise sampling_percent to at least {pct_text(min_pct)} (100 before promotion is best)")
 
-    seconds: float | None = None
-    if sh.duration is None:
+    seconds = yield from duration_at_least(
+        ctx, sh.duration, min_dur, min_dur_txt, (*base, "duration"),
+        unset="nothing says how long the shadow runs before the canary starts", example="3d",
+        short=f"shadow runs {sh.duration}, shorter than the {min_dur_txt} minimum: too short to see a full daily "
+              "traffic cycle",
+        short_fix=f"run the shadow for at least {min_dur_txt}")
+    if seconds is None:
         problems += 1
-        yield ctx.fail("rollout.shadow.duration is not set: nothing says how long the shadow runs before the "
-                       "canary starts", at=(*base, "duration"),
-                       fix=f"set duration to at least {min_dur_txt}, e.g. `duration: 3d`")
-    else:
-        seconds = parse_duration(sh.duration)
-        if seconds is None:
-            problems += 1
-            yield ctx.fail(f"shadow duration '{sh.duration}' is not a duration mlgate understands",
-                           at=(*base, "duration"), fix=f"write {DURATION_HELP}")
-        elif seconds < min_dur:
-            problems += 1
-            yield ctx.fail(f"shadow runs {sh.duration}, shorter than the {min_dur_txt} minimum: "
-                           "too short to see a full daily traffic cycle", at=(*base, "duration"),
-                           fix=f"run the shadow for at least {min_dur_txt}")
-        elif seconds > MAX_SHADOW_TEST_S and pattern not in _NO_SHADOW_VARIANT and not separate:
-            yield ctx.warn(f"shadow runs {sh.duration}, longer than the 30 days a SageMaker shadow test "
-                           "(inference experiment) can be scheduled for", at=(*base, "duration"),
-                           fix="plan the shadow as a ShadowProductionVariants endpoint config rather than a "
-                               "managed shadow test, or run successive tests of at most 30d")
+    elif seconds > MAX_SHADOW_TEST_S and pattern not in _NO_SHADOW_VARIANT and not separate:
+        yield ctx.warn(f"shadow runs {sh.duration}, longer than the 30 days a SageMaker shadow test "
+                       "(inference experiment) can be scheduled for", at=(*base, "duration"),
+                       fix="plan the shadow as a ShadowProductionVariants endpoint config rather than a "
+                           "managed shadow test, or run successive tests of at most 30d")
 
     instance_type = ctx.spec.serving.instance_type if ctx.spec.serving else None
     if pattern == "realtime" and not separate and instance_type and instance_type.startswith("ml.inf1."):

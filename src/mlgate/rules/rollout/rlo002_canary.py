@@ -15,7 +15,7 @@ from mlgate.facts import load_facts
 from mlgate.result import Finding
 from mlgate.rules.params import Duration, Number, OnlineParams
 from mlgate.rules.rollout._mechanism import excluded, expressible, marketplace_unknown, mechanism, plan
-from mlgate.rules.rollout._shared import batch_na, live_pct_text, pct_text, variants
+from mlgate.rules.rollout._shared import duration_at_least, live_pct_text, live_traffic_only, pct_text, variants
 from mlgate.spec.models import Canary
 from mlgate.units import DURATION_HELP, format_duration, parse_duration
 
@@ -32,12 +32,9 @@ class Params(OnlineParams):
                                                        "the DeploymentConfig's WaitIntervalInSeconds)")
 
 
+@live_traffic_only("no traffic to ramp")
 def check(ctx: CheckContext) -> Iterator[Finding]:
     """The new variant takes live traffic in rising steps, with a bake time at each, never 0 -> 100 at once."""
-    na = batch_na(ctx, "no traffic to ramp")
-    if na:
-        yield na
-        return
     params: Params = ctx.params
     max_first = float(params.max_first_step)
     min_steps = params.min_steps
@@ -80,24 +77,14 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
     else:
         problems += yield from _ramp_problems(ctx, steps, path, max_first, min_steps)
 
-    bake: float | None = None
-    if can.bake_time is None:
+    bake = yield from duration_at_least(
+        ctx, can.bake_time, min_bake, min_bake_txt, (*base, "bake_time"),
+        unset="the next step could start before the alarms have seen the canary", example="1h",
+        short=f"canary bakes {can.bake_time} at each step, shorter than the {min_bake_txt} minimum: the alarms may "
+              "not have enough data to fire before the next step",
+        short_fix=f"set bake_time to at least {min_bake_txt}")
+    if bake is None:
         problems += 1
-        yield ctx.fail("rollout.canary.bake_time is not set: the next step could start before the alarms have "
-                       "seen the canary", at=(*base, "bake_time"),
-                       fix=f"set bake_time to at least {min_bake_txt}, e.g. `bake_time: 1h`")
-    else:
-        bake = parse_duration(can.bake_time)
-        if bake is None:
-            problems += 1
-            yield ctx.fail(f"canary bake_time '{can.bake_time}' is not a duration mlgate understands",
-                           at=(*base, "bake_time"), fix=f"write {DURATION_HELP}")
-        elif bake < min_bake:
-            problems += 1
-            yield ctx.fail(f"canary bakes {can.bake_time} at each step, shorter than the "
-                           f"{min_bake_txt} minimum: the alarms may not have enough data to fire "
-                           "before the next step", at=(*base, "bake_time"),
-                           fix=f"set bake_time to at least {min_bake_txt}")
 
     swap = ""
     resolved = ctx.resolved

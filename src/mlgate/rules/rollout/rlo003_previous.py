@@ -14,7 +14,7 @@ from mlgate.facts import load_facts
 from mlgate.result import Finding, Location
 from mlgate.rules.params import OnlineParams
 from mlgate.rules.rollout._mechanism import mechanism
-from mlgate.rules.rollout._shared import batch_na, live_pct_text, variants
+from mlgate.rules.rollout._shared import live_pct_text, live_traffic_only, variants
 from mlgate.units import format_duration, parse_duration
 
 if TYPE_CHECKING:
@@ -30,12 +30,9 @@ _FIRST_RELEASE = ("on a first deployment there is no previous variant: waive RLO
                   "second release")
 
 
+@live_traffic_only("no live variant to roll back to")
 def check(ctx: CheckContext) -> Iterator[Finding]:
     """The variant being replaced stays deployed with capacity, so rollback is a weight change, not a redeploy."""
-    na = batch_na(ctx, "no live variant to roll back to")
-    if na:
-        yield na
-        return
     params: Params = ctx.params
     min_instances = params.min_instances
 

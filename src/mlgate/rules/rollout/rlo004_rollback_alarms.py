@@ -14,7 +14,7 @@ from mlgate.facts import load_facts
 from mlgate.result import Finding, Location
 from mlgate.rules.params import OnlineParams
 from mlgate.rules.rollout._mechanism import excluded, mechanism
-from mlgate.rules.rollout._shared import batch_na
+from mlgate.rules.rollout._shared import live_traffic_only
 from mlgate.spec.models import Alarm
 from mlgate.spelling import did_you_mean
 
@@ -59,12 +59,9 @@ def _alarms_in_code(ctx: CheckContext) -> dict[str, tuple[Alarm, Location]]:
     return found
 
 
+@live_traffic_only("no traffic ramp to roll back")
 def check(ctx: CheckContext) -> Iterator[Finding]:
     """The ramp is watched by alarms, defined in monitoring.operational, that roll it back on errors and latency."""
-    na = batch_na(ctx, "no traffic ramp to roll back")
-    if na:
-        yield na
-        return
     params: Params = ctx.params
     require_latency = params.require_latency
 
