@@ -298,10 +298,7 @@ class _DatasetCheck:
                               "VersionId is never a bare number)", at=self.at("version"))
             else:
                 yield self._s3_version_id(version, "version", self.at("version"), prefix)
-        if self.value("snapshot_id"):
-            yield self._snapshot_id(uri)
-        if self.value("as_of"):
-            yield self._as_of(uri)
+        yield from self._written_pins(uri, ("snapshot_id", "as_of"))
         if self.value("sha256") and not prefix:
             yield self._remote_sha256(uri)
         if self.value("manifest"):
@@ -352,53 +349,41 @@ class _DatasetCheck:
         return None
 
     def _featurestore(self, uri: str) -> Iterator[Finding]:
-        wild = self._wildcard(uri, uri)
-        if wild:
-            yield wild
-            return
-        if self.value("as_of"):
-            yield self._as_of(uri)
-        if self.value("snapshot_id"):
-            yield self._snapshot_id(uri)
+        yield from self._pinned_by_fields(uri, uri, None, ("as_of", "snapshot_id"))
 
     def _delta(self, uri: str) -> Iterator[Finding]:
-        wild = self._wildcard(uri, uri)
-        if wild:
-            yield wild
-            return
-        at_version = yield from self._at_suffix(uri, uri)
-        version = self.value("version")
-        if version and not at_version:
-            yield self._table_version(uri, version, "Delta table version")
-        if self.value("as_of"):
-            yield self._as_of(uri)
+        yield from self._pinned_by_fields(uri, uri, "Delta table version", ("as_of",))
 
     def _iceberg(self, uri: str) -> Iterator[Finding]:
-        wild = self._wildcard(uri, uri)
-        if wild:
-            yield wild
-            return
-        if self.value("snapshot_id"):
-            yield self._snapshot_id(uri)
-        if self.value("as_of"):
-            yield self._as_of(uri)
+        yield from self._pinned_by_fields(uri, uri, None, ("snapshot_id", "as_of"))
 
     def _remote(self, uri: str) -> Iterator[Finding]:
         web = uri.split("://", 1)[0].lower() in ("http", "https")
-        wild = self._wildcard(uri, uri.split("?", 1)[0] if web else uri)  # an http(s) '?' starts the query
+        path = uri.split("?", 1)[0] if web else uri  # an http(s) '?' starts the query
+        yield from self._pinned_by_fields(uri, path, "version", ("snapshot_id", "as_of", "sha256"))
+
+    def _pinned_by_fields(self, uri: str, path: str, table_version: str | None,
+                          pins: tuple[str, ...]) -> Iterator[Finding]:
+        """The kinds pinned by their fields (a feature group, a Delta or Iceberg table, a remote uri): a wildcard in
+        `path` fails; otherwise the table version from an `@v<N>` suffix or version: (for a kind that has one,
+        which `table_version` names in messages), then each of `pins` that is written, in that order."""
+        wild = self._wildcard(uri, path)
         if wild:
             yield wild
             return
-        at_version = yield from self._at_suffix(uri, uri)
-        version = self.value("version")
-        if version and not at_version:
-            yield self._table_version(uri, version, "version")
-        if self.value("snapshot_id"):
-            yield self._snapshot_id(uri)
-        if self.value("as_of"):
-            yield self._as_of(uri)
-        if self.value("sha256"):
-            yield self._remote_sha256(uri)
+        if table_version:
+            at_version = yield from self._at_suffix(uri, uri)
+            version = self.value("version")
+            if version and not at_version:
+                yield self._table_version(uri, version, table_version)
+        yield from self._written_pins(uri, pins)
+
+    def _written_pins(self, uri: str, pins: tuple[str, ...]) -> Iterator[Finding]:
+        """The judgement of each of the pin fields `pins` (as_of, snapshot_id, a remote sha256) that is written."""
+        judges = {"as_of": self._as_of, "snapshot_id": self._snapshot_id, "sha256": self._remote_sha256}
+        for name in pins:
+            if self.value(name):
+                yield judges[name](uri)
 
     def _lakefs(self, uri: str) -> Iterator[Finding]:
         parts = uri.split("://", 1)[1].split("/", 2)
