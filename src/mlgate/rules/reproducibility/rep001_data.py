@@ -438,23 +438,26 @@ class _DatasetCheck:
     # -- pins -------------------------------------------------------------------------------------------------------
 
     def _table_version(self, uri: str, version: str, what: str) -> Finding:
-        fix = "write the integer table version training read (DESCRIBE HISTORY <table>)"
-        if self.is_floating(version):
-            return self.moving("version", version, self.at("version"), fix)
-        if not _INTEGER.fullmatch(version):
-            return self.fail(f"version '{version}' is not an integer {what}: a label does not pin {uri}",
-                             at=self.at("version"), fix=fix)
-        return self.ok(f"{uri} pinned to {what} {version}", at=self.at("version"))
+        return self._integer_pin("version", version, f"{what}: a label does not pin {uri}",
+                                 f"{uri} pinned to {what} {version}",
+                                 "write the integer table version training read (DESCRIBE HISTORY <table>)")
 
     def _snapshot_id(self, uri: str) -> Finding:
         snapshot = self.value("snapshot_id") or ""
-        fix = "write the integer snapshot id training read (SELECT snapshot_id FROM <table>.snapshots)"
-        if self.is_floating(snapshot):
-            return self.moving("snapshot_id", snapshot, self.at("snapshot_id"), fix)
-        if not _INTEGER.fullmatch(snapshot):
-            return self.fail(f"snapshot_id '{snapshot}' is not an integer Iceberg snapshot id",
-                             at=self.at("snapshot_id"), fix=fix)
-        return self.ok(f"{uri} pinned to Iceberg snapshot {snapshot}", at=self.at("snapshot_id"))
+        return self._integer_pin("snapshot_id", snapshot, "Iceberg snapshot id",
+                                 f"{uri} pinned to Iceberg snapshot {snapshot}",
+                                 "write the integer snapshot id training read "
+                                 "(SELECT snapshot_id FROM <table>.snapshots)")
+
+    def _integer_pin(self, field: str, value: str, kind: str, pinned: str, fix: str) -> Finding:
+        """A pin that is an integer (a table version, a snapshot id) written in `field`: a moving name or a label
+        fails; `kind` says what the integer is, `pinned` what it pins."""
+        at = self.at(field)
+        if self.is_floating(value):
+            return self.moving(field, value, at, fix)
+        if not _INTEGER.fullmatch(value):
+            return self.fail(f"{field} '{value}' is not an integer {kind}", at=at, fix=fix)
+        return self.ok(pinned, at=at)
 
     def _as_of(self, uri: str) -> Finding:
         text = self.value("as_of") or ""
