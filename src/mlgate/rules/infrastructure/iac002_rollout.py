@@ -148,13 +148,11 @@ def _canary(ctx: CheckContext, judge: Judge, target: Target, config: EndpointCon
         shown = as_shadow.name.text if as_shadow.name else "?"
         judge.agree(f"the new model runs as shadow variant '{shown}' ({as_shadow.at.path}:{as_shadow.at.line}) "
                     "before its canary, which a later endpoint config ramps")
-        old = named(variants, previous.variant if previous else None)
-        if previous is not None and previous.variant and old is None:
-            judge.fail(f"rollout.previous.variant is '{previous.variant}', but {where} serves "
-                       f"{variants_text(variants)}: the model the spec says is live is not the one served",
-                       at=("rollout", "previous", "variant"),
-                       fix="serve the current model as the production variant, or fix rollout.previous.variant")
-        elif old is not None and old.name is not None:
+        old = _spec_variant(judge, variants, "previous", previous.variant if previous else None,
+                            f"{where} serves {variants_text(variants)}: the model the spec says is live is not the "
+                            "one served",
+                            "serve the current model as the production variant, or fix rollout.previous.variant")
+        if old is not None and old.name is not None:
             judge.agree(f"the previous variant '{previous.variant if previous else ''}' serves the traffic "
                         f"({old.name.where()})")
         _rollout_policy_note(judge, target)
@@ -181,6 +179,16 @@ def _canary(ctx: CheckContext, judge: Judge, target: Target, config: EndpointCon
     _policy_steps(ctx, judge, target, variants)
 
 
+def _spec_variant(judge: Judge, variants: list[Variant], role: str, name: str | None, problem: str,
+                  fix: str) -> Variant | None:
+    """The production variant that rollout.<role>.variant names; a name none of `variants` has fails, and
+    `problem` says what the config has instead and what that breaks."""
+    found = named(variants, name)
+    if name and found is None:
+        judge.fail(f"rollout.{role}.variant is '{name}', but {problem}", at=("rollout", role, "variant"), fix=fix)
+    return found
+
+
 def _rollout_policy_note(judge: Judge, target: Target) -> None:
     """With the canary split by variant weights, the DeploymentConfig governs how each new endpoint config
     replaces the old one, not the canary's steps: it is evidence, not a ramp to compare."""
@@ -199,19 +207,13 @@ def _weighted_split(ctx: CheckContext, judge: Judge, config: EndpointConfig, whe
     canary = rollout_.canary if rollout_ else None
     previous = rollout_.previous if rollout_ else None
     variants = config.variants
-    listed = variants_text(variants)
-    new = named(variants, canary.variant if canary else None)
-    if canary is not None and canary.variant and new is None:
-        judge.fail(f"rollout.canary.variant is '{canary.variant}', but {where} has no such production variant "
-                   f"(variants: {listed}): the canary the spec ramps is not deployed",
-                   at=("rollout", "canary", "variant"),
-                   fix="name the new model's production variant in rollout.canary.variant, or add it to the config")
-    old = named(variants, previous.variant if previous else None)
-    if previous is not None and previous.variant and old is None:
-        judge.fail(f"rollout.previous.variant is '{previous.variant}', but {where} has no such production variant "
-                   f"(variants: {listed}): the model to roll back to is not kept deployed",
-                   at=("rollout", "previous", "variant"),
-                   fix="keep the previous variant in ProductionVariants, or fix rollout.previous.variant")
+    absent = f"{where} has no such production variant (variants: {variants_text(variants)})"
+    new = _spec_variant(judge, variants, "canary", canary.variant if canary else None,
+                        f"{absent}: the canary the spec ramps is not deployed",
+                        "name the new model's production variant in rollout.canary.variant, or add it to the config")
+    old = _spec_variant(judge, variants, "previous", previous.variant if previous else None,
+                        f"{absent}: the model to roll back to is not kept deployed",
+                        "keep the previous variant in ProductionVariants, or fix rollout.previous.variant")
     if old is not None and previous is not None and previous.min_instances is not None:
         judge.compare(f"previous variant '{previous.variant}''s InitialInstanceCount", previous.min_instances,
                       ("rollout", "previous", "min_instances"), old.instance_count,

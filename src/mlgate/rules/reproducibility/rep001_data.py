@@ -298,10 +298,7 @@ class _DatasetCheck:
                               "VersionId is never a bare number)", at=self.at("version"))
             else:
                 yield self._s3_version_id(version, "version", self.at("version"), prefix)
-        if self.value("snapshot_id"):
-            yield self._snapshot_id(uri)
-        if self.value("as_of"):
-            yield self._as_of(uri)
+        yield from self._written_pins(uri, ("snapshot_id", "as_of"))
         if self.value("sha256") and not prefix:
             yield self._remote_sha256(uri)
         if self.value("manifest"):
@@ -352,53 +349,41 @@ class _DatasetCheck:
         return None
 
     def _featurestore(self, uri: str) -> Iterator[Finding]:
-        wild = self._wildcard(uri, uri)
-        if wild:
-            yield wild
-            return
-        if self.value("as_of"):
-            yield self._as_of(uri)
-        if self.value("snapshot_id"):
-            yield self._snapshot_id(uri)
+        yield from self._pinned_by_fields(uri, uri, None, ("as_of", "snapshot_id"))
 
     def _delta(self, uri: str) -> Iterator[Finding]:
-        wild = self._wildcard(uri, uri)
-        if wild:
-            yield wild
-            return
-        at_version = yield from self._at_suffix(uri, uri)
-        version = self.value("version")
-        if version and not at_version:
-            yield self._table_version(uri, version, "Delta table version")
-        if self.value("as_of"):
-            yield self._as_of(uri)
+        yield from self._pinned_by_fields(uri, uri, "Delta table version", ("as_of",))
 
     def _iceberg(self, uri: str) -> Iterator[Finding]:
-        wild = self._wildcard(uri, uri)
-        if wild:
-            yield wild
-            return
-        if self.value("snapshot_id"):
-            yield self._snapshot_id(uri)
-        if self.value("as_of"):
-            yield self._as_of(uri)
+        yield from self._pinned_by_fields(uri, uri, None, ("snapshot_id", "as_of"))
 
     def _remote(self, uri: str) -> Iterator[Finding]:
         web = uri.split("://", 1)[0].lower() in ("http", "https")
-        wild = self._wildcard(uri, uri.split("?", 1)[0] if web else uri)  # an http(s) '?' starts the query
+        path = uri.split("?", 1)[0] if web else uri  # an http(s) '?' starts the query
+        yield from self._pinned_by_fields(uri, path, "version", ("snapshot_id", "as_of", "sha256"))
+
+    def _pinned_by_fields(self, uri: str, path: str, table_version: str | None,
+                          pins: tuple[str, ...]) -> Iterator[Finding]:
+        """The kinds pinned by their fields (a feature group, a Delta or Iceberg table, a remote uri): a wildcard in
+        `path` fails; otherwise the table version from an `@v<N>` suffix or version: (for a kind that has one,
+        which `table_version` names in messages), then each of `pins` that is written, in that order."""
+        wild = self._wildcard(uri, path)
         if wild:
             yield wild
             return
-        at_version = yield from self._at_suffix(uri, uri)
-        version = self.value("version")
-        if version and not at_version:
-            yield self._table_version(uri, version, "version")
-        if self.value("snapshot_id"):
-            yield self._snapshot_id(uri)
-        if self.value("as_of"):
-            yield self._as_of(uri)
-        if self.value("sha256"):
-            yield self._remote_sha256(uri)
+        if table_version:
+            at_version = yield from self._at_suffix(uri, uri)
+            version = self.value("version")
+            if version and not at_version:
+                yield self._table_version(uri, version, table_version)
+        yield from self._written_pins(uri, pins)
+
+    def _written_pins(self, uri: str, pins: tuple[str, ...]) -> Iterator[Finding]:
+        """The judgement of each of the pin fields `pins` (as_of, snapshot_id, a remote sha256) that is written."""
+        judges = {"as_of": self._as_of, "snapshot_id": self._snapshot_id, "sha256": self._remote_sha256}
+        for name in pins:
+            if self.value(name):
+                yield judges[name](uri)
 
     def _lakefs(self, uri: str) -> Iterator[Finding]:
         parts = uri.split("://", 1)[1].split("/", 2)
@@ -453,23 +438,26 @@ class _DatasetCheck:
     # -- pins -------------------------------------------------------------------------------------------------------
 
     def _table_version(self, uri: str, version: str, what: str) -> Finding:
-        fix = "write the integer table version training read (DESCRIBE HISTORY <table>)"
-        if self.is_floating(version):
-            return self.moving("version", version, self.at("version"), fix)
-        if not _INTEGER.fullmatch(version):
-            return self.fail(f"version '{version}' is not an integer {what}: a label does not pin {uri}",
-                             at=self.at("version"), fix=fix)
-        return self.ok(f"{uri} pinned to {what} {version}", at=self.at("version"))
+        return self._integer_pin("version", version, f"{what}: a label does not pin {uri}",
+                                 f"{uri} pinned to {what} {version}",
+                                 "write the integer table version training read (DESCRIBE HISTORY <table>)")
 
     def _snapshot_id(self, uri: str) -> Finding:
         snapshot = self.value("snapshot_id") or ""
-        fix = "write the integer snapshot id training read (SELECT snapshot_id FROM <table>.snapshots)"
-        if self.is_floating(snapshot):
-            return self.moving("snapshot_id", snapshot, self.at("snapshot_id"), fix)
-        if not _INTEGER.fullmatch(snapshot):
-            return self.fail(f"snapshot_id '{snapshot}' is not an integer Iceberg snapshot id",
-                             at=self.at("snapshot_id"), fix=fix)
-        return self.ok(f"{uri} pinned to Iceberg snapshot {snapshot}", at=self.at("snapshot_id"))
+        return self._integer_pin("snapshot_id", snapshot, "Iceberg snapshot id",
+                                 f"{uri} pinned to Iceberg snapshot {snapshot}",
+                                 "write the integer snapshot id training read "
+                                 "(SELECT snapshot_id FROM <table>.snapshots)")
+
+    def _integer_pin(self, field: str, value: str, kind: str, pinned: str, fix: str) -> Finding:
+        """A pin that is an integer (a table version, a snapshot id) written in `field`: a moving name or a label
+        fails; `kind` says what the integer is, `pinned` what it pins."""
+        at = self.at(field)
+        if self.is_floating(value):
+            return self.moving(field, value, at, fix)
+        if not _INTEGER.fullmatch(value):
+            return self.fail(f"{field} '{value}' is not an integer {kind}", at=at, fix=fix)
+        return self.ok(pinned, at=at)
 
     def _as_of(self, uri: str) -> Finding:
         text = self.value("as_of") or ""

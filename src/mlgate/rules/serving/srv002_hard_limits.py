@@ -76,21 +76,21 @@ _TIME_FIX = {
 
 def _size_limits(ctx: CheckContext, facts: Facts, p: Pattern, traffic: Traffic, pattern: str) -> Iterator[Finding]:
     kb, seconds = traffic.payload_kb or 0.0, traffic.processing_s or 0.0
-    limit = p.payload_bytes.value
-    if kb * 1024 > limit:
-        yield ctx.fail(f"a request of {num(kb)} KB ({int(kb * 1024):,} bytes) is above the {p.label} limit of "
-                       f"{show_bytes(limit)} ({facts.cite(p.payload_bytes)})",
-                       at=(*TRAFFIC, "payload_kb"), fix=_PAYLOAD_FIX[pattern])
-    else:
-        yield ctx.ok(f"a request of {num(kb)} KB is within the {p.label} limit of {show_bytes(limit)} "
-                     f"({facts.cite(p.payload_bytes)})", at=(*TRAFFIC, "payload_kb"))
-    if seconds > p.processing_s.value:
-        yield ctx.fail(f"{num(seconds)} s of processing per request is above the {p.label} limit of "
-                       f"{num(p.processing_s.value)} s ({facts.cite(p.processing_s)})",
-                       at=(*TRAFFIC, "processing_s"), fix=_TIME_FIX[pattern])
-    else:
-        yield ctx.ok(f"{num(seconds)} s of processing per request is within the {p.label} limit of "
-                     f"{num(p.processing_s.value)} s ({facts.cite(p.processing_s)})", at=(*TRAFFIC, "processing_s"))
+    yield _at_most(ctx, facts, p, kb * 1024, p.payload_bytes, show_bytes(p.payload_bytes.value),
+                   f"a request of {num(kb)} KB", f" ({int(kb * 1024):,} bytes)", "payload_kb", _PAYLOAD_FIX[pattern])
+    yield _at_most(ctx, facts, p, seconds, p.processing_s, f"{num(p.processing_s.value)} s",
+                   f"{num(seconds)} s of processing per request", "", "processing_s", _TIME_FIX[pattern])
+
+
+def _at_most(ctx: CheckContext, facts: Facts, p: Pattern, value: float, limit: Fact, shown_limit: str, what: str,
+             detail: str, field: str, fix: str) -> Finding:
+    """A traffic figure against the pattern's `limit` (`detail`, when the figure is above it, adds the figure in
+    the limit's unit)."""
+    if value > limit.value:
+        return ctx.fail(f"{what}{detail} is above the {p.label} limit of {shown_limit} ({facts.cite(limit)})",
+                        at=(*TRAFFIC, field), fix=fix)
+    return ctx.ok(f"{what} is within the {p.label} limit of {shown_limit} ({facts.cite(limit)})",
+                  at=(*TRAFFIC, field))
 
 
 def _gpu_limits(ctx: CheckContext, facts: Facts, p: Pattern, serving: Serving) -> Iterator[Finding]:
