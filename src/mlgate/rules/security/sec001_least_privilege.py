@@ -160,7 +160,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
         on_star = (f"; the {len(star)} on Resource \"*\" are ones an endpoint may hold there "
                    f"({', '.join(star)})") if star else ""
         yield ctx.ok(f"the execution role ({sources}): {statements} Allow statement{'s' if statements != 1 else ''} "
-                     f"grant {analysis.granted} action{'s' if analysis.granted != 1 else ''}, none of them "
+                     f"grant{'s' if statements == 1 else ''} {analysis.granted} "
+                     f"action{'s' if analysis.granted != 1 else ''}, none of them "
                      f"privilege escalation, credential exposure or broad writes{on_star}; checked against "
                      f"{analysis.catalog.source} ({IDENTITY_VIEW})",
                      at=documents[0].location if documents and documents[0].location else _ROLE)
