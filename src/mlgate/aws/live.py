@@ -91,6 +91,15 @@ def _variants(summaries: list[dict[str, Any]], configured: list[dict[str, Any]],
     return out
 
 
+class NoLiveEndpoint(Exception):
+    """Raised by `Online.live_endpoint` when there is no live endpoint to compare: the online check stops there and
+    its runner reports `finding` (why: a batch pattern, no endpoint name, a missing endpoint, another account)."""
+
+    def __init__(self, finding: Finding) -> None:
+        super().__init__(finding.message)
+        self.finding = finding
+
+
 class Online:
     """The online checker of one run."""
 
@@ -117,6 +126,14 @@ class Online:
                              "comparing with another account would report what it lacks as this deployment's "
                              "problems, so nothing was compared", at=("serving", "account"))
         return None
+
+    def live_endpoint(self, ctx: CheckContext, what: str) -> LiveEndpoint:
+        """The spec's live endpoint; when there is none to compare, NoLiveEndpoint stops the online check with the
+        finding that says why."""
+        found = self.endpoint(ctx, what)
+        if isinstance(found, Finding):
+            raise NoLiveEndpoint(found)
+        return found
 
     def endpoint(self, ctx: CheckContext, what: str) -> LiveEndpoint | Finding:
         """The spec's live endpoint, or the finding that says why there is none to compare (`what` is what the

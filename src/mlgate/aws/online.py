@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
+from mlgate.aws.live import NoLiveEndpoint
 from mlgate.aws.session import AwsProblem
 from mlgate.errors import EvidenceError
 from mlgate.result import Finding
@@ -35,6 +36,8 @@ def findings(ctx: CheckContext, online: Online, extension: Extension) -> list[Fi
     try:
         for finding in extension(ctx, online):
             out.append(finding)
+    except NoLiveEndpoint as stop:  # nothing live to compare: the reason is the finding
+        out.append(stop.finding)
     except AwsProblem as problem:
         out.append(ctx.error(f"in the AWS account: {problem}", at=at))
     except EvidenceError as exc:

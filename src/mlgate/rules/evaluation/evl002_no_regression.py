@@ -84,10 +84,7 @@ def online(ctx: CheckContext, live: Online) -> Iterator[Finding]:
     if ev is None or not ev.metrics:
         yield ctx.na("no evaluation metrics declared to compare with the account's", at=_AT)
         return
-    found = live.endpoint(ctx, "production model's metrics")
-    if isinstance(found, Finding):
-        yield found
-        return
+    found = live.live_endpoint(ctx, "production model's metrics")
     variant = _production_variant(ctx, found)
     if variant is None or not variant.model:
         yield ctx.na(f"{found.where} has no production variant to compare with ({found.listing()})", at=_AT)

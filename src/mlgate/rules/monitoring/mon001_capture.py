@@ -186,10 +186,7 @@ def online(ctx: CheckContext, account: Online) -> Iterator[Finding]:
         yield ctx.na("serving.pattern is serverless, which cannot capture data: nothing to look up",
                      at=("serving", "pattern"))
         return
-    found = account.endpoint(ctx, "data capture")
-    if isinstance(found, Finding):
-        yield found
-        return
+    found = account.live_endpoint(ctx, "data capture")
     live = found
     config = live.capture
     if not config:

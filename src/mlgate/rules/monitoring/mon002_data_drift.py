@@ -210,10 +210,7 @@ def online(ctx: CheckContext, account: Online) -> Iterator[Finding]:
         yield ctx.na("monitoring.data_drift is not in the spec: no drift monitor to look for in the account",
                      at=("monitoring",))
         return
-    found = account.endpoint(ctx, "monitoring schedules")
-    if isinstance(found, Finding):
-        yield found
-        return
+    found = account.live_endpoint(ctx, "monitoring schedules")
     schedules = endpoint_schedules(ctx, account, found)
     base: PathT = ("monitoring", "data_drift")
     quality = [s for s in schedules if schedule_facts(s)[1] == "DataQuality"]

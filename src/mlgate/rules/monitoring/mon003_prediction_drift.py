@@ -91,10 +91,7 @@ def online(ctx: CheckContext, account: Online) -> Iterator[Finding]:
         yield ctx.na("monitoring.prediction_drift.schedule is not in the spec: no monitor to look for in the "
                      "account", at=("monitoring",))
         return
-    found = account.endpoint(ctx, "monitoring schedules")
-    if isinstance(found, Finding):
-        yield found
-        return
+    found = account.live_endpoint(ctx, "monitoring schedules")
     schedules = endpoint_schedules(ctx, account, found)
     at: PathT = ("monitoring", "prediction_drift", "schedule")
     running = [s for s in schedules if s.get("MonitoringScheduleStatus") in (None, "Scheduled")]

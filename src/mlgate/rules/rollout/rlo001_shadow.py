@@ -183,10 +183,7 @@ def online(ctx: CheckContext, account: Online) -> Iterator[Finding]:
     if sh.endpoint and sh.endpoint != serving_endpoint:
         yield from _shadow_endpoint(ctx, account, sh.endpoint)
         return
-    found = account.endpoint(ctx, "shadow variant")
-    if isinstance(found, Finding):
-        yield found
-        return
+    found = account.live_endpoint(ctx, "shadow variant")
     live = found
     hosted = live.shadow(sh.variant)
     if hosted is not None:

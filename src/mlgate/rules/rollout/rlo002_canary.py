@@ -287,10 +287,7 @@ def online(ctx: CheckContext, account: Online) -> Iterator[Finding]:
         yield ctx.na("rollout.canary.variant is not set, so there is no canary to look for in the account",
                      at=("rollout", "canary") if can else ("rollout",))
         return
-    found = account.endpoint(ctx, "canary")
-    if isinstance(found, Finding):
-        yield found
-        return
+    found = account.live_endpoint(ctx, "canary")
     live = found
     at = ("rollout", "canary", "variant")
     yield from _deployment_policy(ctx, live)

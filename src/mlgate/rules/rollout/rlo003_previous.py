@@ -215,10 +215,7 @@ def online(ctx: CheckContext, account: Online) -> Iterator[Finding]:
         yield ctx.na("rollout.previous.variant is not set, so there is no previous variant to look for in the "
                      "account", at=("rollout", "previous") if prev else ("rollout",))
         return
-    found = account.endpoint(ctx, "previous variant")
-    if isinstance(found, Finding):
-        yield found
-        return
+    found = account.live_endpoint(ctx, "previous variant")
     live = found
     at = ("rollout", "previous", "variant")
     variant = live.variant(prev.variant)
