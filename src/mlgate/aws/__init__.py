@@ -2,7 +2,7 @@
 
 This package is the only place that imports boto3 and botocore, and it imports them only when `--aws` is given:
 the offline checks, `mlgate --version` and a pre-commit run never load them. `AwsSettings` (below) is what the
-command line passes to the engine; `mlgate.aws.online` runs the online extension of each rule after its offline
+command line passes to the engine; `mlgate.aws.online` runs each rule module's `online` check after its offline
 check (reading the account through `mlgate.aws.live`), with read-only calls only (Describe, Get, List, Head: see
 `mlgate.aws.operations`). This module imports none of its submodules, so each of them may import it.
 """

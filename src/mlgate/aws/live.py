@@ -1,5 +1,5 @@
 """The live account as one `--aws` run reads it: the spec's endpoint (DescribeEndpoint, DescribeEndpointConfig) and
-the alarms the spec names (DescribeAlarms), read once per run and shared by the online extensions of the rules
+the alarms the spec names (DescribeAlarms), read once per run and shared by the rules' online checks
 (`mlgate.aws.online` runs them)."""
 
 from __future__ import annotations

@@ -9,7 +9,6 @@ one and turns what stops it into a finding (the online checks import `live`, nev
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from mlgate.aws.live import NoLiveEndpoint
@@ -21,20 +20,19 @@ from mlgate.yamlload import PathT
 if TYPE_CHECKING:
     from mlgate.aws.live import Online
     from mlgate.checks import CheckContext
-
-Extension = Callable[["CheckContext", "Online"], Iterable[Finding]]  # a rule module's `online`
+    from mlgate.rules import OnlineCheck
 
 # Where a problem that stops a rule's online check is reported: the spec section the rule reads.
 _SECTION: dict[str, PathT] = {"reproducibility": ("provenance",), "security": ("security",),
                               "rollout": ("rollout",), "monitoring": ("monitoring",), "evaluation": ("evaluation",)}
 
 
-def findings(ctx: CheckContext, online: Online, extension: Extension) -> list[Finding]:
-    """The findings of `ctx.rule`'s online check `extension`; a problem reaching AWS is an error finding."""
+def findings(ctx: CheckContext, online: Online, check: OnlineCheck) -> list[Finding]:
+    """The findings of `ctx.rule`'s online check; a problem reaching AWS is an error finding."""
     out: list[Finding] = []
     at = _SECTION.get(ctx.rule.section, ())
     try:
-        for finding in extension(ctx, online):
+        for finding in check(ctx, online):
             out.append(finding)
     except NoLiveEndpoint as stop:  # nothing live to compare: the reason is the finding
         out.append(stop.finding)

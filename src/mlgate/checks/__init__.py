@@ -1,4 +1,5 @@
-"""Checks: one module per checklist section. A check is a function `check(ctx) -> Iterable[Finding]`.
+"""What a check works with: `CheckContext`. The checks themselves live with their rules, one module per rule in
+`mlgate.rules.<section>` (plugins import `CheckContext` from here). A check is `check(ctx) -> Iterable[Finding]`.
 
 A check never prints, exits or renders. It reports problems against a *spec path* (`ctx.fail(...,
 at=("rollout", "canary", "steps", 0))`) or an evidence file and line (`at=ctx.file(path, line)`); the loader

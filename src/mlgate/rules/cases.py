@@ -19,9 +19,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlgate.result import STATUS_ORDER
 from mlgate.yamlload import parse_yaml
 
-STATUSES = ("pass", "fail", "warn", "n/a", "error")
 BASES = ("ready", "empty")
 
 
@@ -62,9 +62,10 @@ def _case(raw: Any, where: str) -> Case:
     unknown = set(raw) - {"name", "expect", "message", "spec", "files", "params", "later"}
     if unknown:
         raise CaseFileError(f"{where}: unknown keys {sorted(unknown)}")
-    if raw.get("expect") not in STATUSES or not isinstance(raw.get("name"), str) or \
+    if raw.get("expect") not in STATUS_ORDER or not isinstance(raw.get("name"), str) or \
             not isinstance(raw.get("message"), str):
-        raise CaseFileError(f"{where}: a case needs name, message (a regex) and expect (one of {STATUSES})")
+        raise CaseFileError(f"{where}: a case needs name, message (a regex) and expect "
+                            f"(one of {', '.join(STATUS_ORDER)})")
     later = raw.get("later") or []
     return Case(raw["name"], raw["expect"], raw["message"], dict(raw.get("spec") or {}),
                 dict(raw.get("files") or {}), dict(raw.get("params") or {}),
