@@ -188,7 +188,8 @@ def _check(args: argparse.Namespace) -> int:
     aws = _aws_settings(args)
     searched = _search_root(args.path)
     config = load_config(searched)  # before the specs: its skip_specs says which not to load
-    loaded = load_specs(args.path, skip=config.settings.skip_specs)
+    workspaces: dict[Path, Any] = {}  # the repositories discovery opens, read again by the rules
+    loaded = load_specs(args.path, skip=config.settings.skip_specs, workspaces=workspaces)
     roots = {spec.root for spec in loaded}
     if len(roots) > 1:
         raise UsageError("the specs found belong to more than one git repository; check one repository at a time")
@@ -197,7 +198,7 @@ def _check(args: argparse.Namespace) -> int:
         config = load_config(root)
     registry = load_registry(root)
     report = run(loaded, registry, config, Options(select=args.select, ignore=args.ignore,
-                                                    fail_on=args.fail_on, today=_today(), aws=aws))
+                                                    fail_on=args.fail_on, today=_today(), aws=aws), workspaces)
     for fmt, out in outputs:
         assert fmt is not None
         if out is None:

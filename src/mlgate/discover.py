@@ -7,21 +7,21 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mlgate.paths import SKIP_DIRS
+
 if TYPE_CHECKING:
+    from mlgate.evidence.workspace import Workspace
     from mlgate.spec.load import LoadedSpec
 
 SPEC_NAMES = ("mlgate.yaml", "mlgate.yml")
-# Never searched: VCS data, dependencies, caches, build output.
-SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache",
-                       ".ruff_cache", ".pytest_cache", ".venv", "venv", "site-packages", "cdk.out",
-                       ".terraform", "build", "dist"})
 
 
-def find_specs(directory: Path, root: Path | None = None) -> list[Path]:
+def find_specs(directory: Path, root: Path | None = None, workspace: Workspace | None = None) -> list[Path]:
     """The specs at `directory` and below. In a git work tree (`root`), every spec git tracks there is one, in
     whatever directory it lies: the directories skipped by name (build/, a virtualenv ...) hold what a build makes,
     and a pull request must not hide a deployment by moving it there or by adding a `pyvenv.cfg` beside it. A
-    symlinked spec is an error (a link names another file, which may be another deployment's spec)."""
+    symlinked spec is an error (a link names another file, which may be another deployment's spec). `workspace`
+    (of `root`) is the one the rules will read, so git is opened and its index listed once per run."""
     directory = directory.resolve()  # the walk's paths and git's, comparable
     found: set[Path] = set()
     links: set[Path] = set()
@@ -32,7 +32,7 @@ def find_specs(directory: Path, root: Path | None = None) -> list[Path]:
         for name in SPEC_NAMES:
             if name in files:
                 (links if (here / name).is_symlink() else found).add(here / name)
-    for path in _tracked_specs(directory, root):
+    for path in _tracked_specs(directory, root, workspace):
         (links if path.is_symlink() else found).add(path)
     if links:
         from mlgate.errors import UsageError
@@ -44,7 +44,7 @@ def find_specs(directory: Path, root: Path | None = None) -> list[Path]:
     return sorted(found, key=lambda p: (len(p.relative_to(directory).parts), p.as_posix()))
 
 
-def _tracked_specs(directory: Path, root: Path | None) -> list[Path]:
+def _tracked_specs(directory: Path, root: Path | None, workspace: Workspace | None) -> list[Path]:
     """The specs git tracks at `directory` and below (that exist in the work tree); none outside git."""
     if root is None:
         return []
@@ -53,7 +53,8 @@ def _tracked_specs(directory: Path, root: Path | None) -> list[Path]:
 
     try:
         under = directory.relative_to(root.resolve()).as_posix()
-        tracked = GitRepo(root).tracked_under("" if under == "." else under)
+        git = workspace.git if workspace is not None and workspace.root == root else GitRepo(root)
+        tracked = git.tracked_under("" if under == "." else under)
     except (EvidenceError, ValueError):  # not a work tree git can read: the walk alone
         return []
     return [root / rel for rel in tracked if rel.rsplit("/", 1)[-1] in SPEC_NAMES and os.path.lexists(root / rel)]
@@ -66,10 +67,12 @@ def _shown(path: Path, base: Path) -> str:
         return path.as_posix()
 
 
-def load_specs(path: str, skip: Collection[str] = ()) -> list[LoadedSpec]:
+def load_specs(path: str, skip: Collection[str] = (),
+               workspaces: dict[Path, Workspace] | None = None) -> list[LoadedSpec]:
     """Every spec at `path` (a spec file, or a directory searched below), loaded and validated, each confined to
     the git work tree that holds it (or to the searched directory outside git), but those `skip` lists
-    (repo-relative: the config's `skip_specs`). Raises UsageError."""
+    (repo-relative: the config's `skip_specs`). The repository searched joins `workspaces` (by root), for the
+    run to read its evidence through. Raises UsageError."""
     from mlgate.errors import UsageError
     from mlgate.paths import find_repo_root
     from mlgate.spec.load import load_spec
@@ -80,7 +83,12 @@ def load_specs(path: str, skip: Collection[str] = ()) -> list[LoadedSpec]:
     searched = (target if target.is_dir() else target.parent).resolve()
     repo_root = find_repo_root(searched)
     if target.is_dir():
-        specs = [s for s in find_specs(target, repo_root) if _shown(s.resolve(), repo_root or searched)
+        workspace = None
+        if repo_root is not None and workspaces is not None:
+            from mlgate.evidence.workspace import Workspace
+
+            workspace = workspaces.setdefault(repo_root, Workspace(repo_root))
+        specs = [s for s in find_specs(target, repo_root, workspace) if _shown(s.resolve(), repo_root or searched)
                  not in skip]
         if not specs and skip:
             raise UsageError(f"every mlgate.yaml in {target.resolve()} or below is listed in skip_specs")

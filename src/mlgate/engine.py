@@ -128,11 +128,14 @@ def rule_params(rule: RuleInfo, config: Config) -> RuleParams:
     return validate(rule.id, model, config.rule_params(rule), config.source)
 
 
-def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Options) -> Report:
+def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Options,
+        workspaces: dict[Path, Workspace] | None = None) -> Report:
+    """Every enabled rule on every spec. `workspaces` holds the repositories already opened (by `load_specs`),
+    so that git is started and the index listed once per run."""
     rules = enabled_rules(registry, config, options)
     params = {rule.id: rule_params(rule, config) for rule in rules}  # every problem before any rule runs
     fail_on: Severity = options.fail_on or config.settings.fail_on or "error"
-    workspaces: dict[Path, Workspace] = {}
+    workspaces = {} if workspaces is None else workspaces
     online = _connect(options.aws) if options.aws else None
     deployments = []
     for loaded in specs:

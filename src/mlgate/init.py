@@ -29,11 +29,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mlgate.discover import SKIP_DIRS, SPEC_NAMES
+from mlgate.discover import SPEC_NAMES
 from mlgate.errors import UsageError
 from mlgate.evidence.lockfiles import LOCKFILE_NAMES
 from mlgate.evidence.seeds import SeedCall, scan_source
 from mlgate.parsers import load_json, load_toml
+from mlgate.paths import SKIP_DIRS
 from mlgate.textsafe import one_line
 from mlgate.yamlload import YamlError, parse_yaml, read_text
 

@@ -13,6 +13,10 @@ _CHUNK = 1 << 20  # hashing reads 1 MiB at a time
 # Longer names fail with ENAMETOOLONG in os calls that do not expect it (Path.is_file() raises instead of answering).
 MAX_NAME = 255
 MAX_PATH = 4096
+# Directories no search of the work tree enters: VCS data, dependencies, caches, build output.
+SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".mypy_cache",
+                       ".ruff_cache", ".pytest_cache", ".venv", "venv", "site-packages", "cdk.out",
+                       ".terraform", "build", "dist"})
 
 
 class PathEscape(ValueError):

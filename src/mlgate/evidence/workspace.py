@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from mlgate.errors import EvidenceError
 from mlgate.evidence.git import GitRepo
-from mlgate.paths import PathEscape, confine, open_confined, repo_relative
+from mlgate.paths import SKIP_DIRS, PathEscape, confine, open_confined, repo_relative
 from mlgate.yamlload import MAX_BYTES, MAX_NODES, Document, YamlError, parse_yaml, read_text
 
 # Lockfiles of real projects run to megabytes (a multi-platform uv.lock or pixi.lock): they get a larger limit.
@@ -70,10 +70,8 @@ class Workspace:
 
     def python_files(self, target: Path) -> list[Path]:
         """The Python files at `target` (see `is_python`): the file itself, or the files below a directory in
-        sorted order, skipping tooling directories (discover.SKIP_DIRS), hidden ones, virtualenvs and links that
+        sorted order, skipping tooling directories (paths.SKIP_DIRS), hidden ones, virtualenvs and links that
         lead out of the repository."""
-        from mlgate.discover import SKIP_DIRS
-
         if target.is_file():
             candidates = [target]
         else:
