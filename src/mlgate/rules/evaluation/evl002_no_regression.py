@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from mlgate.aws.data import parse_s3
 from mlgate.checks import CheckContext
 from mlgate.evidence.evaluation import ReportError, parse_report
 from mlgate.result import Finding
@@ -80,6 +79,8 @@ def _production_variant(ctx: CheckContext, endpoint: LiveEndpoint) -> LiveVarian
 
 def online(ctx: CheckContext, live: Online) -> Iterator[Finding]:
     """EVL002 online: the candidate's metrics against the production model package's ModelMetrics."""
+    from mlgate.aws.data import parse_s3
+
     ev = ctx.spec.evaluation
     if ev is None or not ev.metrics:
         yield ctx.na("no evaluation metrics declared to compare with the account's", at=_AT)

@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
-from mlgate.aws.monitoring import describe_schedule, endpoint_schedules, schedule_facts
 from mlgate.checks import CheckContext
 from mlgate.errors import EvidenceError
 from mlgate.result import Finding
@@ -205,6 +204,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 def online(ctx: CheckContext, account: Online) -> Iterator[Finding]:
     """MON002 online: a data quality schedule runs on the endpoint, at the spec's frequency, on the spec's
     baseline."""
+    from mlgate.aws.monitoring import describe_schedule, endpoint_schedules, schedule_facts
+
     drift = ctx.spec.monitoring.data_drift if ctx.spec.monitoring else None
     if drift is None:
         yield ctx.na("monitoring.data_drift is not in the spec: no drift monitor to look for in the account",

@@ -8,7 +8,6 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from mlgate.aws.monitoring import describe_schedule, endpoint_schedules, schedule_facts
 from mlgate.checks import CheckContext
 from mlgate.result import Finding
 from mlgate.rules.monitoring._shared import num, required_section, schedule_findings
@@ -86,6 +85,8 @@ def check(ctx: CheckContext) -> Iterator[Finding]:
 
 def online(ctx: CheckContext, account: Online) -> Iterator[Finding]:
     """MON003 online: a monitoring schedule on the endpoint runs at the prediction drift schedule's frequency."""
+    from mlgate.aws.monitoring import describe_schedule, endpoint_schedules, schedule_facts
+
     drift = ctx.spec.monitoring.prediction_drift if ctx.spec.monitoring else None
     if drift is None or not drift.schedule:
         yield ctx.na("monitoring.prediction_drift.schedule is not in the spec: no monitor to look for in the "

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from mlgate.aws.live import alarm_metric, watched_endpoints
 from mlgate.checks import CheckContext
 from mlgate.deployment.alarms import DeployedAlarm, deployed_alarms
 from mlgate.facts import load_facts
@@ -422,6 +421,8 @@ def _described(ctx: CheckContext, deployed: DeployedAlarm, factor: float) -> str
 def online(ctx: CheckContext, account: Online) -> Iterator[Finding]:
     """MON004 online: every alarm in monitoring.operational exists in CloudWatch, watches this endpoint with the
     spec's metric, statistic and threshold, and notifies someone."""
+    from mlgate.aws.live import alarm_metric
+
     op = ctx.spec.monitoring.operational if ctx.spec.monitoring else None
     specs = [(i, a) for i, a in enumerate(op.alarms if op else []) if a.name]
     if not specs:
@@ -466,6 +467,8 @@ def online(ctx: CheckContext, account: Online) -> Iterator[Finding]:
 
 def _alarm_problems(ctx: CheckContext, spec_alarm: Any, alarm: dict[str, Any], at: PathT,
                     endpoint: str | None) -> Iterator[Finding]:
+    from mlgate.aws.live import alarm_metric, watched_endpoints
+
     name = spec_alarm.name
     watched = watched_endpoints(alarm)
     if endpoint and endpoint not in watched:

@@ -28,8 +28,6 @@ from urllib.parse import parse_qs
 
 from pydantic import Field
 
-from mlgate.aws.data import S3Object, dataset_object, describe_head, head, stored_sha256
-from mlgate.aws.session import AwsProblem
 from mlgate.checks import CheckContext, Where
 from mlgate.errors import EvidenceError
 from mlgate.paths import PathEscape, sha256_file
@@ -39,6 +37,7 @@ from mlgate.spec.models import Dataset
 from mlgate.yamlload import Document, PathT, as_text
 
 if TYPE_CHECKING:
+    from mlgate.aws.data import S3Object
     from mlgate.aws.live import Online
 
 # Names that point at whatever is newest. Teams add their own with the rule parameter `extra_floating_refs`.
@@ -739,6 +738,8 @@ def _yaml_entries(doc: Document) -> tuple[list[_Entry], str | None]:
 # where S3 stores one, and its bucket keeps versions (versioning Enabled, or Object Lock).
 def _bucket(online: Online, bucket: str) -> tuple[bool, str]:
     """(protected, how) for a data bucket: versioning Enabled (and its Object Lock, if any)."""
+    from mlgate.aws.session import AwsProblem
+
     versioning = online.session.call("s3", "GetBucketVersioning", target=f"bucket {bucket}", Bucket=bucket)
     status = versioning.get("Status")
     if status != "Enabled":
@@ -762,6 +763,9 @@ def _bucket(online: Online, bucket: str) -> tuple[bool, str]:
 
 def online(ctx: CheckContext, live: Online) -> Iterator[Finding]:
     """REP001 online: each pinned S3 dataset version exists, and its bucket keeps versions."""
+    from mlgate.aws.data import dataset_object
+    from mlgate.aws.session import AwsProblem
+
     prov = ctx.spec.provenance
     datasets = list(enumerate(prov.data)) if prov else []
     objects = [(i, ds, obj) for i, ds in datasets if (obj := dataset_object(ds)) is not None]
@@ -780,6 +784,9 @@ def online(ctx: CheckContext, live: Online) -> Iterator[Finding]:
 
 def _dataset(ctx: CheckContext, online: Online, label: str, ds: Dataset, obj: S3Object,
              at: tuple[Any, ...]) -> Iterator[Finding]:
+    from mlgate.aws.data import describe_head, head, stored_sha256
+    from mlgate.aws.session import AwsProblem
+
     try:
         answer = head(online, obj)
     except AwsProblem as problem:

@@ -25,8 +25,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field
 
-from mlgate.aws.data import describe_head, head, parse_s3, stored_sha256
-from mlgate.aws.session import AwsProblem
 from mlgate.checks import CheckContext, Where
 from mlgate.errors import EvidenceError
 from mlgate.evidence.lockfiles import LockFile, LockfileError, lock_kind, parse_lockfile
@@ -650,6 +648,8 @@ def _manifest(ctx: CheckContext) -> ArtifactManifest | None:
 
 def online(ctx: CheckContext, live: Online) -> Iterator[Finding]:
     """REP005 online: the artifact object and the model package, as the account holds them."""
+    from mlgate.aws.session import AwsProblem
+
     art = ctx.spec.provenance.artifact if ctx.spec.provenance else None
     if art is None or not (art.uri or art.model_package_arn):
         yield ctx.na("provenance.artifact names no S3 artifact and no model package to look up in the account",
@@ -670,6 +670,9 @@ def online(ctx: CheckContext, live: Online) -> Iterator[Finding]:
 
 
 def _artifact_object(ctx: CheckContext, online: Online, uri: str, sha256: str | None) -> Iterator[Finding]:
+    from mlgate.aws.data import describe_head, head, parse_s3, stored_sha256
+    from mlgate.aws.session import AwsProblem
+
     at: PathT = (*_ART, "uri")
     obj = parse_s3(uri)
     if obj is None:
@@ -760,6 +763,8 @@ def _dataset_pin(ctx: CheckContext, name: str) -> tuple[str | None, PathT] | Non
 
 
 def _package(ctx: CheckContext, online: Online, arn: str, manifest: ArtifactManifest | None) -> Iterator[Finding]:
+    from mlgate.aws.session import AwsProblem
+
     at: PathT = (*_ART, "model_package_arn")
     match = _ARN_REGION.match(arn)
     region = match.group(1) if match else online.region(ctx)
