@@ -38,6 +38,7 @@ from mlgate.spec.load import LoadedSpec
 
 if TYPE_CHECKING:
     from mlgate.aws.live import Online
+    from mlgate.rules import Implementation
     from mlgate.rules.params import RuleParams
 
 
@@ -117,15 +118,22 @@ def docs_linked(url: str, config: Config) -> bool:
     return parts.scheme == "https" and not parts.username and parts.hostname in config.settings.link_hosts
 
 
-def rule_params(rule: RuleInfo, config: Config) -> RuleParams:
-    """The rule's parameters, typed and checked (the one validator): its defaults with the team's overrides."""
+def rule_params(rule: RuleInfo, config: Config, found: Implementation | None = None) -> RuleParams:
+    """The rule's parameters, typed and checked (the one validator): its defaults with the team's overrides.
+    `found` is the rule's implementation when the caller has it already."""
     from mlgate.rules.params import from_defaults, validate
 
-    try:
-        model = implementation(rule).params or from_defaults(rule.id, rule.params)
-    except Exception:  # a check that does not load is reported on its rule when it runs, not here
-        model = from_defaults(rule.id, rule.params)
+    found = found or _loaded(rule)
+    model = (found.params if found else None) or from_defaults(rule.id, rule.params)
     return validate(rule.id, model, config.rule_params(rule), config.source)
+
+
+def _loaded(rule: RuleInfo) -> Implementation | None:
+    """The rule's implementation, or None when it does not load (reported on its rule when it runs)."""
+    try:
+        return implementation(rule)
+    except Exception:
+        return None
 
 
 def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Options,
@@ -133,7 +141,8 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
     """Every enabled rule on every spec. `workspaces` holds the repositories already opened (by `load_specs`),
     so that git is started and the index listed once per run."""
     rules = enabled_rules(registry, config, options)
-    params = {rule.id: rule_params(rule, config) for rule in rules}  # every problem before any rule runs
+    found = {rule.id: _loaded(rule) for rule in rules}
+    params = {rule.id: rule_params(rule, config, found[rule.id]) for rule in rules}  # every problem before any runs
     fail_on: Severity = options.fail_on or config.settings.fail_on or "error"
     workspaces = {} if workspaces is None else workspaces
     online = _connect(options.aws) if options.aws else None
@@ -142,8 +151,8 @@ def run(specs: list[LoadedSpec], registry: Registry, config: Config, options: Op
         _validate_waivers(loaded, registry)
         workspace = workspaces.setdefault(loaded.root, Workspace(loaded.root))
         resolved = resolve(loaded, workspace)
-        results = [_run_rule(rule, params[rule.id], loaded, workspace, config, options.today, online, resolved)
-                   for rule in rules]
+        results = [_run_rule(rule, found[rule.id], params[rule.id], loaded, workspace, config, options.today,
+                             online, resolved) for rule in rules]
         waivers = _apply_waivers(loaded, results, config, options.today)
         for result in results:
             result.blocking = _blocks(result, fail_on)
@@ -172,14 +181,14 @@ def _connect(settings: AwsSettings) -> Online:
     return Online(settings)
 
 
-def _run_rule(rule: RuleInfo, params: RuleParams, loaded: LoadedSpec, workspace: Workspace, config: Config,
-              today: dt.date, online: Online | None = None,
+def _run_rule(rule: RuleInfo, found: Implementation | None, params: RuleParams, loaded: LoadedSpec,
+              workspace: Workspace, config: Config, today: dt.date, online: Online | None = None,
               resolved: ResolvedDeployment | None = None) -> RuleResult:
     ctx = CheckContext(loaded, workspace, rule, params, today, resolved)
     spec_loc = ctx.at(())
     online_check = None
     try:
-        found = implementation(rule)
+        found = found or implementation(rule)  # one that did not load raises its error here, reported on the rule
         online_check = found.online
         findings = list(found.check(ctx))
     except EvidenceError as exc:
