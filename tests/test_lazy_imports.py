@@ -5,6 +5,7 @@ IAM database, boto3, python-hcl2 or Jinja2 on a spec that uses none of them. Eac
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -143,3 +144,43 @@ def test_the_console_script_answers_version_before_the_command_line_loads() -> N
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False,
                          cwd=Path(__file__).parent)
     assert out.returncode == 0 and "usage: mlgate" in out.stdout
+
+
+SPY_PLUGIN = """\
+import os
+
+
+class Spy:
+    def new_schema_validator(self, schema, schema_type, *args, **kwargs):
+        with open(os.environ["SPY_LOG"], "a") as log:
+            log.write(f"{getattr(schema_type, '__qualname__', schema_type)}\\n")
+        return None, None, None
+
+
+plugin = Spy()
+"""
+
+
+@pytest.mark.parametrize(("setting", "spied"), [(None, False), ("0", True)], ids=["default", "asked for"])
+def test_the_console_script_runs_no_pydantic_plugin_unless_asked(repo: Repo, tmp_path: Path, setting: str | None,
+                                                                 spied: bool) -> None:
+    """A pydantic plugin installed in the environment (an observability hook) would see every spec mlgate validates,
+    and finding plugins means reading every installed distribution's entry points: the console script turns them
+    off unless PYDANTIC_DISABLE_PLUGINS says otherwise."""
+    site = tmp_path / "site"
+    (site / "spy_plugin-1.0.dist-info").mkdir(parents=True)
+    (site / "spy_plugin.py").write_text(SPY_PLUGIN)
+    (site / "spy_plugin-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: spy-plugin\n"
+                                                                 "Version: 1.0\n")
+    (site / "spy_plugin-1.0.dist-info" / "entry_points.txt").write_text("[pydantic]\nspy = spy_plugin:plugin\n")
+    repo.write("mlgate.yaml", SPEC)
+    repo.commit("spec")
+    log = tmp_path / "spy.log"
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    env.update({"PYTHONPATH": str(site), "SPY_LOG": str(log), **({"PYDANTIC_DISABLE_PLUGINS": setting}
+                                                                  if setting is not None else {})})
+    probe = f"import sys\nsys.argv = ['mlgate', 'check', {str(repo.root)!r}]\nfrom mlgate.entry import main\nmain()\n"
+    subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False, cwd=repo.root,
+                   env=env)
+    validators = log.read_text().split() if log.exists() else []
+    assert ("Spec" in validators) is spied, validators
