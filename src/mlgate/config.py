@@ -46,6 +46,7 @@ def _defaults() -> ConfigModel:
 
 @dataclass
 class Config:
+    """The team's mlgate settings (`[tool.mlgate]`), and the file they were read from."""
     settings: ConfigModel = field(default_factory=_defaults)
     source: str | None = None  # repo-relative file the settings came from
 

@@ -60,6 +60,7 @@ _MAY_BE_ZERO = frozenset({"headroom", "updates_per_month"})
 
 @dataclass(frozen=True)
 class Assumptions:
+    """What the cost estimates take for granted where the spec is silent (SRV001's parameters)."""
     region: str = "us-east-1"
     hours_per_month: float = 730.0
     serverless_memory_mb: int = 2048  # when the spec declares no serverless.memory_mb
@@ -97,6 +98,7 @@ class Assumptions:
 
 @dataclass(frozen=True)
 class Rate:
+    """A price, with where it came from (the facts table or a team override)."""
     value: float
     origin: str  # where the figure comes from, for the report
 
@@ -199,6 +201,7 @@ def _positive(value: Any, where: str) -> float:
 
 @dataclass(frozen=True)
 class Workload:
+    """The traffic a deployment must serve, as its spec states it: what every pattern is priced for."""
     requests_per_day: float
     processing_s: float | None = None
     peak_rps: float | None = None
@@ -214,6 +217,7 @@ class Workload:
 
 @dataclass(frozen=True)
 class Throughput:
+    """Requests a second one instance can serve, and how that figure was reached."""
     rps: float
     basis: str  # e.g. "4 vCPUs / 0.05 s" (with a division sign) or "declared throughput_rps_per_instance"
 
@@ -278,6 +282,7 @@ def scale_to_zero_instance_hours(requests_per_month: float, rps_per_instance: fl
 
 @dataclass(frozen=True)
 class Estimate:
+    """The monthly cost of serving on one pattern, or why it cannot serve the traffic or be priced."""
     pattern: PatternName
     shape: str  # "ml.g5.xlarge x 1 always on", "serverless 2 GB with 1 provisioned"
     monthly_usd: float | None  # None when it cannot be priced (see `unpriced`)
@@ -382,6 +387,7 @@ def workload_of(spec: Spec) -> tuple[Workload | None, tuple[str, ...]]:
 
 @dataclass(frozen=True)
 class _Chosen:
+    """The instance type the instance-based alternatives are priced on, and whether the spec declared it."""
     instance_type: str
     instance: Instance | None
     price: Rate | None

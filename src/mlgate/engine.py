@@ -44,6 +44,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class Options:
+    """How one `mlgate check` run is asked for: the rules chosen, the fail-on level, the date, `--aws`."""
     select: list[str] = field(default_factory=list)
     ignore: list[str] = field(default_factory=list)
     fail_on: Severity | None = None

@@ -87,6 +87,7 @@ def section(key: str, *children: Entry | None) -> Entry:
 
 @dataclass
 class Draft:
+    """The mlgate.yaml `mlgate init` is writing, and what it found and wants the user to check."""
     directory: Path
     root: Path
     found: list[str] = field(default_factory=list)  # one line per fact, for the command's summary
@@ -151,6 +152,7 @@ def _lockfile(repo: _Repo) -> str | None:
 
 @dataclass
 class _Seeds:
+    """The seeding calls `mlgate init` found in the training code."""
     calls: list[SeedCall]
     files: list[str]  # training files (spec-relative) that seed, or are named train*.py
 
@@ -298,6 +300,7 @@ def _policy_file(repo: _Repo) -> str | None:
 
 @dataclass
 class _Runbook:
+    """A runbook `mlgate init` found, with its rollback section and on-call contact."""
     path: str
     rollback: str | None
     on_call: str | None

@@ -164,6 +164,7 @@ def dump(manifest: ArtifactManifest) -> str:
 
 @dataclass(frozen=True)
 class Problem:
+    """Why a provenance manifest cannot be read, and the line that shows it."""
     message: str
     line: int
 
@@ -288,6 +289,7 @@ def utc(moment: dt.datetime) -> dt.datetime:
 
 @dataclass
 class Built:
+    """A provenance manifest made for an artifact, and what the training job and the spec should know."""
     manifest: ArtifactManifest
     output: Path | None  # where the spec says the manifest goes (provenance.artifact.manifest), if it says
     spec_file: Path

@@ -43,6 +43,7 @@ class RuleFile(BaseModel):
 
 @dataclass
 class Registry:
+    """Every rule this run knows (built-in, the team's own, plugins'), by ID."""
     rules: dict[str, RuleInfo] = field(default_factory=dict)
 
     def ordered(self) -> list[RuleInfo]:

@@ -17,6 +17,7 @@ SEVERITY_RANK: dict[str, int] = {"note": 0, "warning": 1, "error": 2}
 
 @dataclass(frozen=True)
 class Location:
+    """Where something is written in the repository: a file, a line and perhaps a column."""
     path: str  # repo-relative, POSIX separators
     line: int = 1
     column: int | None = None
@@ -64,6 +65,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class RuleInfo:
+    """A rule's description: what it checks, why, how to fix it, and its parameters."""
     id: str
     title: str
     section: str
@@ -82,6 +84,7 @@ class RuleInfo:
 
 @dataclass
 class WaiverState:
+    """A waiver in a spec and whether it applies: active, expired, incomplete, unused or forbidden."""
     rule: str | None
     reason: str | None
     approved_by: str | None
@@ -93,6 +96,7 @@ class WaiverState:
 
 @dataclass
 class RuleResult:
+    """What one rule concluded about one spec, with its findings and whether it blocks."""
     rule: RuleInfo
     status: Status
     severity: Severity
@@ -139,6 +143,7 @@ def blocking_words(result: RuleResult, fail_on: Severity) -> str | None:
 
 @dataclass
 class Deployment:
+    """The readiness of one spec: every rule's result, its waivers, provenance, cost and facts."""
     spec: str  # repo-relative path of the spec
     model: str | None
     results: list[RuleResult]
@@ -206,6 +211,7 @@ class ConfigUsed:
 
 @dataclass
 class Report:
+    """The result of one `mlgate check` run: every spec checked and the rules it ran."""
     deployments: list[Deployment]
     fail_on: Severity
     tool_version: str

@@ -79,6 +79,7 @@ def as_text(value: Any) -> Any:
 
 @dataclass(frozen=True)
 class Pos:
+    """A 1-based line and column in a YAML file."""
     line: int
     column: int
 

@@ -21,6 +21,7 @@ _INTEGER = re.compile(r"[0-9]+")
 
 @dataclass(frozen=True)
 class S3Object:
+    """One S3 object a dataset or artifact names, pinned to a version when the spec gives one."""
     bucket: str
     key: str
     version: str | None

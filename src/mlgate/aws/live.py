@@ -20,6 +20,7 @@ MISSING_PARAM = "aws_missing_endpoint"
 
 @dataclass
 class LiveVariant:
+    """A production or shadow variant as the live endpoint runs it now."""
     name: str
     model: str | None
     weight: float  # current weight (DescribeEndpoint), else the config's initial weight (default 1.0)
@@ -31,6 +32,7 @@ class LiveVariant:
 
 @dataclass
 class LiveEndpoint:
+    """The spec's endpoint as the account describes it, with the endpoint config it runs."""
     name: str
     region: str | None
     status: str

@@ -13,6 +13,7 @@ READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Head")
 
 @dataclass(frozen=True)
 class Operation:
+    """An AWS API call mlgate may make in an `--aws` run, and the IAM actions that allow it."""
     service: str  # the boto3 client name
     name: str  # the API operation, as botocore names it
     actions: tuple[str, ...]  # the IAM actions it needs; () when it needs none

@@ -22,6 +22,7 @@ from mlgate.spec.models import Spec
 
 @dataclass
 class AwsPolicy:
+    """The IAM policy `mlgate aws-policy` builds for one spec, with notes on what it grants broadly."""
     statements: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 

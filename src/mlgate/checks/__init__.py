@@ -27,6 +27,7 @@ Where = PathT | Location | None
 
 @dataclass
 class CheckContext:
+    """What one rule's check is given for one spec: the spec, the repository, the rule and its parameters."""
     loaded: LoadedSpec
     workspace: Workspace
     rule: RuleInfo

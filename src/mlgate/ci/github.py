@@ -54,6 +54,7 @@ class InputError(Exception):
 
 @dataclass(frozen=True)
 class Inputs:
+    """The GitHub Action's inputs, as the step receives them in its environment."""
     path: str
     fail_on: str
     select: str
@@ -101,6 +102,7 @@ def _flag(env: Mapping[str, str], name: str, label: str, *, default: bool) -> bo
 
 @dataclass(frozen=True)
 class Outputs:
+    """What the GitHub Action step reports back: the verdict and the report files it wrote."""
     ready: bool
     report: Path | None
     sarif: Path | None

@@ -105,6 +105,7 @@ class VariantCapacity:
 
 @dataclass
 class ResolvedDeployment:
+    """What will be deployed: the spec with the infrastructure code's facts in place, and where each came from."""
     spec: Spec  # the spec with the code's facts in place: what the domain rules judge
     facts: dict[PathT, Fact] = field(default_factory=dict)
     source: str | None = None  # the infrastructure code read ("deploy/stack.yaml"), None when the spec names none

@@ -90,6 +90,8 @@ def iac_pattern(config: EndpointConfig) -> Value | None:
 
 @dataclass
 class _Collector:
+    """Gathers the infrastructure code's facts into the spec, recording for each whether the code or the spec
+    stated it."""
     loaded: LoadedSpec
     data: dict[str, Any]  # the spec as written, to be completed with the code's facts
     facts: dict[PathT, Fact]

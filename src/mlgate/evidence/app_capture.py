@@ -21,6 +21,7 @@ WRITE_CALLS = frozenset({"put_object", "upload_fileobj", "upload_file", "put_rec
 
 @dataclass(frozen=True)
 class CaptureCall:
+    """An SDK call in the inference code that writes requests or responses away itself."""
     path: str  # repo-relative
     line: int
     call: str  # e.g. firehose.put_record

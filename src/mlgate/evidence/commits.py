@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class CommitInfo:
+    """One git commit, as `git log` lists it."""
     sha: str
     timestamp: int  # committer time, seconds since the epoch
     subject: str = ""

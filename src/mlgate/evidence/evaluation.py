@@ -63,6 +63,7 @@ class ReportError(Exception):
 
 @dataclass(frozen=True)
 class Score:
+    """One metric's value in an evaluation report, and the line it is written on."""
     value: float
     line: int = 1  # where the value is written in the report (1 when unknown)
 

@@ -80,6 +80,7 @@ class Unanswered(LookupError):
 
 @dataclass
 class History:
+    """The commits reachable from HEAD, indexed to answer ancestry and changed-file questions without git."""
     commits: list[CommitInfo]  # newest first, as `git log HEAD` lists them
     parents: list[tuple[str, ...]]
     changed: list[tuple[str, ...]]  # the files each commit changed against its first parent (all of them for a root)

@@ -24,6 +24,7 @@ PolicyKind = Literal["policy-file", "cloudformation", "terraform", "aws-managed"
 
 @dataclass(frozen=True)
 class PolicyStatement:
+    """One IAM policy statement, normalised, with where it is written."""
     effect: Literal["Allow", "Deny"]
     actions: tuple[str, ...] = ()
     not_actions: tuple[str, ...] = ()

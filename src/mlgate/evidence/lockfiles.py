@@ -43,6 +43,7 @@ class LockfileError(Exception):
 
 @dataclass(frozen=True)
 class LockKind:
+    """A lockfile format: the tool that writes it and how to regenerate it."""
     key: str
     tool: str  # for messages
     manifests: tuple[str, ...]  # where the manifest usually is, next to the lockfile
@@ -100,6 +101,7 @@ class Locked:
 
 @dataclass(frozen=True)
 class Problem:
+    """A line of a lockfile that does not pin what it should, and why."""
     line: int
     message: str
     file: str | None = None  # an included file (-r other.txt), else the lockfile itself
@@ -131,6 +133,7 @@ _SHORT_OPTIONS = {"-i": "--index-url", "-f": "--find-links", "-c": "--constraint
 
 @dataclass
 class LockFile:
+    """A parsed lockfile: the packages it pins and the lines that fall short of a pin."""
     kind: LockKind
     packages: dict[str, list[Locked]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)  # requirements: lines that are not pins
@@ -155,6 +158,7 @@ class LockFile:
 
 @dataclass(frozen=True)
 class Dependency:
+    """One dependency a project manifest asks for, as written there."""
     name: str  # canonical
     raw: str  # as written, for messages
     specifiers: tuple[SpecifierSet, ...] | None  # any one satisfies; None when the form cannot be judged
@@ -174,6 +178,7 @@ class Dependency:
 
 @dataclass
 class DependencyManifest:
+    """A project manifest (pyproject.toml, Pipfile ...): what the lock must satisfy."""
     kind: str  # pyproject, pipfile, requirements-in, environment-yml, pixi-toml
     deps: list[Dependency] = field(default_factory=list)
     groups: set[str] = field(default_factory=set)  # every optional group / extra it declares
@@ -435,6 +440,7 @@ def _parse_pixi_lock(lock: LockFile, text: str) -> None:
 
 @dataclass(frozen=True)
 class _ReqLine:
+    """One logical line of a requirements file."""
     line: int
     text: str  # the logical line: continuations joined, comment removed
     hashed: bool

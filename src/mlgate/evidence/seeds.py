@@ -37,6 +37,7 @@ class SeedSourceError(Exception):
 
 @dataclass(frozen=True)
 class SeedValue:
+    """The seed read from a seed source, and how and where it is written."""
     value: Any
     line: int
     written: str  # how the value is written, for messages
@@ -421,6 +422,7 @@ _SEED_METHODS = ("manual_seed", "manual_seed_all")
 
 @dataclass(frozen=True)
 class SeedCall:
+    """A call in training code that seeds a random number generator (or should)."""
     file: str
     line: int
     function: str  # the full import path (or `<expr>.manual_seed`)
@@ -442,6 +444,7 @@ class SeedCall:
 
 @dataclass
 class Scan:
+    """The seeding calls found in training code, the files read, and those skipped (with why)."""
     calls: list[SeedCall] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (file, why)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Site:
+    """The spec an evidence reader reads for, where its paths start, and where its fields are written."""
     spec: Spec  # the spec as the caller judges it (as written, or with the infrastructure code's facts in place)
     base: Path  # the directory holding the spec: every path in it is relative to this
     workspace: Workspace

@@ -39,6 +39,7 @@ IDENTITY_VIEW = ("identity-policy view: service control policies, resource polic
 
 @dataclass(frozen=True)
 class Issue:
+    """One least-privilege problem SEC001 finds in a role's policies, with its fix."""
     severity: Severity
     kind: str
     message: str
@@ -104,6 +105,7 @@ class Grant:
 
 @dataclass
 class Analysis:
+    """SEC001's reading of a role's policies: what they grant and what is wrong with it."""
     issues: list[Issue]
     documents: list[PolicyDocument]
     grants: list[Grant]
@@ -189,6 +191,7 @@ def _holds_without_key(op: str) -> str | None:
 
 @dataclass(frozen=True)
 class _Conditions:
+    """What a statement's Condition block does to its reach."""
     narrowing: bool  # a condition ties the statement to particular resources
     passed_to: frozenset[str] | None  # iam:PassedToService values; None: any service
     discounted: tuple[str, ...]  # "StringNotEquals on aws:ResourceTag/x does not narrow it: why"

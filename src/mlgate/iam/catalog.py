@@ -31,6 +31,7 @@ WRITE_LEVELS = frozenset({"Write", "Tagging", "Permissions management"})
 
 @dataclass(frozen=True)
 class ActionInfo:
+    """An IAM action as the IAM database describes it: its access level and the resources it takes."""
     name: str  # canonical spelling, e.g. s3:GetObject
     access: str  # one of ACCESS_LEVELS
     arn_formats: tuple[str, ...]  # the resource ARN formats it accepts; empty: it works on "*" only

@@ -18,6 +18,7 @@ FACTS = ("vpc", "capture", "async", "alarms")
 
 @dataclass(frozen=True)
 class Need:
+    """An IAM action an inference endpoint's execution role needs, and when."""
     action: str
     why: str
     star: bool  # may stay on Resource "*"
@@ -26,6 +27,7 @@ class Need:
 
 @dataclass(frozen=True)
 class Escalation:
+    """An IAM action that lets its holder gain more privilege, and how."""
     action: str
     how: str
     severity: Literal["critical", "high"]
@@ -33,6 +35,7 @@ class Escalation:
 
 @dataclass(frozen=True)
 class Combination:
+    """IAM actions that escalate privilege only when granted together."""
     name: str
     actions: tuple[str, ...]
     passed_to: str | None
@@ -40,6 +43,7 @@ class Combination:
 
 @dataclass(frozen=True)
 class Knowledge:
+    """SEC001's knowledge beyond the IAM database (`data/knowledge.yaml`)."""
     needs: dict[str, Need]  # keyed by lowercase action
     escalation: dict[str, Escalation]
     combinations: tuple[Combination, ...]

@@ -16,6 +16,7 @@ from mlgate.result import Location
 
 @dataclass(frozen=True)
 class ManagedPolicy:
+    """An AWS managed policy at the version mlgate's snapshot holds: its document and when AWS updated it."""
     name: str
     arn: str
     version: str
@@ -25,6 +26,7 @@ class ManagedPolicy:
 
 @dataclass(frozen=True)
 class Snapshot:
+    """mlgate's snapshot of the AWS managed policies, and what it was made from."""
     source: str
     policies: dict[str, ManagedPolicy]
 

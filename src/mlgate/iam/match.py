@@ -135,6 +135,7 @@ def split_action(text: str) -> tuple[str, str] | None:
 
 @dataclass(frozen=True)
 class Arn:
+    """An Amazon Resource Name split into its parts."""
     partition: str
     service: str
     region: str

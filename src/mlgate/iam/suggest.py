@@ -58,6 +58,7 @@ class EndpointFacts:
 
 @dataclass
 class Suggestion:
+    """The least-privilege execution-role policy mlgate suggests, with notes on what the spec leaves open."""
     statements: list[dict[str, Any]]
     notes: list[str] = field(default_factory=list)
 
@@ -86,6 +87,7 @@ class Suggestion:
 
 @dataclass(frozen=True)
 class _Where:
+    """The partition, Region and account the suggested ARNs are built in (`*` where unknown)."""
     partition: str
     region: str
     account: str

@@ -58,6 +58,7 @@ def command(level: Level, message: str, *, file: str | None = None, line: int | 
 
 @dataclass(frozen=True)
 class Annotation:
+    """One GitHub Actions workflow annotation (a line on the pull request's diff)."""
     level: Level
     file: str
     line: int

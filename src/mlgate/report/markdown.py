@@ -37,6 +37,7 @@ class Md(str):
 
 @dataclass
 class _Problem:
+    """A failing finding as the Markdown report shows it."""
     finding: Finding
     mark: Md
     fix: str | None  # the finding's own remediation; the rule's is shown once under the rule
@@ -44,6 +45,7 @@ class _Problem:
 
 @dataclass
 class _Item:
+    """One rule's result as the Markdown report shows it."""
     result: RuleResult
     mark: Md
     label: Md  # status, severity and why it blocks, e.g. "fail · severity error: blocks at fail-on error"
@@ -57,12 +59,14 @@ class _Item:
 
 @dataclass
 class _Section:
+    """A section of rules (reproducibility, serving ...) in the Markdown report."""
     name: str
     items: list[_Item] = field(default_factory=list)
 
 
 @dataclass
 class _Deployment:
+    """One spec's verdict and results, prepared for the Markdown template."""
     deployment: Deployment
     mark: Md
     verdict: Md

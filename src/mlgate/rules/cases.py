@@ -31,6 +31,7 @@ class CaseFileError(ValueError):
 
 @dataclass(frozen=True)
 class Case:
+    """One example of a rule's case file: a repository and the status the rule must give it."""
     name: str
     expect: str
     message: str
@@ -42,6 +43,7 @@ class Case:
 
 @dataclass(frozen=True)
 class RuleCases:
+    """A rule's case file: its pass and fail examples."""
     rule: str
     base: str
     cases: tuple[Case, ...]

@@ -22,6 +22,7 @@ SCHEMA_URL = "https://mlgate.dev/schema/mlgate-spec-1.json"
 
 @dataclass
 class LoadedSpec:
+    """A parsed mlgate.yaml, with its file, its positions and the repository root."""
     spec: Spec
     doc: Document
     file: Path  # absolute

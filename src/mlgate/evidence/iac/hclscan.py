@@ -21,6 +21,7 @@ _HEREDOC = re.compile(r"<<-?([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n")
 
 @dataclass
 class Block:
+    """An HCL block with the lines of its attributes and nested blocks, for findings that point at them."""
     type: str
     labels: tuple[str, ...]
     line: int

@@ -83,6 +83,7 @@ class Interpolation:
 
 @dataclass(frozen=True)
 class Serverless:
+    """A variant's ServerlessConfig, as the infrastructure code writes it."""
     memory_mb: Value | None
     max_concurrency: Value | None
     provisioned_concurrency: Value | None
@@ -91,6 +92,7 @@ class Serverless:
 
 @dataclass(frozen=True)
 class Variant:
+    """A production or shadow variant of an endpoint config, as the infrastructure code writes it."""
     name: Value | None
     model: Value | None
     instance_type: Value | None
@@ -103,6 +105,7 @@ class Variant:
 
 @dataclass(frozen=True)
 class Capture:
+    """An endpoint config's DataCaptureConfig, as the infrastructure code writes it."""
     enabled: Value | None  # None: not written (the API's default is enabled; Terraform's is false)
     sampling_percent: Value | None
     destination: Value | None
@@ -113,6 +116,7 @@ class Capture:
 
 @dataclass(frozen=True)
 class AsyncInference:
+    """An endpoint config's AsyncInferenceConfig, as the infrastructure code writes it."""
     max_concurrent_invocations_per_instance: Value | None
     output_path: Value | None
     at: Location
@@ -120,6 +124,7 @@ class AsyncInference:
 
 @dataclass
 class EndpointConfig:
+    """A SageMaker endpoint config resource in the infrastructure code."""
     id: str
     name: Value | None
     variants: list[Variant]
@@ -157,6 +162,7 @@ class TrafficPolicy:
 
 @dataclass
 class Endpoint:
+    """A SageMaker endpoint resource in the infrastructure code, with its deployment policy."""
     id: str
     name: Value | None
     config: Value | None  # the endpoint config it uses (a reference or a name)
@@ -170,6 +176,7 @@ class Endpoint:
 
 @dataclass
 class CloudWatchAlarm:
+    """A CloudWatch metric alarm resource in the infrastructure code."""
     id: str
     name: Value | None
     namespace: Value | None
@@ -212,6 +219,7 @@ class ScalingPolicy:
 
 @dataclass
 class MonitoringSchedule:
+    """A SageMaker Model Monitor schedule resource in the infrastructure code."""
     id: str
     name: Value | None
     monitoring_type: Value | None
@@ -225,6 +233,7 @@ class MonitoringSchedule:
 
 @dataclass
 class ScalingTarget:
+    """An Application Auto Scaling target (a variant's instance range) in the infrastructure code."""
     id: str
     resource_id: Value | None
     dimension: Value | None
@@ -235,6 +244,7 @@ class ScalingTarget:
 
 @dataclass
 class SageMakerModel:
+    """A SageMaker model resource in the infrastructure code: its container, role and network settings."""
     id: str
     name: Value | None
     execution_role: Value | None
@@ -274,6 +284,7 @@ class UnreadCode:
 
 @dataclass
 class Infrastructure:
+    """Every SageMaker-related resource read from the infrastructure code a spec names, and what could not be read."""
     kind: Kind
     origin: str  # the file or directory the spec names, repo-relative
     files: list[str] = field(default_factory=list)

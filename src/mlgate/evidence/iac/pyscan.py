@@ -27,6 +27,7 @@ _MUTATORS = {"update", "append", "extend", "insert", "pop", "setdefault", "clear
 
 @dataclass
 class Binding:
+    """One place a Python script binds a name, and the expression it binds it to."""
     value: ast.expr | None  # the assigned expression; None when the name is bound another way
     line: int
     how: str | None = None  # "a for loop", "an import" ...: how the name is bound when not by `name = value`
@@ -35,6 +36,7 @@ class Binding:
 
 @dataclass(eq=False)
 class Scope:
+    """A module, function or class body of a script: the names bound in it."""
     name: str  # "the module", "deploy()"
     parent: Scope | None
     params: dict[str, ast.expr | None] = field(default_factory=dict)  # parameter -> its default
@@ -48,12 +50,14 @@ class Scope:
 
 @dataclass(frozen=True)
 class Ref:
+    """An expression together with the scope it is evaluated in."""
     node: ast.expr
     scope: Scope
 
 
 @dataclass
 class Call:
+    """A call in a script with its arguments, each resolvable in its own scope."""
     node: ast.Call
     scope: Scope
     kwargs: dict[str, Ref]

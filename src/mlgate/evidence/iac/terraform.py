@@ -141,6 +141,7 @@ class _Node:
 
 @dataclass
 class _Resource:
+    """A Terraform `resource` block, addressed as Terraform addresses it."""
     type: str
     name: str
     node: _Node

@@ -78,6 +78,7 @@ def candidate(ctx: CheckContext) -> Generator[Finding, None, Scores | None]:
 
 @dataclass
 class Production:
+    """The production model's scores, and the data they were computed on."""
     scores: Scores
     dataset: dict[str, str] | None  # the data its metrics were computed on, as its report or manifest states
     dataset_from: str

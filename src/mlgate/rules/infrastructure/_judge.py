@@ -153,6 +153,7 @@ class Judge:
 
 @dataclass
 class Target:
+    """The spec's endpoint found in the infrastructure code, with the config it deploys."""
     infra: Infrastructure
     selection: Selection
     endpoint: Endpoint

@@ -241,6 +241,7 @@ _SHOWN = 8
 
 @dataclass
 class LiveRole:
+    """An execution role as the account holds it, with its policies and what uses it."""
     arn: str
     used_by: list[str] = field(default_factory=list)  # "variant 'x' (model m)", "security.execution_role.arn"
     documents: list[PolicyDocument] = field(default_factory=list)

@@ -97,6 +97,7 @@ def pii_kind(name: str, patterns: dict[str, re.Pattern[str]]) -> str | None:
 
 @dataclass(frozen=True)
 class LoggedInput:
+    """A place in the inference code that logs a request, or a PII field of it."""
     file: str
     line: int
     code: str
