@@ -46,6 +46,7 @@ def _memoized(method: Callable[Concatenate[GitRepo, _P], _R]) -> Callable[Concat
 # `git status` runs the command `core.fsmonitor` names: harmless in a clone (a clone never copies .git/config), but
 # mlgate runs nothing a repository's own files could name.
 _HARDENED = ("-c", "core.fsmonitor=false")
+_FULL_SHA = re.compile(r"[0-9a-fA-F]{40}")
 
 
 class GitRepo:
@@ -176,6 +177,49 @@ class GitRepo:
         """The last commit reachable from HEAD that changed `rel` (a repo-relative path), or None."""
         return self.last_change_before("HEAD", rel)
 
+    def last_changes(self, rels: list[str]) -> list[CommitInfo | None]:
+        """`last_change` of each of `rels`: while the history is not in memory, from one walk of it for all of them
+        (a walk costs about as much as a process start), not one each."""
+        unasked = [rel for rel in dict.fromkeys(rels) if ("last_change_before", "HEAD", rel) not in self._answers]
+        if (len(unasked) > 1 and self._history is None
+                and (self._history_failed or self._walks + len(unasked) <= HISTORY_AFTER)
+                and self.repo.head.is_valid()):
+            self._walks += len(unasked)  # as many questions as asking them one by one
+            for rel, found in zip(unasked, self._last_touching(unasked), strict=True):
+                self._answers["last_change_before", "HEAD", rel] = found
+        return [self.last_change(rel) for rel in rels]
+
+    def _last_touching(self, rels: list[str]) -> list[CommitInfo | None]:
+        """The newest commit reachable from HEAD that touched each of `rels`, as `_log_touching` decides, from one
+        `git log --full-history` of them all: with all parents followed, the walk and its order do not depend on
+        the paths, and each commit's files tell which of them it changed (a merge's, its diffs against each of its
+        parents, read only when a merge comes before a path's newest ordinary change)."""
+        from mlgate.evidence.history import LOG_FORMAT, History
+
+        specs = [f":(literal){rel}" for rel in rels]
+        walk = History.parse(self._git("log", "--full-history", LOG_FORMAT, "--name-only", "-z", "--no-renames",
+                                       "--root", "--no-show-signature", "HEAD", "--", *specs))
+        merge_diffs: dict[str, tuple[tuple[str, ...], ...]] | None = None
+        found: list[CommitInfo | None] = []
+        for rel in rels:
+            def under(files: tuple[str, ...], rel: str = rel) -> bool:  # as a literal pathspec matches
+                return any(f == rel or f.startswith(rel if rel.endswith("/") else rel + "/") for f in files)
+
+            newest = None
+            for commit, parents, files in zip(walk.commits, walk.parents, walk.changed, strict=True):
+                if len(parents) <= 1:
+                    if under(files):
+                        newest = commit
+                        break
+                    continue
+                if merge_diffs is None:
+                    merge_diffs = self._merge_diffs(walk.merges(), specs, first=True)
+                if all(under(diff) for diff in merge_diffs.get(commit.sha, ())):  # changed against every parent
+                    newest = commit
+                    break
+            found.append(replace(newest, subject=newest.subject.rstrip()) if newest else None)
+        return found
+
     @_memoized
     def last_change_before(self, rev: str, rel: str) -> CommitInfo | None:
         if not self.repo.head.is_valid():  # no commit yet
@@ -200,6 +244,12 @@ class GitRepo:
         if history := self._index():
             with contextlib.suppress(LookupError):
                 return history.is_ancestor(ancestor, descendant)
+        if descendant in ("HEAD", self.head):
+            # REP004 asks next how many commits came since (count_commits_since): one walk answers both, as the
+            # commits only `ancestor` reaches (none: it is an ancestor) and those only HEAD reaches.
+            left, right = self._git("rev-list", "--left-right", "--count", f"{ancestor}...HEAD").split()
+            self._answers["count_commits_since", ancestor] = int(right)
+            return left == "0"
         import git
 
         try:
@@ -247,10 +297,12 @@ class GitRepo:
 
     @cached_property
     def head(self) -> str | None:
-        """The full sha of HEAD, or None before the first commit."""
+        """The full sha of HEAD, or None before the first commit: read by GitPython (the ref files, and the object's
+        type from the `cat-file` process that `is_valid` started), not by one more process."""
         if not self.repo.head.is_valid():
             return None
-        return self.resolve_commit("HEAD")
+        sha: str = self.repo.head.commit.hexsha
+        return sha
 
     @_memoized
     def resolve_commit(self, rev: str) -> str | None:
@@ -259,10 +311,29 @@ class GitRepo:
             return None
         if self._history is not None and self._history.contains(rev):  # a full sha of a commit it holds
             return rev
+        if rev == "HEAD":
+            return self.head
+        if _FULL_SHA.fullmatch(rev):  # git reads 40 hex digits as an object id, whatever refs there are
+            kind = self._object_type(rev)
+            if kind == "commit":
+                return rev.lower()
+            if kind in (None, "tree", "blob"):  # names no commit; a tag object is peeled by git below
+                return None
         out = self._git_or_none("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         if out is None or not out.strip():
             return None
         return out.strip()
+
+    def _object_type(self, sha: str) -> str | None:
+        """The type of the object with the full id `sha`, or None when there is none: asked of GitPython's
+        persistent `cat-file --batch-check`, which resolves an id as `git rev-parse` does."""
+        try:
+            info = self.repo.odb.info(bytes.fromhex(sha))
+        except ValueError:  # GitPython's word for a missing object
+            return None
+        if info.binsha != bytes.fromhex(sha):  # a prefix of a longer id (a SHA-256 repository): git decides
+            return "?"
+        return info.type.decode() if isinstance(info.type, bytes) else str(info.type)
 
     @_memoized
     def objects_with_prefix(self, prefix: str) -> list[str]:
@@ -292,7 +363,31 @@ class GitRepo:
             return None
         if self._history is not None and self._history.contains(sha):
             return self._history.info(sha)
+        if (info := self._read_commit(sha)) is not None:
+            return info
         return CommitInfo.parse(self._git("log", "-1", "--format=%H%x00%ct%x00%s", sha).strip())
+
+    def _read_commit(self, sha: str) -> CommitInfo | None:
+        """A commit's info as `git log -1 --format=%H%x00%ct%x00%s` shows it (stripped), from the commit object read
+        through GitPython's persistent `cat-file --batch`; None (so git is asked) for what git would re-encode
+        (an `encoding` header, bytes that are not UTF-8) and what it would cut (a NUL) or not parse."""
+        try:
+            raw: bytes = self.repo.odb.stream(bytes.fromhex(sha)).read()
+        except ValueError:
+            return None
+        header, _, message = raw.partition(b"\n\n")
+        lines = header.split(b"\n")
+        committer = next((line for line in lines if line.startswith(b"committer ")), None)
+        if committer is None or b"\0" in raw or any(line.startswith(b"encoding ") for line in lines):
+            return None
+        stamp = committer.rpartition(b">")[2].split()
+        if not stamp or not stamp[0].isdigit():
+            return None
+        try:
+            subject = _subject(message).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return CommitInfo(sha, int(stamp[0]), subject.rstrip())
 
     @_memoized
     def count_commits_since(self, base: str) -> int:
@@ -391,6 +486,19 @@ def redact(text: str) -> str:
 
 def _unreadable(rel: str, rev: str, exc: ValueError) -> str:
     return f"git cannot read {rel} as committed in {rev[:12]}: its object is missing or corrupt ({exc})"
+
+
+def _subject(message: bytes) -> bytes:
+    """git's %s of a commit message: its first paragraph (after any blank lines), each line without its trailing
+    whitespace (git's: space, tab, CR, LF), joined with spaces."""
+    lines: list[bytes] = []
+    for line in message.split(b"\n"):
+        text = line.rstrip(b" \t\r\n")
+        if text:
+            lines.append(text)
+        elif lines:
+            break
+    return b" ".join(lines)
 
 
 def _pathspecs(rels: list[str]) -> list[str]:
