@@ -17,9 +17,9 @@ from tests.conftest import GIT_ENV, Repo
 
 # Per git command: the work-tree reads (status), the one history walk for the lockfile and its manifest (log), the
 # ancestry of the manifest's commit (merge-base), the training commit's ancestry with the count since
-# (rev-list --left-right --count), the training code's diff and commits since (diff, log), and GitPython's two
-# persistent object readers (cat-file --batch-check, cat-file --batch).
-EXPECTED = Counter({"log": 2, "cat-file": 2, "status": 1, "merge-base": 1, "rev-list": 1, "diff": 1})
+# (rev-list --left-right --count), the training code's diff and commits since (diff, log), and GitPython's
+# persistent object reader (cat-file --batch: HEAD, the training commit, the lockfile at it).
+EXPECTED = Counter({"log": 2, "cat-file": 1, "status": 1, "merge-base": 1, "rev-list": 1, "diff": 1})
 # The work tree's index is read once per GitRepo, and GitPython asks `git version` once per process.
 AT_MOST = {"ls-files": 2, "version": 2}
 

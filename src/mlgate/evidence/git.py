@@ -58,6 +58,7 @@ class GitRepo:
         self._walks = 0
         self._history: History | None = None
         self._history_failed = False
+        self._blob_sizes: dict[bytes, int] = {}  # binsha -> size of the blobs read whole
 
     @cached_property
     def repo(self) -> Any:
@@ -183,7 +184,7 @@ class GitRepo:
         unasked = [rel for rel in dict.fromkeys(rels) if ("last_change_before", "HEAD", rel) not in self._answers]
         if (len(unasked) > 1 and self._history is None
                 and (self._history_failed or self._walks + len(unasked) <= HISTORY_AFTER)
-                and self.repo.head.is_valid()):
+                and self.head is not None):
             self._walks += len(unasked)  # as many questions as asking them one by one
             for rel, found in zip(unasked, self._last_touching(unasked), strict=True):
                 self._answers["last_change_before", "HEAD", rel] = found
@@ -222,7 +223,7 @@ class GitRepo:
 
     @_memoized
     def last_change_before(self, rev: str, rel: str) -> CommitInfo | None:
-        if not self.repo.head.is_valid():  # no commit yet
+        if self.head is None:  # no commit yet
             return None
         if history := self._index():
             with contextlib.suppress(LookupError):
@@ -264,11 +265,14 @@ class GitRepo:
         import git
 
         try:
-            blob = self.repo.commit(rev).tree / rel
+            blob = self._commit(rev).tree / rel
         except (KeyError, ValueError, git.BadName):
             return None
         try:
-            if blob.type != "blob" or blob.size > max_bytes:
+            # a blob's size is known once it was read (blob_sha256: REP005 hashes the lockfile, then parses it);
+            # GitPython's `blob.size` asks a second `cat-file` process (`--batch-check`)
+            size = self._blob_sizes.get(blob.binsha) if blob.type == "blob" else None
+            if blob.type != "blob" or (blob.size if size is None else size) > max_bytes:
                 return None
             data: bytes = blob.data_stream.read()
         except ValueError as exc:  # GitPython's word for an object git cannot read (missing or corrupt)
@@ -297,12 +301,26 @@ class GitRepo:
 
     @cached_property
     def head(self) -> str | None:
-        """The full sha of HEAD, or None before the first commit: read by GitPython (the ref files, and the object's
-        type from the `cat-file` process that `is_valid` started), not by one more process."""
-        if not self.repo.head.is_valid():
+        """The full sha of HEAD, or None before the first commit: the ref files read by GitPython, the object
+        through its persistent `cat-file --batch`, not one more process."""
+        from git.refs.symbolic import SymbolicReference
+
+        try:
+            sha: str = SymbolicReference.dereference_recursive(self.repo, "HEAD")
+        except (OSError, ValueError):  # no commit yet, or a HEAD git cannot read either
             return None
-        sha: str = self.repo.head.commit.hexsha
-        return sha
+        return self.resolve_commit(sha)
+
+    def _commit(self, rev: str) -> Any:
+        """GitPython's commit that `rev` names. A full sha (HEAD's too) known to be a commit is made without
+        `repo.commit`'s type check, which would start a second `cat-file` process (`--batch-check`) next to the
+        one (`--batch`) that reads the objects."""
+        import git
+
+        sha = self.head if rev == "HEAD" else rev
+        if sha is not None and _FULL_SHA.fullmatch(sha) and self._object_type(sha) == "commit":
+            return git.Commit(self.repo, bytes.fromhex(sha))
+        return self.repo.commit(rev)
 
     @_memoized
     def resolve_commit(self, rev: str) -> str | None:
@@ -324,16 +342,18 @@ class GitRepo:
             return None
         return out.strip()
 
+    @_memoized
     def _object_type(self, sha: str) -> str | None:
         """The type of the object with the full id `sha`, or None when there is none: asked of GitPython's
-        persistent `cat-file --batch-check`, which resolves an id as `git rev-parse` does."""
+        persistent `cat-file --batch`, which resolves an id as `git rev-parse` does (the object's content is
+        skipped, unread)."""
         try:
-            info = self.repo.odb.info(bytes.fromhex(sha))
+            stream = self.repo.odb.stream(bytes.fromhex(sha))
         except ValueError:  # GitPython's word for a missing object
             return None
-        if info.binsha != bytes.fromhex(sha):  # a prefix of a longer id (a SHA-256 repository): git decides
+        if stream.binsha != bytes.fromhex(sha):  # a prefix of a longer id (a SHA-256 repository): git decides
             return "?"
-        return info.type.decode() if isinstance(info.type, bytes) else str(info.type)
+        return stream.type.decode() if isinstance(stream.type, bytes) else str(stream.type)
 
     @_memoized
     def objects_with_prefix(self, prefix: str) -> list[str]:
@@ -425,7 +445,7 @@ class GitRepo:
         import git
 
         try:
-            blob = self.repo.commit(rev).tree / rel
+            blob = self._commit(rev).tree / rel
         except (KeyError, ValueError, git.BadName):
             return None
         if blob.type != "blob":
@@ -435,6 +455,7 @@ class GitRepo:
             stream = blob.data_stream
             while chunk := stream.read(1 << 20):
                 digest.update(chunk)
+            self._blob_sizes[blob.binsha] = stream.size
         except ValueError as exc:  # GitPython's word for an object git cannot read (missing or corrupt)
             raise EvidenceError(_unreadable(rel, rev, exc)) from None
         return digest.hexdigest()
