@@ -46,6 +46,7 @@ def _memoized(method: Callable[Concatenate[GitRepo, _P], _R]) -> Callable[Concat
 # `git status` runs the command `core.fsmonitor` names: harmless in a clone (a clone never copies .git/config), but
 # mlgate runs nothing a repository's own files could name.
 _HARDENED = ("-c", "core.fsmonitor=false")
+_FULL_SHA = re.compile(r"[0-9a-fA-F]{40}")
 
 
 class GitRepo:
@@ -57,6 +58,7 @@ class GitRepo:
         self._walks = 0
         self._history: History | None = None
         self._history_failed = False
+        self._blob_sizes: dict[bytes, int] = {}  # binsha -> size of the blobs read whole
 
     @cached_property
     def repo(self) -> Any:
@@ -176,9 +178,52 @@ class GitRepo:
         """The last commit reachable from HEAD that changed `rel` (a repo-relative path), or None."""
         return self.last_change_before("HEAD", rel)
 
+    def last_changes(self, rels: list[str]) -> list[CommitInfo | None]:
+        """`last_change` of each of `rels`: while the history is not in memory, from one walk of it for all of them
+        (a walk costs about as much as a process start), not one each."""
+        unasked = [rel for rel in dict.fromkeys(rels) if ("last_change_before", "HEAD", rel) not in self._answers]
+        if (len(unasked) > 1 and self._history is None
+                and (self._history_failed or self._walks + len(unasked) <= HISTORY_AFTER)
+                and self.head is not None):
+            self._walks += len(unasked)  # as many questions as asking them one by one
+            for rel, found in zip(unasked, self._last_touching(unasked), strict=True):
+                self._answers["last_change_before", "HEAD", rel] = found
+        return [self.last_change(rel) for rel in rels]
+
+    def _last_touching(self, rels: list[str]) -> list[CommitInfo | None]:
+        """The newest commit reachable from HEAD that touched each of `rels`, as `_log_touching` decides, from one
+        `git log --full-history` of them all: with all parents followed, the walk and its order do not depend on
+        the paths, and each commit's files tell which of them it changed (a merge's, its diffs against each of its
+        parents, read only when a merge comes before a path's newest ordinary change)."""
+        from mlgate.evidence.history import LOG_FORMAT, History
+
+        specs = [f":(literal){rel}" for rel in rels]
+        walk = History.parse(self._git("log", "--full-history", LOG_FORMAT, "--name-only", "-z", "--no-renames",
+                                       "--root", "--no-show-signature", "HEAD", "--", *specs))
+        merge_diffs: dict[str, tuple[tuple[str, ...], ...]] | None = None
+        found: list[CommitInfo | None] = []
+        for rel in rels:
+            def under(files: tuple[str, ...], rel: str = rel) -> bool:  # as a literal pathspec matches
+                return any(f == rel or f.startswith(rel if rel.endswith("/") else rel + "/") for f in files)
+
+            newest = None
+            for commit, parents, files in zip(walk.commits, walk.parents, walk.changed, strict=True):
+                if len(parents) <= 1:
+                    if under(files):
+                        newest = commit
+                        break
+                    continue
+                if merge_diffs is None:
+                    merge_diffs = self._merge_diffs(walk.merges(), specs, first=True)
+                if all(under(diff) for diff in merge_diffs.get(commit.sha, ())):  # changed against every parent
+                    newest = commit
+                    break
+            found.append(replace(newest, subject=newest.subject.rstrip()) if newest else None)
+        return found
+
     @_memoized
     def last_change_before(self, rev: str, rel: str) -> CommitInfo | None:
-        if not self.repo.head.is_valid():  # no commit yet
+        if self.head is None:  # no commit yet
             return None
         if history := self._index():
             with contextlib.suppress(LookupError):
@@ -200,6 +245,12 @@ class GitRepo:
         if history := self._index():
             with contextlib.suppress(LookupError):
                 return history.is_ancestor(ancestor, descendant)
+        if descendant in ("HEAD", self.head):
+            # REP004 asks next how many commits came since (count_commits_since): one walk answers both, as the
+            # commits only `ancestor` reaches (none: it is an ancestor) and those only HEAD reaches.
+            left, right = self._git("rev-list", "--left-right", "--count", f"{ancestor}...HEAD").split()
+            self._answers["count_commits_since", ancestor] = int(right)
+            return left == "0"
         import git
 
         try:
@@ -214,11 +265,14 @@ class GitRepo:
         import git
 
         try:
-            blob = self.repo.commit(rev).tree / rel
+            blob = self._commit(rev).tree / rel
         except (KeyError, ValueError, git.BadName):
             return None
         try:
-            if blob.type != "blob" or blob.size > max_bytes:
+            # a blob's size is known once it was read (blob_sha256: REP005 hashes the lockfile, then parses it);
+            # GitPython's `blob.size` asks a second `cat-file` process (`--batch-check`)
+            size = self._blob_sizes.get(blob.binsha) if blob.type == "blob" else None
+            if blob.type != "blob" or (blob.size if size is None else size) > max_bytes:
                 return None
             data: bytes = blob.data_stream.read()
         except ValueError as exc:  # GitPython's word for an object git cannot read (missing or corrupt)
@@ -247,10 +301,26 @@ class GitRepo:
 
     @cached_property
     def head(self) -> str | None:
-        """The full sha of HEAD, or None before the first commit."""
-        if not self.repo.head.is_valid():
+        """The full sha of HEAD, or None before the first commit: the ref files read by GitPython, the object
+        through its persistent `cat-file --batch`, not one more process."""
+        from git.refs.symbolic import SymbolicReference
+
+        try:
+            sha: str = SymbolicReference.dereference_recursive(self.repo, "HEAD")
+        except (OSError, ValueError):  # no commit yet, or a HEAD git cannot read either
             return None
-        return self.resolve_commit("HEAD")
+        return self.resolve_commit(sha)
+
+    def _commit(self, rev: str) -> Any:
+        """GitPython's commit that `rev` names. A full sha (HEAD's too) known to be a commit is made without
+        `repo.commit`'s type check, which would start a second `cat-file` process (`--batch-check`) next to the
+        one (`--batch`) that reads the objects."""
+        import git
+
+        sha = self.head if rev == "HEAD" else rev
+        if sha is not None and _FULL_SHA.fullmatch(sha) and self._object_type(sha) == "commit":
+            return git.Commit(self.repo, bytes.fromhex(sha))
+        return self.repo.commit(rev)
 
     @_memoized
     def resolve_commit(self, rev: str) -> str | None:
@@ -259,10 +329,31 @@ class GitRepo:
             return None
         if self._history is not None and self._history.contains(rev):  # a full sha of a commit it holds
             return rev
+        if rev == "HEAD":
+            return self.head
+        if _FULL_SHA.fullmatch(rev):  # git reads 40 hex digits as an object id, whatever refs there are
+            kind = self._object_type(rev)
+            if kind == "commit":
+                return rev.lower()
+            if kind in (None, "tree", "blob"):  # names no commit; a tag object is peeled by git below
+                return None
         out = self._git_or_none("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}")
         if out is None or not out.strip():
             return None
         return out.strip()
+
+    @_memoized
+    def _object_type(self, sha: str) -> str | None:
+        """The type of the object with the full id `sha`, or None when there is none: asked of GitPython's
+        persistent `cat-file --batch`, which resolves an id as `git rev-parse` does (the object's content is
+        skipped, unread)."""
+        try:
+            stream = self.repo.odb.stream(bytes.fromhex(sha))
+        except ValueError:  # GitPython's word for a missing object
+            return None
+        if stream.binsha != bytes.fromhex(sha):  # a prefix of a longer id (a SHA-256 repository): git decides
+            return "?"
+        return stream.type.decode() if isinstance(stream.type, bytes) else str(stream.type)
 
     @_memoized
     def objects_with_prefix(self, prefix: str) -> list[str]:
@@ -292,7 +383,31 @@ class GitRepo:
             return None
         if self._history is not None and self._history.contains(sha):
             return self._history.info(sha)
+        if (info := self._read_commit(sha)) is not None:
+            return info
         return CommitInfo.parse(self._git("log", "-1", "--format=%H%x00%ct%x00%s", sha).strip())
+
+    def _read_commit(self, sha: str) -> CommitInfo | None:
+        """A commit's info as `git log -1 --format=%H%x00%ct%x00%s` shows it (stripped), from the commit object read
+        through GitPython's persistent `cat-file --batch`; None (so git is asked) for what git would re-encode
+        (an `encoding` header, bytes that are not UTF-8) and what it would cut (a NUL) or not parse."""
+        try:
+            raw: bytes = self.repo.odb.stream(bytes.fromhex(sha)).read()
+        except ValueError:
+            return None
+        header, _, message = raw.partition(b"\n\n")
+        lines = header.split(b"\n")
+        committer = next((line for line in lines if line.startswith(b"committer ")), None)
+        if committer is None or b"\0" in raw or any(line.startswith(b"encoding ") for line in lines):
+            return None
+        stamp = committer.rpartition(b">")[2].split()
+        if not stamp or not stamp[0].isdigit():
+            return None
+        try:
+            subject = _subject(message).decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        return CommitInfo(sha, int(stamp[0]), subject.rstrip())
 
     @_memoized
     def count_commits_since(self, base: str) -> int:
@@ -330,7 +445,7 @@ class GitRepo:
         import git
 
         try:
-            blob = self.repo.commit(rev).tree / rel
+            blob = self._commit(rev).tree / rel
         except (KeyError, ValueError, git.BadName):
             return None
         if blob.type != "blob":
@@ -340,6 +455,7 @@ class GitRepo:
             stream = blob.data_stream
             while chunk := stream.read(1 << 20):
                 digest.update(chunk)
+            self._blob_sizes[blob.binsha] = stream.size
         except ValueError as exc:  # GitPython's word for an object git cannot read (missing or corrupt)
             raise EvidenceError(_unreadable(rel, rev, exc)) from None
         return digest.hexdigest()
@@ -391,6 +507,19 @@ def redact(text: str) -> str:
 
 def _unreadable(rel: str, rev: str, exc: ValueError) -> str:
     return f"git cannot read {rel} as committed in {rev[:12]}: its object is missing or corrupt ({exc})"
+
+
+def _subject(message: bytes) -> bytes:
+    """git's %s of a commit message: its first paragraph (after any blank lines), each line without its trailing
+    whitespace (git's: space, tab, CR, LF), joined with spaces."""
+    lines: list[bytes] = []
+    for line in message.split(b"\n"):
+        text = line.rstrip(b" \t\r\n")
+        if text:
+            lines.append(text)
+        elif lines:
+            break
+    return b" ".join(lines)
 
 
 def _pathspecs(rels: list[str]) -> list[str]:

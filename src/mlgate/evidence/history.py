@@ -37,7 +37,8 @@ from mlgate.evidence.commits import CommitInfo
 WINDOW = 20_000
 # A merge's files are those it changed against its first parent (`--diff-merges=first-parent`, git 2.31; an older
 # git fails the read and every question goes to git); its other parents' diffs come from MERGE_DIFF_OPTIONS.
-LOG_OPTIONS = ("--format=/%H%x00%P%x00%ct%x00%s", "--name-only", "-z", "--no-renames", "--root",
+LOG_FORMAT = "--format=/%H%x00%P%x00%ct%x00%s"
+LOG_OPTIONS = (LOG_FORMAT, "--name-only", "-z", "--no-renames", "--root",
                "--diff-merges=first-parent", "--no-show-signature", f"--max-count={WINDOW}")
 # `git diff-tree --stdin` of lines "<merge> <parent>", each followed by a line "/" that git echoes (it names no
 # object): the files of each pair, then "/\n"; no path git prints starts with "/", so the pairs cannot be confused.

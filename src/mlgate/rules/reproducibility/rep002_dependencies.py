@@ -354,8 +354,7 @@ def _git(ctx: CheckContext, lock: LockFile, rel: str, manifest: DependencyManife
     if git.has_changes(mrel):
         yield ctx.warn(f"{mrel} has uncommitted changes; commit them together with a regenerated {lockname}",
                        at=ctx.file(mrel, 1), fix=f"run `{lock.kind.relock}` and commit both files")
-    lock_commit = git.last_change(rel)
-    manifest_commit = git.last_change(mrel)
+    lock_commit, manifest_commit = git.last_changes([rel, mrel])
     if lock_commit is None or manifest_commit is None:
         return  # staged but never committed: the uncommitted-changes warning says so
     if manifest_commit.sha == lock_commit.sha:
