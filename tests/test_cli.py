@@ -184,20 +184,3 @@ def test_installed_console_script_runs(repo: Repo) -> None:
     assert proc.returncode == 0
     assert proc.stdout.startswith("mlgate ")
 
-
-def test_a_check_opens_git_once_for_discovery_and_the_rules(ready_template: Path, tmp_path: Path, cli,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    """Discovery lists git's index to find the specs; the rules read the same repository through the same
-    workspace, so `git ls-files` runs once per check, not once for each."""
-    import shutil
-
-    root = tmp_path / "ready"
-    shutil.copytree(ready_template, root, symlinks=True)
-    trace = tmp_path / "trace"
-    monkeypatch.setenv("GIT_TRACE", str(trace))
-    code, out, _err = cli("check", str(root), "--ignore", "TST")  # the test plugin's rules fail on purpose
-    assert code == 0, out
-    started = [line.split("trace: built-in: ")[1] for line in trace.read_text().splitlines()
-               if "trace: built-in: git " in line]
-    assert [c for c in started if c.split()[1] == "ls-files"] == ["git ls-files -z"]
-    assert any(" status " in c for c in started)  # the rules did read the work tree's git state
