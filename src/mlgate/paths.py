@@ -35,8 +35,9 @@ def find_repo_root(start: Path) -> Path | None:
     return None
 
 
-def confine(root: Path, base: Path, relative: str) -> Path:
-    """Resolve `relative` (written in a spec that lives in `base`) and insist that it stays inside `root`.
+def confine(root: Path, base: Path, relative: str, *, root_real: Path | None = None) -> Path:
+    """Resolve `relative` (written in a spec that lives in `base`) and insist that it stays inside `root`
+    (`root_real`: `root` already resolved, by a caller that confines many paths to it).
 
     Raises PathEscape for absolute paths, `..` escapes and symlinks (or chains of them) that lead outside.
     The result need not exist; callers decide whether a missing file is a finding.
@@ -50,12 +51,12 @@ def confine(root: Path, base: Path, relative: str) -> Path:
                          f"path {MAX_PATH}")
     if PurePosixPath(relative).is_absolute() or Path(relative).is_absolute() or relative.startswith("~"):
         raise PathEscape(f"'{relative}' is absolute; paths in a spec are relative to the spec's directory")
-    root_resolved = root.resolve()
+    root_resolved = root_real or root.resolve()
     try:
         target = (base / relative).resolve()
     except (OSError, RuntimeError) as exc:  # symlink loops
         raise PathEscape(f"'{relative}' cannot be resolved: {exc}") from None
-    if target != root_resolved and root_resolved not in target.parents:
+    if not target.is_relative_to(root_resolved):
         raise PathEscape(f"'{relative}' resolves outside the repository ({root_resolved})")
     if _in_git_dir(root_resolved, target):
         raise PathEscape(f"'{relative}' is inside .git: git's own data (its config may hold credentials) is not "
@@ -69,10 +70,10 @@ def _in_git_dir(root_resolved: Path, target: Path) -> bool:
     return any(part.lower() == ".git" for part in target.relative_to(root_resolved).parts)
 
 
-def repo_relative(root: Path, path: Path) -> str:
-    """The repo-relative POSIX form of `path` used in every report."""
+def repo_relative(root: Path, path: Path, *, root_real: Path | None = None) -> str:
+    """The repo-relative POSIX form of `path` used in every report (`root_real`: `root` already resolved)."""
     try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
+        return path.resolve().relative_to(root_real or root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
 
@@ -103,7 +104,7 @@ def open_confined(root: Path, path: Path) -> BinaryIO:
     except (OSError, RuntimeError) as exc:  # a symlink loop
         raise PathEscape(f"'{path}' cannot be resolved: {exc}") from None
     root_real = root.resolve()
-    if real != root_real and root_real not in real.parents:
+    if not real.is_relative_to(root_real):
         raise PathEscape(f"leads outside the repository (to {real})")
     if _in_git_dir(root_real, real):
         raise PathEscape("leads into .git: git's own data (its config may hold credentials) is not evidence")

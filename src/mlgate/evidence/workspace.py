@@ -23,10 +23,22 @@ _SHEBANG_BYTES = 256
 
 
 class Workspace:
+    """One repository's evidence for a run: every spec and rule reads it through here, so each answer (a path
+    resolved, a file read or parsed, a git question) is worked out once."""
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self._texts: dict[Path, str] = {}
         self._yaml: dict[Path, Document] = {}
+        # Resolving a path follows its symlinks one component at a time (an lstat each): a monorepo's specs and
+        # rules ask for the same paths thousands of times. Reads still go through open_confined, which checks the
+        # file again as it opens it.
+        self._resolved: dict[tuple[Path, str], Path | str] = {}
+        self._rels: dict[Path, str] = {}
+
+    @cached_property
+    def _root_real(self) -> Path:
+        return self.root.resolve()
 
     @cached_property
     def git(self) -> GitRepo:
@@ -34,13 +46,21 @@ class Workspace:
 
     def resolve(self, base: Path, relative: str) -> Path:
         """The absolute path of `relative` (written in a spec in `base`), confined to the repository."""
-        try:
-            return confine(self.root, base, relative)
-        except PathEscape as exc:
-            raise EvidenceError(str(exc)) from None
+        key = (base, relative)
+        if key not in self._resolved:
+            try:
+                self._resolved[key] = confine(self.root, base, relative, root_real=self._root_real)
+            except PathEscape as exc:
+                self._resolved[key] = str(exc)
+        found = self._resolved[key]
+        if isinstance(found, str):
+            raise EvidenceError(found)
+        return found
 
     def rel(self, path: Path) -> str:
-        return repo_relative(self.root, path)
+        if path not in self._rels:
+            self._rels[path] = repo_relative(self.root, path, root_real=self._root_real)
+        return self._rels[path]
 
     def read_text(self, path: Path, *, max_bytes: int = MAX_BYTES) -> str:
         """A text file's content (UTF-8, at most `max_bytes`), read once per run."""
