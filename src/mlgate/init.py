@@ -33,7 +33,7 @@ from mlgate.discover import SPEC_NAMES
 from mlgate.errors import UsageError
 from mlgate.evidence.lockfiles import LOCKFILE_NAMES
 from mlgate.evidence.seeds import SeedCall, scan_source
-from mlgate.parsers import load_json, load_toml
+from mlgate.parsers import load_json, load_toml, parse_python
 from mlgate.paths import SKIP_DIRS
 from mlgate.textsafe import one_line
 from mlgate.yamlload import YamlError, parse_yaml, read_text
@@ -217,8 +217,8 @@ def _config_seed(repo: _Repo, path: Path) -> tuple[str, int] | None:
 def _python_seed(text: str) -> tuple[str, int] | None:
     """A module-level `SEED = 1234` (any name with `seed` in it)."""
     try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError):
+        tree = parse_python("<seed>", text)
+    except (SyntaxError, RecursionError):
         return None
     for node in tree.body:
         target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else \

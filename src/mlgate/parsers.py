@@ -15,7 +15,10 @@ import json
 import sys
 import tomllib
 from collections.abc import Callable
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+
+if TYPE_CHECKING:
+    import ast
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -34,6 +37,20 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _DuplicateKey(key)
         out[key] = value
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def parse_python(rel: str, text: str) -> ast.Module:
+    """A Python module's tree, parsed once per text in a run: REP003's seed scan, SEC002's logging scan and the
+    readers of deploy scripts and serving code go through the same training and serving files. Raises SyntaxError
+    (for a NUL byte too, which `ast.parse` reports as a ValueError) and RecursionError for nesting too deep for
+    Python. The tree is shared: callers read it and never change it."""
+    import ast
+
+    try:
+        return ast.parse(text, filename=rel)
+    except ValueError as exc:
+        raise SyntaxError(str(exc)) from None
 
 
 def load_json(text: str) -> Any:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mlgate.evidence.workspace import Workspace
+from mlgate.parsers import parse_python
 
 # boto3 write calls that persist a record: S3, Firehose, Kinesis, CloudWatch Logs
 WRITE_CALLS = frozenset({"put_object", "upload_fileobj", "upload_file", "put_record", "put_record_batch",
@@ -32,7 +33,7 @@ def capture_calls(ws: Workspace, files: list[Path]) -> list[CaptureCall]:
     found: list[CaptureCall] = []
     for path in files:
         try:
-            tree = ast.parse(ws.read_text(path), filename=str(path))
+            tree = parse_python(str(path), ws.read_text(path))
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             continue
         for node in ast.walk(tree):

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mlgate.evidence.lockfiles import toml_error_line
-from mlgate.parsers import load_json, load_toml, nesting_limit, too_deep
+from mlgate.parsers import load_json, load_toml, nesting_limit, parse_python, too_deep
 from mlgate.yamlload import Document, YamlFloat
 
 
@@ -529,7 +529,7 @@ def scan_source(rel: str, text: str) -> list[SeedCall]:
 def scan_file(rel: str, text: str) -> FileScan:
     """The seeding calls of one Python file that can run: not under `if False:`, not after a `return` or `raise`
     in their block; each with the functions it is inside (`live_calls` keeps those that something calls)."""
-    tree = ast.parse(text, filename=rel)
+    tree = parse_python(rel, text)
     visitor = _Visitor(rel, _Aliases(tree))
     visitor.block(tree.body, ())
     visitor.scan.calls.sort(key=lambda c: c.line)

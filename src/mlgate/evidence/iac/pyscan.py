@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from mlgate.evidence.iac.model import Value, show
+from mlgate.parsers import parse_python
 from mlgate.result import Location
 
 _MAX_DEPTH = 20
@@ -68,14 +69,6 @@ class Call:
 Struct = dict[str, Ref] | list[Ref]
 
 
-def parse(rel: str, text: str) -> ast.Module:
-    """The module's tree; SyntaxError when it is not Python (ValueError, e.g. a NUL byte, becomes one too)."""
-    try:
-        return ast.parse(text, filename=rel)
-    except ValueError as exc:
-        raise SyntaxError(str(exc)) from None
-
-
 def short(node: ast.AST) -> str:
     text = " ".join(ast.unparse(node).split())
     return text if len(text) <= _SHOWN else text[:_SHOWN - 1] + "…"
@@ -95,7 +88,7 @@ class Script:
     def __init__(self, rel: str, text: str) -> None:
         self.rel = rel
         self.file = rel.rsplit("/", 1)[-1]
-        self.tree = parse(rel, text)
+        self.tree = parse_python(rel, text)
         self.module = Scope("the module", None)
         self.imports: dict[str, str] = {}  # local name -> dotted name it imports
         self.star: list[str] = []  # modules imported with *

@@ -235,9 +235,11 @@ def _weight_call_line(text: str, *, python: bool) -> int | None:
     if python:
         import ast
 
+        from mlgate.parsers import parse_python
+
         try:
-            tree = ast.parse(text)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = parse_python("<automation>", text)
+        except (SyntaxError, RecursionError, MemoryError):
             return None
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \

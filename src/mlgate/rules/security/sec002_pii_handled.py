@@ -20,7 +20,7 @@ from pydantic import AfterValidator, Field
 
 from mlgate.checks import CheckContext
 from mlgate.errors import EvidenceError
-from mlgate.parsers import nesting_limit, too_deep
+from mlgate.parsers import nesting_limit, parse_python, too_deep
 from mlgate.result import Finding
 from mlgate.rules.params import RuleParams
 from mlgate.spelling import did_you_mean
@@ -292,8 +292,7 @@ def scan_logging(rel: str, text: str, raw_names: re.Pattern[str], fields: set[st
                  pii: set[str]) -> list[LoggedInput]:
     """The logging and print calls in one Python module that write the raw request or a PII input field.
     Raises SyntaxError when the module does not parse."""
-    tree = ast.parse(text, filename=rel)
-    return _Scanner(rel, text, raw_names, fields, pii).scan(tree)
+    return _Scanner(rel, text, raw_names, fields, pii).scan(parse_python(rel, text))
 
 
 def _python_files(ctx: CheckContext, paths: list[str]) -> Iterator[Finding | Path]:
