@@ -152,6 +152,26 @@ def test_requirements_follow_includes_with_a_reader() -> None:
     assert "includes missing.txt, which does not exist" in lock.problems[0].message
 
 
+def test_the_same_lockfile_is_parsed_once_but_an_include_is_read_each_time() -> None:
+    """A monorepo's specs share one lockfile: its text is parsed once. A lockfile that includes another is parsed
+    again for each reader, since the included file's text is the reader's (the work tree, or a commit)."""
+    kind = lock_kind("requirements.txt")
+    assert kind is not None
+    text = "numpy==2.1.3\npandas==2.2.3\n"
+    first = parse_lockfile(kind, text, name="requirements.txt")
+    assert parse_lockfile(kind, text, name="requirements.txt") is first
+    assert parse_lockfile(kind, text + "scipy==1.14.1\n", name="requirements.txt") is not first
+
+    def reader(version: str):  # type: ignore[no-untyped-def]
+        return lambda ref, from_file: (ref, f"requests=={version}\n")
+
+    including = "-r base.txt\nnumpy==2.1.3\n"
+    old = parse_lockfile(kind, including, name="requirements.txt", read=reader("2.31.0"))
+    new = parse_lockfile(kind, including, name="requirements.txt", read=reader("2.32.3"))
+    assert [p.version for p in old.packages["requests"]] == ["2.31.0"]
+    assert [p.version for p in new.packages["requests"]] == ["2.32.3"]
+
+
 @pytest.mark.parametrize(("constraint", "inside", "outside"), [
     ("^2.31", ["2.31", "2.99.1"], ["3.0", "2.30"]),
     ("^0.2.3", ["0.2.3", "0.2.9"], ["0.3.0"]),

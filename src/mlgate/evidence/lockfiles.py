@@ -305,16 +305,40 @@ Reader = Callable[[str, str], tuple[str, str]]
 """read(reference, from_file) -> (display path, text) of a file a requirements file includes with -r."""
 
 
+# A monorepo's specs share one lockfile, and REP005 reads it again as committed at each model's training commit:
+# the same text is parsed once per run. A parse that read an included file (`-r base.txt`) is not kept, since what
+# an include says depends on the caller's reader (the work tree, or a commit).
+_PARSED: dict[tuple[LockKind, str, str], LockFile] = {}
+_PARSED_MAX = 64
+
+
 def parse_lockfile(kind: LockKind, text: str, *, name: str = "", read: Reader | None = None) -> LockFile:
+    """The lockfile `text` (of file `name`) parsed; `read` reads the files it includes. The result may be shared
+    with other callers that parsed the same text: read it, never change it."""
+    key = (kind, name, text)
+    if (parsed := _PARSED.get(key)) is not None:
+        return parsed
+    included = False
+
+    def reading(ref: str, from_file: str) -> tuple[str, str]:
+        nonlocal included
+        included = True
+        assert read is not None
+        return read(ref, from_file)
+
     parsers: dict[str, Callable[[LockFile, str], None]] = {
         "poetry": _parse_poetry_lock, "uv": _parse_uv_lock, "pdm": _parse_pdm_lock,
         "pipenv": _parse_pipfile_lock, "conda-lock": _parse_conda_lock, "pixi": _parse_pixi_lock,
     }
     lock = LockFile(kind)
     if kind.key == "requirements":
-        _parse_requirements_lock(lock, text, name, read)
+        _parse_requirements_lock(lock, text, name, reading if read is not None else None)
     else:
         parsers[kind.key](lock, text)
+    if not included:
+        if len(_PARSED) >= _PARSED_MAX:
+            del _PARSED[next(iter(_PARSED))]
+        _PARSED[key] = lock
     return lock
 
 
