@@ -39,12 +39,10 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
-@functools.lru_cache(maxsize=256)
 def parse_python(rel: str, text: str) -> ast.Module:
-    """A Python module's tree, parsed once per text in a run: REP003's seed scan, SEC002's logging scan and the
-    readers of deploy scripts and serving code go through the same training and serving files. Raises SyntaxError
-    (for a NUL byte too, which `ast.parse` reports as a ValueError) and RecursionError for nesting too deep for
-    Python. The tree is shared: callers read it and never change it."""
+    """A Python module's tree (file `rel`), for every reader of Python code: the seed scan, SEC002's logging scan,
+    the readers of deploy scripts and serving code. Raises SyntaxError (for a NUL byte too, which `ast.parse`
+    reports as a ValueError) and RecursionError for nesting too deep for Python."""
     import ast
 
     try:

@@ -307,9 +307,10 @@ Reader = Callable[[str, str], tuple[str, str]]
 
 # A monorepo's specs share one lockfile, and REP005 reads it again as committed at each model's training commit:
 # the same text is parsed once per run. A parse that read an included file (`-r base.txt`) is not kept, since what
-# an include says depends on the caller's reader (the work tree, or a commit).
+# an include says depends on the caller's reader (the work tree, or a commit). A few texts are kept (a lockfile may
+# run to megabytes): the one most specs share, and its versions at the training commits as they come.
 _PARSED: dict[tuple[LockKind, str, str], LockFile] = {}
-_PARSED_MAX = 64
+_PARSED_MAX = 8
 
 
 def parse_lockfile(kind: LockKind, text: str, *, name: str = "", read: Reader | None = None) -> LockFile:
