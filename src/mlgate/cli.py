@@ -8,9 +8,12 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mlgate import version_line
+
+if TYPE_CHECKING:
+    from mlgate.evidence.workspace import Workspace
 
 EXIT_READY, EXIT_NOT_READY, EXIT_UNUSABLE = 0, 1, 2
 FORMAT_CHOICES = ("text", "markdown", "sarif", "json", "junit", "gitlab", "github")
@@ -188,7 +191,7 @@ def _check(args: argparse.Namespace) -> int:
     aws = _aws_settings(args)
     searched = _search_root(args.path)
     config = load_config(searched)  # before the specs: its skip_specs says which not to load
-    workspaces: dict[Path, Any] = {}  # the repositories discovery opens, read again by the rules
+    workspaces: dict[Path, Workspace] = {}  # the repositories discovery opens, read again by the rules
     loaded = load_specs(args.path, skip=config.settings.skip_specs, workspaces=workspaces)
     roots = {spec.root for spec in loaded}
     if len(roots) > 1:
