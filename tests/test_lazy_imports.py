@@ -184,3 +184,21 @@ def test_the_console_script_runs_no_pydantic_plugin_unless_asked(repo: Repo, tmp
                    env=env)
     validators = log.read_text().split() if log.exists() else []
     assert ("Spec" in validators) is spied, validators
+
+
+def test_select_imports_only_the_modules_of_the_rules_that_run(repo: Repo) -> None:
+    """The catalogue is read from the rule files; a rule's module (and what its check imports) loads when the rule
+    is looked up to run, so `--select SEC001` does not pay for the other 27."""
+    repo.write("mlgate.yaml", SPEC + POLICY)
+    repo.write("role.json", json.dumps(ROLE))
+    repo.commit("spec")
+
+    def rule_modules(*args: str) -> set[str]:
+        out = subprocess.run([sys.executable, "-c", PROBE, "check", str(repo.root), *args], capture_output=True,
+                             text=True, check=True, cwd=repo.root)
+        result = json.loads(out.stdout.splitlines()[-1])
+        return {m.rsplit(".", 1)[1] for m in result["modules"]
+                if m.startswith("mlgate.rules.") and m.count(".") == 3 and not m.rsplit(".", 1)[1].startswith("_")}
+
+    assert rule_modules("--select", "SEC001") == {"sec001_least_privilege"}
+    assert len(rule_modules()) == 28

@@ -70,7 +70,7 @@ def unwaivable(rule_id: str, config: Config) -> bool:
 
 def config_used(registry: Registry, config: Config) -> ConfigUsed:
     """What the config does to the run, for the reports."""
-    rules = registry.ordered()
+    rules = registry.listed()
     severities = tuple((r.id, r.severity, configured_severity(r, config)) for r in rules
                        if configured_severity(r, config) != r.severity)
     return ConfigUsed(source=config.source,
@@ -101,11 +101,12 @@ def enabled_rules(registry: Registry, config: Config, options: Options) -> list[
             raise UsageError(f"params.{rule_id}: parameters are set for one rule ID, not a prefix",
                              path=config.source, hint="`mlgate explain RULE` lists a rule's parameters")
     rules = []
-    for rule in registry.ordered():
-        if options.select and not _matches(rule.id, options.select):
+    for listed in registry.listed():  # chosen by ID: only the rules that run are described (their modules imported)
+        if options.select and not _matches(listed.id, options.select):
             continue
-        if _matches(rule.id, options.ignore) or _matches(rule.id, settings.skip):
+        if _matches(listed.id, options.ignore) or _matches(listed.id, settings.skip):
             continue
+        rule = registry.rules[listed.id]
         rules.append(replace(rule, docs_linked=docs_linked(rule.docs, config)))
     return rules
 
@@ -223,7 +224,7 @@ def _validate_waivers(loaded: LoadedSpec, registry: Registry) -> None:
     for i, waiver in enumerate(loaded.spec.waivers):
         if waiver.rule is None:
             continue
-        if registry.get(waiver.rule) is None:
+        if waiver.rule.upper() not in registry.rules:
             pos = loaded.pos(("waivers", i, "rule"))
             hint = "a waiver names exactly one rule ID" if any(c in waiver.rule for c in "*?[,") \
                 else "`mlgate rules` lists the rule IDs"

@@ -4,6 +4,7 @@ registered through the entry-point group `mlgate.checks`."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, MutableMapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from mlgate.errors import UsageError
-from mlgate.result import ParamDoc, RuleInfo
+from mlgate.result import RuleInfo
 from mlgate.yamlload import YamlError, load_yaml_file, parse_yaml
 
 if TYPE_CHECKING:
@@ -41,16 +42,67 @@ class RuleFile(BaseModel):
     docs: str | None = None
 
 
+class Rules(MutableMapping[str, RuleInfo]):
+    """Rule ID -> rule. A built-in rule is described by its module's `Params` (the parameters' defaults, meaning
+    and bounds), and its module imports what its check needs: the module is imported when the rule is first looked
+    up (`rules[id]`, `values()`), not when the catalogue is read, so `--select SEC001` imports one rule module, not
+    28. Membership, iteration over IDs and `listed()` import nothing."""
+
+    def __init__(self) -> None:
+        self._rules: dict[str, RuleInfo] = {}
+        self._undescribed: set[str] = set()
+
+    def add_undescribed(self, info: RuleInfo) -> None:
+        """A built-in rule as its file says, described by its module on first lookup."""
+        self._rules[info.id] = info
+        self._undescribed.add(info.id)
+
+    def listed(self) -> list[RuleInfo]:
+        """Every rule as its file says (ID, title, section, severity), built-in parameters not yet read."""
+        return list(self._rules.values())
+
+    def __getitem__(self, rule_id: str) -> RuleInfo:
+        info = self._rules[rule_id]
+        if rule_id in self._undescribed:
+            info = self._rules[rule_id] = _described(info)
+            self._undescribed.discard(rule_id)
+        return info
+
+    def __setitem__(self, rule_id: str, info: RuleInfo) -> None:
+        self._rules[rule_id] = info
+        self._undescribed.discard(rule_id)
+
+    def __delitem__(self, rule_id: str) -> None:
+        del self._rules[rule_id]
+        self._undescribed.discard(rule_id)
+
+    def __contains__(self, rule_id: object) -> bool:
+        return rule_id in self._rules
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rules)
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+
+def _order(rule: RuleInfo) -> tuple[int, str]:
+    return (SECTIONS.index(rule.section) if rule.section in SECTIONS else len(SECTIONS)), rule.id
+
+
 @dataclass
 class Registry:
     """Every rule this run knows (built-in, the team's own, plugins'), by ID."""
-    rules: dict[str, RuleInfo] = field(default_factory=dict)
+    rules: Rules = field(default_factory=Rules)
 
     def ordered(self) -> list[RuleInfo]:
-        def key(rule: RuleInfo) -> tuple[int, str]:
-            order = SECTIONS.index(rule.section) if rule.section in SECTIONS else len(SECTIONS)
-            return order, rule.id
-        return sorted(self.rules.values(), key=key)
+        """Every rule, described, in the catalogue's order (section, then ID)."""
+        return sorted(self.rules.values(), key=_order)
+
+    def listed(self) -> list[RuleInfo]:
+        """Every rule in the catalogue's order, as its file says: for what needs no parameter (IDs, severities),
+        without importing the rule modules."""
+        return sorted(self.rules.listed(), key=_order)
 
     def get(self, rule_id: str) -> RuleInfo | None:
         return self.rules.get(rule_id.upper())
@@ -68,28 +120,33 @@ def _to_info(data: Any, origin: str, line_of: Any = None, module: str | None = N
         raise UsageError(f"rule file: {loc}: {err['msg']}", path=origin,
                          line=line_of(err["loc"]) if line_of else None) from None
     docs = parsed.docs or f"{DOCS_BASE}#{parsed.id.lower()}"
-    params: dict[str, Any] = dict(parsed.params)
-    param_docs: tuple[ParamDoc, ...] = ()
-    if module is not None:
-        from mlgate.rules import load
-
-        model = load(module).params
-    if model is not None:  # typed parameters: the model holds the defaults and their meaning
-        from mlgate.rules.params import RuleParams
-        from mlgate.rules.params import docs as params_docs
-
-        if not (isinstance(model, type) and issubclass(model, RuleParams)):
-            raise UsageError(f"rule {parsed.id}: Params must be a mlgate.rules.params.RuleParams model", path=origin)
-        if parsed.params:
-            raise UsageError(f"rule {parsed.id}: its parameters are declared in its Params model; remove "
-                             "`params` from its rule file", path=origin)
-        param_docs = params_docs(model)
-        params = {d.name: d.default for d in param_docs}
-    return RuleInfo(id=parsed.id, title=parsed.title.strip(), section=parsed.section, severity=parsed.severity,
+    info = RuleInfo(id=parsed.id, title=parsed.title.strip(), section=parsed.section, severity=parsed.severity,
                     rationale=" ".join(parsed.rationale.split()), remediation=" ".join(parsed.remediation.split()),
-                    docs=docs, params=params, check=parsed.check, source=origin,
-                    evidence=" ".join(parsed.evidence.split()) if parsed.evidence else None,
-                    param_docs=param_docs, module=module)
+                    docs=docs, params=dict(parsed.params), check=parsed.check, source=origin,
+                    evidence=" ".join(parsed.evidence.split()) if parsed.evidence else None, module=module)
+    return _with_params(info, model, origin) if model is not None else info
+
+
+def _described(info: RuleInfo) -> RuleInfo:
+    """A built-in rule with its parameters as its module's `Params` declares them (the module is imported)."""
+    from mlgate.rules import load
+
+    assert info.module is not None
+    return _with_params(info, load(info.module).params, info.source)
+
+
+def _with_params(info: RuleInfo, model: Any, origin: str) -> RuleInfo:
+    """`info` with the parameters a `Params` model holds: their defaults and their meaning."""
+    from mlgate.rules.params import RuleParams
+    from mlgate.rules.params import docs as params_docs
+
+    if not (isinstance(model, type) and issubclass(model, RuleParams)):
+        raise UsageError(f"rule {info.id}: Params must be a mlgate.rules.params.RuleParams model", path=origin)
+    if info.params:
+        raise UsageError(f"rule {info.id}: its parameters are declared in its Params model; remove "
+                         "`params` from its rule file", path=origin)
+    param_docs = params_docs(model)
+    return replace(info, params={d.name: d.default for d in param_docs}, param_docs=param_docs)
 
 
 def load_registry(root: Path | None = None) -> Registry:
@@ -104,9 +161,8 @@ def load_registry(root: Path | None = None) -> Registry:
             raise UsageError(exc.message, path=where, line=exc.line) from None
         if shipped.module is None:  # pragma: no cover - the shipped files are tested
             raise UsageError("a shipped rule has no module beside it", path=where)
-        info = _to_info(doc.data, "built-in", module=shipped.module)
-        registry.rules[info.id] = info
-    builtin_checks = {r.check: r for r in registry.rules.values()}
+        registry.rules.add_undescribed(_to_info(doc.data, "built-in", module=shipped.module))
+    builtin_checks = {r.check: r.id for r in registry.rules.listed()}
     _load_plugins(registry)
     if root is not None:
         for file in sorted((root / ".mlgate" / "rules").glob("*.yaml")):
@@ -119,9 +175,9 @@ def load_registry(root: Path | None = None) -> Registry:
             if info.id in registry.rules:
                 raise UsageError(f"rule {info.id} is already defined ({registry.rules[info.id].source}); "
                                  "a team rule needs its own ID", path=rel, line=doc.pos(("id",)).line)
-            base = builtin_checks.get(info.check)
-            if base is not None:  # reuse a built-in check: its module (online check included), its parameters'
-                # meaning, and for the parameters the team rule does not set, the built-in defaults
+            if info.check in builtin_checks:  # reuse a built-in check: its module (online check included), its
+                # parameters' meaning, and for the parameters the team rule does not set, the built-in defaults
+                base = registry.rules[builtin_checks[info.check]]
                 info = replace(info, params={**base.params, **info.params}, param_docs=base.param_docs,
                                module=base.module)
             registry.rules[info.id] = info
