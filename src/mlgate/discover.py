@@ -7,7 +7,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from mlgate.paths import SKIP_DIRS
+from mlgate.paths import searched_dirs
 
 if TYPE_CHECKING:
     from mlgate.evidence.workspace import Workspace
@@ -27,8 +27,7 @@ def find_specs(directory: Path, root: Path | None = None, workspace: Workspace |
     links: set[Path] = set()
     for current, dirs, files in os.walk(directory, followlinks=False):
         here = Path(current)
-        # prune in place so os.walk does not descend; a directory with pyvenv.cfg is a virtualenv
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not (here / d / "pyvenv.cfg").exists())
+        dirs[:] = searched_dirs(here, dirs)
         for name in SPEC_NAMES:
             if name in files:
                 (links if (here / name).is_symlink() else found).add(here / name)

@@ -34,7 +34,7 @@ from mlgate.errors import UsageError
 from mlgate.evidence.lockfiles import LOCKFILE_NAMES
 from mlgate.evidence.seeds import SeedCall, scan_source
 from mlgate.parsers import load_json, load_toml, parse_python
-from mlgate.paths import SKIP_DIRS
+from mlgate.paths import searched_dirs
 from mlgate.textsafe import one_line
 from mlgate.yamlload import YamlError, parse_yaml, read_text
 
@@ -103,8 +103,7 @@ def _walk(directory: Path) -> list[Path]:
     found: list[Path] = []
     for current, dirs, files in os.walk(directory, followlinks=False):
         here = Path(current)
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")
-                         and not (here / d / "pyvenv.cfg").exists())
+        dirs[:] = searched_dirs(here, dirs, hidden=False)
         for name in sorted(files):
             path = here / name
             if not path.is_symlink():

@@ -19,6 +19,14 @@ SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".t
                        ".terraform", "build", "dist"})
 
 
+def searched_dirs(here: Path, dirs: list[str], *, hidden: bool = True) -> list[str]:
+    """The subdirectories of `here` (as `os.walk` lists them) a search of the work tree enters, sorted: not those
+    SKIP_DIRS names, not a virtualenv (a directory with `pyvenv.cfg`), and not hidden ones unless `hidden`. Assign
+    it to `dirs[:]` so that os.walk does not descend into the others."""
+    return sorted(d for d in dirs if d not in SKIP_DIRS and (hidden or not d.startswith("."))
+                  and not (here / d / "pyvenv.cfg").exists())
+
+
 class PathEscape(ValueError):
     """A path the spec names is absolute or resolves outside the repository."""
 

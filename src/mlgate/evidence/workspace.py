@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from mlgate.errors import EvidenceError
 from mlgate.evidence.git import GitRepo
-from mlgate.paths import SKIP_DIRS, PathEscape, confine, open_confined, repo_relative
+from mlgate.paths import PathEscape, confine, open_confined, repo_relative, searched_dirs
 from mlgate.yamlload import MAX_BYTES, MAX_NODES, Document, YamlError, parse_yaml, read_text
 
 # Lockfiles of real projects run to megabytes (a multi-platform uv.lock or pixi.lock): they get a larger limit.
@@ -98,11 +98,9 @@ class Workspace:
             candidates = []
             for folder, dirs, files in os.walk(target):
                 here = Path(folder)
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith(".")
-                                 and not (here / d / "pyvenv.cfg").exists())
+                dirs[:] = searched_dirs(here, dirs, hidden=False)
                 candidates += [here / f for f in sorted(files)]
-        root = self.root.resolve()
-        return [p for p in candidates if root in p.resolve().parents and self.is_python(p)]
+        return [p for p in candidates if self._root_real in p.resolve().parents and self.is_python(p)]
 
     def is_python(self, path: Path) -> bool:
         """A file is Python when its name ends in `.py`, or when it has no extension and its first line is a
